@@ -1,0 +1,48 @@
+#!/bin/sh
+# Installs the Debian packages the project needs, and only those missing.
+# Idempotent: when everything is present it touches nothing (no apt-get update).
+# Usage: scripts/install-deps.sh [--check]   (--check: exit 1 if something is missing)
+set -eu
+
+PACKAGES="
+build-essential
+cmake
+pkg-config
+libfcgi-dev
+libcgicc-dev
+libsqlite3-dev
+sqlite3
+libssl-dev
+libcurl4-openssl-dev
+rapidjson-dev
+libgtest-dev
+nginx
+python3
+python3-aiosmtpd
+curl
+"
+# Sanitizer and fuzz builds (make test-asan, make fuzz) and benchmarks (make bench).
+EXTRA_PACKAGES="
+clang
+libclang-rt-dev
+wrk
+"
+
+missing=""
+for p in $PACKAGES ${WITH_EXTRAS:+$EXTRA_PACKAGES}; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing="$missing $p"
+  fi
+done
+
+[ -z "$missing" ] && exit 0
+if [ "${1:-}" = "--check" ]; then
+  echo "missing Debian packages:$missing" >&2
+  exit 1
+fi
+
+echo "install-deps: installing$missing" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,15 @@
+// The authentication gate: the one place that turns an Authorization header
+// into a user or a 401 (API.md §1).
+#pragma once
+
+#include "api/context.h"
+
+namespace cpa::api {
+
+// Authenticates `call` from "Authorization: Bearer <access token>" (or the
+// "JWT" prefix). No header, or another scheme: 401 "credentials were not
+// provided". A bad, expired, revoked, refresh-type token, or one whose user is
+// inactive or gone: 401 "Given token not valid for any token type".
+Status authenticate(Call& call);
+
+}  // namespace cpa::api

@@ -1,0 +1,55 @@
+// What a handler works with: the request, the process's services, and (on 🔒
+// routes) the authenticated user. One handler signature for every route:
+//   Result<http::Response> handler(Call& call);
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth/keys.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/random.h"
+#include "core/status.h"
+#include "http/body.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "store/store.h"
+
+namespace cpa::api {
+
+// The process's long-lived parts, built once at worker start.
+struct Services {
+  const Config& config;
+  store::Store& store;
+  const Clock& clock;
+  Rng& rng;
+  const auth::Keys& keys;
+};
+
+class Call {
+ public:
+  Call(const http::Request& req, Services& services, std::vector<int64_t> path_ids)
+      : request(req), svc(services), ids(std::move(path_ids)) {}
+
+  const http::Request& request;
+  Services& svc;
+  std::vector<int64_t> ids;              // "<id>" segments of the path
+  std::optional<store::User> user;       // set by the gate on 🔒 routes
+  std::string access_jti;                // the access token that authenticated
+
+  // The parsed body (API.md §1), parsed on first use: a handler that takes no
+  // body never fails on one.
+  Result<const http::Body*> body();
+
+  int64_t now() const { return svc.clock.now(); }
+
+ private:
+  std::optional<http::Body> body_;
+};
+
+using Handler = Result<http::Response> (*)(Call&);
+
+}  // namespace cpa::api

@@ -1,0 +1,64 @@
+// Config: the process's configuration, read once at start from the
+// environment (API.md §8), optionally layered over an env file given with
+// --config FILE (variables set in the environment win over the file).
+// Every value is validated here; an error names the variable.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace cpa {
+
+enum class MailBackend { kFile, kSmtp };
+
+struct Config {
+  int http_port = 8080;
+  std::string state_dir = "./var";
+  std::string db_path;          // default $state_dir/auth.db
+  std::string secret_key;       // AUTH_SECRET_KEY or the contents of secret_key_file
+  std::string secret_key_file;  // $state_dir/secret.key
+  int workers = 0;              // default: cores x 2
+  int64_t access_ttl = 3000;
+  int64_t refresh_ttl = 86400;
+  int64_t code_ttl = 600;
+  MailBackend mail_backend = MailBackend::kFile;
+  std::string mail_dir;         // default $state_dir/mail
+  std::string smtp_url;
+  std::string smtp_user;
+  std::string smtp_password;
+  std::string mail_from = "no-reply@localhost";
+  int pbkdf2_iterations = 600000;
+  int pin_iterations = 100000;  // AUTH_PIN_ITERATIONS: PINs use the same hasher
+  bool throttle = true;
+
+  // Not in the contract's table; for deployments and tests.
+  std::string socket_path;      // AUTH_SOCKET: FastCGI socket, default $state_dir/fcgi.sock
+  std::string log_file;         // AUTH_LOG_FILE: default $state_dir/auth.log
+  std::string nginx_template;   // AUTH_NGINX_TEMPLATE: used by `run`
+  std::string nginx_bin;        // AUTH_NGINX_BIN: default /usr/sbin/nginx
+  int db_busy_timeout_ms = 5000;  // AUTH_DB_BUSY_TIMEOUT_MS
+
+  // Variables as read (environment over file), for rendering templates.
+  std::map<std::string, std::string> raw;
+};
+
+using Environment = std::map<std::string, std::string>;
+
+// The process environment as a map.
+Environment process_environment();
+
+// Parses an env file (KEY=VALUE lines, '#' comments, optional `export `,
+// optional single or double quotes). Returns false and sets *error on failure.
+bool parse_env_file(const std::string& path, Environment* out, std::string* error);
+
+// Builds and validates a Config. `file_env` holds the values of --config FILE.
+std::optional<Config> load_config(const Environment& env, const Environment& file_env,
+                                  std::string* error);
+
+// Fills config->secret_key from AUTH_SECRET_KEY, else from secret_key_file,
+// creating that file (mode 0600, 64 random hex characters) on first use.
+bool ensure_secret_key(Config* config, std::string* error);
+
+}  // namespace cpa

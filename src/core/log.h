@@ -1,0 +1,24 @@
+// Logging: one line per event, written with a single write(2) so that lines
+// from concurrent processes never interleave. Lines go to stderr and to the
+// log file under AUTH_STATE_DIR. Callers must never pass a body, password,
+// code, PIN or token: log what happened, not what was sent.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace cpa::log {
+
+// Opens (appends to) `path`; an empty path logs to stderr only. Called once by
+// the master; children inherit the descriptor.
+bool open_file(const std::string& path, std::string* error);
+// Names this process in every line ("master", "worker", "mailer", "cli").
+void set_role(const char* role);
+// Quiet mode for the command line: only warnings and errors reach stderr.
+void set_stderr_quiet(bool quiet);
+
+void info(std::string_view message);
+void warn(std::string_view message);
+void error(std::string_view message);
+
+}  // namespace cpa::log

@@ -1,0 +1,233 @@
+#include "http/body.h"
+
+#include <cgicc/CgiInput.h>
+#include <cgicc/Cgicc.h>
+#include <rapidjson/encodedstream.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+
+#include <algorithm>
+#include <cctype>
+#include <exception>
+
+namespace cpa::http {
+namespace {
+
+// Keeps the top-level members of a JSON object; nested values are recorded
+// only by kind. Refuses nesting deeper than kMaxJsonDepth.
+class TopLevelHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, TopLevelHandler> {
+ public:
+  explicit TopLevelHandler(Body* body) : body_(body) {}
+
+  bool Null() { return scalar(Value{Value::Kind::kNull, "", false}); }
+  bool Bool(bool b) { return scalar(Value{Value::Kind::kBool, "", b}); }
+  bool RawNumber(const char* str, rapidjson::SizeType len, bool) {
+    return scalar(Value{Value::Kind::kNumber, std::string(str, len), false});
+  }
+  bool String(const char* str, rapidjson::SizeType len, bool) {
+    return scalar(Value{Value::Kind::kString, std::string(str, len), false});
+  }
+  bool StartObject() { return open(Value::Kind::kObject); }
+  bool Key(const char* str, rapidjson::SizeType len, bool) {
+    if (depth_ == 1) key_.assign(str, len);
+    return true;
+  }
+  bool EndObject(rapidjson::SizeType) { return close(); }
+  bool StartArray() { return open(Value::Kind::kArray); }
+  bool EndArray(rapidjson::SizeType) { return close(); }
+
+  bool top_not_object = false;
+  bool too_deep = false;
+
+ private:
+  bool scalar(Value v) {
+    if (depth_ == 0) {
+      top_not_object = true;
+      return false;
+    }
+    if (depth_ == 1) body_->set(key_, std::move(v));
+    return true;
+  }
+  bool open(Value::Kind kind) {
+    if (depth_ == 0 && kind != Value::Kind::kObject) {
+      top_not_object = true;
+      return false;
+    }
+    if (depth_ == 1) body_->set(key_, Value{kind, "", false});
+    if (++depth_ > kMaxJsonDepth) {
+      too_deep = true;
+      return false;
+    }
+    return true;
+  }
+  bool close() {
+    --depth_;
+    return true;
+  }
+
+  Body* body_;
+  int depth_ = 0;
+  std::string key_;
+};
+
+Result<Body> parse_json(std::string_view text) {
+  Body body;
+  TopLevelHandler handler(&body);
+  rapidjson::Reader reader;
+  rapidjson::MemoryStream ms(text.data(), text.size());
+  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> is(ms);
+  constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag |
+                              rapidjson::kParseIterativeFlag |
+                              rapidjson::kParseNumbersAsStringsFlag;
+  rapidjson::ParseResult ok = reader.Parse<kFlags>(is, handler);
+  if (ok) return body;
+  if (handler.top_not_object) return Status::ParseError("The top level must be a JSON object.");
+  if (handler.too_deep) return Status::ParseError("Nesting is too deep.");
+  std::string reason = rapidjson::GetParseError_En(ok.Code());
+  if (!reason.empty() && reason.back() == '.') reason.pop_back();
+  return Status::ParseError(reason + " (at character " + std::to_string(ok.Offset()) + ").");
+}
+
+// Feeds cgicc the body as a POST, with no query string (query parameters are
+// not body fields).
+class BodyInput : public cgicc::CgiInput {
+ public:
+  BodyInput(std::string content_type, std::string_view body)
+      : content_type_(std::move(content_type)), body_(body) {}
+  size_t read(char* data, size_t length) override {
+    size_t n = std::min(length, body_.size() - offset_);
+    std::copy_n(body_.data() + offset_, n, data);
+    offset_ += n;
+    return n;
+  }
+  std::string getenv(const char* name) override {
+    std::string_view n(name);
+    if (n == "REQUEST_METHOD") return "POST";
+    if (n == "CONTENT_TYPE") return content_type_;
+    if (n == "CONTENT_LENGTH") return std::to_string(body_.size());
+    return "";
+  }
+
+ private:
+  std::string content_type_;
+  std::string_view body_;
+  size_t offset_ = 0;
+};
+
+// Replaces invalid UTF-8 with U+FFFD, as Django decodes form data.
+std::string sanitize_utf8(const std::string& in) {
+  std::string out;
+  out.reserve(in.size());
+  size_t i = 0;
+  while (i < in.size()) {
+    unsigned char c = static_cast<unsigned char>(in[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    bool ok = len > 0 && i + len <= in.size();
+    uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1f) : len == 3 ? (c & 0x0f) : (c & 0x07);
+    for (size_t k = 1; ok && k < len; ++k) {
+      unsigned char cc = static_cast<unsigned char>(in[i + k]);
+      if ((cc >> 6) != 0x2) ok = false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    if (ok) {
+      // Reject overlong forms, surrogates and values past U+10FFFF.
+      static const uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
+      if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) ok = false;
+    }
+    if (ok) {
+      out.append(in, i, len);
+      i += len;
+    } else {
+      out.append("\xef\xbf\xbd");
+      ++i;
+    }
+  }
+  return out;
+}
+
+// The value of parameter `name` in a Content-Type, unquoted; empty if absent.
+std::string content_type_param(std::string_view content_type, std::string_view name) {
+  size_t pos = content_type.find(';');
+  while (pos != std::string_view::npos) {
+    size_t next = content_type.find(';', pos + 1);
+    std::string_view part = content_type.substr(pos + 1, next == std::string_view::npos
+                                                             ? std::string_view::npos
+                                                             : next - pos - 1);
+    while (!part.empty() && (part.front() == ' ' || part.front() == '\t')) part.remove_prefix(1);
+    size_t eq = part.find('=');
+    if (eq != std::string_view::npos) {
+      std::string key(part.substr(0, eq));
+      for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (key == name) {
+        std::string_view v = part.substr(eq + 1);
+        while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+        if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+        return std::string(v);
+      }
+    }
+    pos = next;
+  }
+  return "";
+}
+
+Result<Body> parse_form(std::string_view content_type, std::string_view text, bool multipart) {
+  std::string normalized = "application/x-www-form-urlencoded";
+  if (multipart) {
+    std::string boundary = content_type_param(content_type, "boundary");
+    if (boundary.empty() || boundary.size() > 200)
+      return Status::Detail(400, "Multipart form parse error - Invalid boundary in multipart: None");
+    normalized = "multipart/form-data; boundary=" + boundary;
+  }
+  Body body;
+  try {
+    BodyInput input(normalized, text);
+    cgicc::Cgicc cgi(&input);
+    for (const cgicc::FormEntry& entry : *cgi) {
+      body.set(sanitize_utf8(entry.getName()),
+               Value{Value::Kind::kString, sanitize_utf8(entry.getValue()), false});
+    }
+  } catch (const std::exception&) {
+    return Status::Detail(400, "Multipart form parse error - Malformed input.");
+  }
+  return body;
+}
+
+}  // namespace
+
+void Body::set(std::string name, Value value) {
+  for (auto& field : fields_) {
+    if (field.first == name) {
+      field.second = std::move(value);
+      return;
+    }
+  }
+  fields_.emplace_back(std::move(name), std::move(value));
+}
+
+const Value* Body::find(std::string_view name) const {
+  for (const auto& field : fields_)
+    if (field.first == name) return &field.second;
+  return nullptr;
+}
+
+std::string media_type(std::string_view content_type) {
+  std::string_view t = content_type.substr(0, content_type.find(';'));
+  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+  std::string out(t);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+Result<Body> parse_body(std::string_view content_type, std::string_view body) {
+  if (body.empty()) return Body();
+  if (body.size() > kMaxBodyBytes) return Status::TooLarge();
+  std::string type = media_type(content_type);
+  if (type == "application/json") return parse_json(body);
+  if (type == "application/x-www-form-urlencoded") return parse_form(content_type, body, false);
+  if (type == "multipart/form-data") return parse_form(content_type, body, true);
+  return Status::UnsupportedMediaType(std::string(content_type));
+}
+
+}  // namespace cpa::http

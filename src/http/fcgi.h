@@ -1,0 +1,22 @@
+// FastCGI glue: a libfcgi request in, a Request out; a Response back.
+// Nothing else in the service touches libfcgi's request streams.
+#pragma once
+
+#include <fcgiapp.h>
+
+#include "core/random.h"
+#include "http/request.h"
+#include "http/response.h"
+
+namespace cpa::http {
+
+// Reads params and body. A body over kMaxBodyBytes is not read: *too_large
+// is set and the caller answers 413. `rng` makes a request id when the
+// client sent none (or an insane one).
+void read_request(FCGX_Request& fcgi, Rng& rng, Request* out, bool* too_large);
+
+// Writes status, headers (Content-Type, Content-Length, X-Request-Id and the
+// response's own) and, unless the method is HEAD, the body.
+void write_response(FCGX_Request& fcgi, const Request& request, const Response& response);
+
+}  // namespace cpa::http

@@ -1,0 +1,153 @@
+#include "http/fields.h"
+
+#include "core/email.h"
+
+namespace cpa::http {
+
+size_t utf8_length(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xc0) != 0x80) ++n;
+  return n;
+}
+
+namespace msg {
+std::string max_length(size_t n) {
+  return "Ensure this field has no more than " + std::to_string(n) + " characters.";
+}
+std::string invalid_choice(std::string_view value) {
+  std::string out = "\"";
+  out.append(value).append("\" is not a valid choice.");
+  return out;
+}
+}  // namespace msg
+
+namespace {
+
+std::string_view trim_whitespace(std::string_view s) {
+  // Python's str.strip(): ASCII whitespace (the Unicode spaces are rare enough
+  // in emails and codes that we do not chase them).
+  const char* ws = " \t\n\r\f\v";
+  size_t b = s.find_first_not_of(ws);
+  if (b == std::string_view::npos) return {};
+  size_t e = s.find_last_not_of(ws);
+  return s.substr(b, e - b + 1);
+}
+
+}  // namespace
+
+std::optional<std::string> Form::string_value(const std::string& name, const Text& rule) {
+  const Value* v = body_.find(name);
+  if (!v) {
+    if (rule.required) fail(name, msg::kRequired);
+    return std::nullopt;
+  }
+  std::string s;
+  switch (v->kind) {
+    case Value::Kind::kNull:
+      fail(name, msg::kNull);
+      return std::nullopt;
+    case Value::Kind::kString:
+    case Value::Kind::kNumber:  // DRF's CharField takes numbers as str(number)
+      s = v->text;
+      break;
+    default:
+      fail(name, msg::kNotString);
+      return std::nullopt;
+  }
+  if (rule.trim) s = std::string(trim_whitespace(s));
+  if (s.empty()) {
+    if (!rule.allow_blank) {
+      fail(name, msg::kBlank);
+      return std::nullopt;
+    }
+  }
+  return s;
+}
+
+std::optional<std::string> Form::text(const std::string& name, Text rule) {
+  std::optional<std::string> s = string_value(name, rule);
+  if (!s) return std::nullopt;
+  if (rule.max_length && utf8_length(*s) > rule.max_length) {
+    fail(name, msg::max_length(rule.max_length));
+    return std::nullopt;
+  }
+  return s;
+}
+
+std::optional<std::string> Form::email(const std::string& name, bool required) {
+  Text rule;
+  rule.required = required;
+  std::optional<std::string> s = string_value(name, rule);
+  if (!s) return std::nullopt;
+  // DRF runs every validator and reports each that fails: length, then format.
+  bool valid = true;
+  if (utf8_length(*s) > kMaxEmailLength) {
+    fail(name, msg::max_length(kMaxEmailLength));
+    valid = false;
+  }
+  if (!is_valid_email(*s)) {
+    fail(name, msg::kEmail);
+    valid = false;
+  }
+  if (!valid) return std::nullopt;
+  return s;
+}
+
+std::optional<bool> parse_boolean(const Value& v) {
+  if (v.kind == Value::Kind::kBool) return v.boolean;
+  if (v.kind != Value::Kind::kString && v.kind != Value::Kind::kNumber) return std::nullopt;
+  static const std::string_view kTrue[] = {"t", "T", "y", "Y", "yes", "Yes", "YES", "true",
+                                           "True", "TRUE", "on", "On", "ON", "1"};
+  static const std::string_view kFalse[] = {"f", "F", "n", "N", "no", "No", "NO", "false",
+                                            "False", "FALSE", "off", "Off", "OFF", "0"};
+  std::string_view t = v.text;
+  if (v.kind == Value::Kind::kNumber && (t == "1.0" || t == "0.0")) t = t.substr(0, 1);
+  for (std::string_view s : kTrue)
+    if (t == s) return true;
+  for (std::string_view s : kFalse)
+    if (t == s) return false;
+  return std::nullopt;
+}
+
+std::optional<bool> Form::boolean(const std::string& name, bool required) {
+  const Value* v = body_.find(name);
+  if (!v) {
+    if (required) fail(name, msg::kRequired);
+    return std::nullopt;
+  }
+  if (v->kind == Value::Kind::kNull) {
+    fail(name, msg::kNull);
+    return std::nullopt;
+  }
+  std::optional<bool> b = parse_boolean(*v);
+  if (!b) fail(name, msg::kBoolean);
+  return b;
+}
+
+std::optional<std::string> Form::choice(const std::string& name,
+                                        std::initializer_list<std::string_view> choices) {
+  const Value* v = body_.find(name);
+  if (!v) {
+    fail(name, msg::kRequired);
+    return std::nullopt;
+  }
+  if (v->kind == Value::Kind::kNull) {
+    fail(name, msg::kNull);
+    return std::nullopt;
+  }
+  // DRF's ChoiceField compares str(value); an empty string is "blank".
+  std::string s = v->kind == Value::Kind::kString || v->kind == Value::Kind::kNumber ? v->text
+                  : v->kind == Value::Kind::kBool ? (v->boolean ? "True" : "False")
+                                                  : "";
+  if (s.empty() && v->kind == Value::Kind::kString) {
+    fail(name, msg::kBlank);
+    return std::nullopt;
+  }
+  for (std::string_view c : choices)
+    if (s == c) return s;
+  fail(name, msg::invalid_choice(s));
+  return std::nullopt;
+}
+
+}  // namespace cpa::http

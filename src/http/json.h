@@ -1,0 +1,58 @@
+// JsonWriter: builds compact JSON (DRF's renderer: no spaces, UTF-8 as is)
+// over RapidJSON's Writer, with keys in the order they are written.
+#pragma once
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cpa::http {
+
+class JsonWriter {
+ public:
+  JsonWriter() : writer_(buffer_) {}
+
+  JsonWriter& begin_object() { writer_.StartObject(); return *this; }
+  JsonWriter& end_object() { writer_.EndObject(); return *this; }
+  JsonWriter& begin_array() { writer_.StartArray(); return *this; }
+  JsonWriter& end_array() { writer_.EndArray(); return *this; }
+  JsonWriter& key(std::string_view k) {
+    writer_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+    return *this;
+  }
+  JsonWriter& value(std::string_view s) {
+    writer_.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    return *this;
+  }
+  JsonWriter& value(const char* s) { return value(std::string_view(s)); }
+  JsonWriter& value(const std::string& s) { return value(std::string_view(s)); }
+  JsonWriter& value(int64_t v) { writer_.Int64(v); return *this; }
+  JsonWriter& value(int v) { writer_.Int(v); return *this; }
+  JsonWriter& value(bool v) { writer_.Bool(v); return *this; }
+  JsonWriter& null() { writer_.Null(); return *this; }
+
+  template <typename T>
+  JsonWriter& field(std::string_view k, const T& v) {
+    key(k);
+    return value(v);
+  }
+  JsonWriter& field_or_null(std::string_view k, const std::optional<std::string>& v) {
+    key(k);
+    return v ? value(*v) : null();
+  }
+
+  std::string str() const { return std::string(buffer_.GetString(), buffer_.GetSize()); }
+
+ private:
+  rapidjson::StringBuffer buffer_;
+  rapidjson::Writer<rapidjson::StringBuffer> writer_;
+};
+
+// {"detail":"<text>"}
+std::string detail_json(std::string_view text);
+
+}  // namespace cpa::http

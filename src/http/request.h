@@ -1,0 +1,36 @@
+// Request: what a handler knows of an HTTP request, independent of FastCGI.
+// Built by http/fcgi.cc from the FastCGI params and body; tests build one by hand.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace cpa::http {
+
+struct Request {
+  std::string method;        // "GET", as sent
+  std::string path;          // decoded path, e.g. "/api/v1/auth/users/me/"
+  std::string query;         // raw query string, without '?'
+  std::string content_type;  // exactly as sent
+  std::string body;
+  std::string remote_addr;
+  std::string scheme = "http";  // "https" behind TLS
+  std::string host;             // Host header (with port when sent)
+  std::string request_id;       // sanitized or generated; echoed in X-Request-Id
+  // Request headers, names lower-cased with '-' ("authorization", "x-request-id").
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  const std::string* header(std::string_view lower_name) const;
+  // The value of `name` in the query string, URL-decoded; empty when absent.
+  std::string query_param(std::string_view name) const;
+};
+
+// True when `id` is a sane client-supplied request id: 1 to 128 of [A-Za-z0-9._:-].
+bool is_sane_request_id(std::string_view id);
+
+// Decodes %XX and '+' as in application/x-www-form-urlencoded.
+std::string url_decode(std::string_view in);
+
+}  // namespace cpa::http

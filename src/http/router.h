@@ -1,0 +1,76 @@
+// Router: matches a request path against a route table (api/routes.cc).
+//
+// Paths live under kApiPrefix; a trailing slash is optional ("users" and
+// "users/" are one route, no redirect). A "<name>" segment matches a decimal
+// id. The router also knows, for a path, every method it serves: that is the
+// Allow header of a 405 (HEAD wherever GET is; never OPTIONS).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cpa::http {
+
+inline constexpr std::string_view kApiPrefix = "/api/v1/auth/";
+
+// Splits `path` (after the prefix, trailing slash removed) against `pattern`.
+// On success fills `ids` with the "<name>" segments as integers.
+bool match_pattern(std::string_view pattern, std::string_view path, std::vector<int64_t>* ids);
+
+// The path relative to kApiPrefix without its trailing slash; false when the
+// path is outside the API.
+bool api_relative_path(std::string_view path, std::string_view* out);
+
+// Route must have `std::string_view pattern` and `std::string_view method`.
+template <typename Route>
+class Router {
+ public:
+  struct Match {
+    const Route* route = nullptr;          // the route for this method, if any
+    std::vector<const Route*> siblings;    // every route of the matched path
+    std::string allow;                     // Allow header for a 405
+    std::vector<int64_t> ids;
+    bool path_found() const { return !siblings.empty(); }
+  };
+
+  Router(const Route* begin, const Route* end) : begin_(begin), end_(end) {}
+
+  Match find(std::string_view method, std::string_view path) const {
+    Match m;
+    std::string_view rel;
+    if (!api_relative_path(path, &rel)) return m;
+    std::string_view matched_pattern;
+    for (const Route* r = begin_; r != end_; ++r) {
+      if (!matched_pattern.empty() && r->pattern != matched_pattern) continue;
+      std::vector<int64_t> ids;
+      if (matched_pattern.empty()) {
+        if (!match_pattern(r->pattern, rel, &ids)) continue;
+        matched_pattern = r->pattern;
+        m.ids = std::move(ids);
+      }
+      m.siblings.push_back(r);
+    }
+    std::string_view want = method == "HEAD" ? std::string_view("GET") : method;
+    static constexpr std::string_view kOrder[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+    bool has_get = false;
+    for (std::string_view candidate : kOrder) {
+      for (const Route* r : m.siblings) {
+        if (r->method != candidate) continue;
+        if (candidate == want) m.route = r;
+        if (candidate == "GET") has_get = true;
+        if (!m.allow.empty()) m.allow += ", ";
+        m.allow += candidate;
+      }
+    }
+    if (has_get) m.allow += ", HEAD";
+    return m;
+  }
+
+ private:
+  const Route* begin_;
+  const Route* end_;
+};
+
+}  // namespace cpa::http

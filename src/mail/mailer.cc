@@ -1,0 +1,94 @@
+#include "mail/mailer.h"
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/log.h"
+
+namespace cpa::mail {
+namespace {
+
+// What the log may say about a recipient: its domain, never the mailbox.
+std::string recipient_domain(std::string_view address) {
+  size_t at = address.rfind('@');
+  if (at == std::string_view::npos) return "?";
+  std::string domain;
+  for (char c : address.substr(at + 1)) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u > 0x20 && u != 0x7f) domain.push_back(c);
+  }
+  return domain.empty() ? "?" : domain;
+}
+
+std::string describe(const store::Mail& mail, int attempt, std::string_view outcome) {
+  std::string line = "mail id=" + std::to_string(mail.id) + " to=@" +
+                     recipient_domain(mail.recipient) + " attempt=" + std::to_string(attempt) +
+                     " outcome=";
+  line.append(outcome);
+  return line;
+}
+
+}  // namespace
+
+int64_t backoff_seconds(int attempts) {
+  if (attempts <= 1) return 1;
+  if (attempts - 1 >= 31) return kMaxBackoffSeconds;  // 2^31 is far past the cap
+  return std::min<int64_t>(int64_t{1} << (attempts - 1), kMaxBackoffSeconds);
+}
+
+Status Mailer::deliver_due(int max, int* delivered, const volatile bool* should_stop) {
+  if (delivered != nullptr) *delivered = 0;
+  CPA_ASSIGN_OR_RETURN(std::vector<store::Mail> due, store_.due_mail(clock_.now(), max));
+  for (const store::Mail& mail : due) {
+    if (should_stop != nullptr && *should_stop) break;
+
+    Message message;
+    message.id = mail.id;
+    message.from = from_;
+    message.to = mail.recipient;
+    message.subject = mail.subject;
+    message.body = mail.body;
+    message.created_at = mail.created_at;
+    Delivery d = backend_.deliver(message);
+
+    const int attempt = mail.attempts + 1;
+    const int64_t now = clock_.now();  // a delivery may take a while
+    Status st;
+    switch (d.outcome) {
+      case Delivery::Outcome::kSent:
+        st = store_.mark_mail_sent(mail.id, now);
+        if (st.ok()) {
+          log::info(describe(mail, attempt, "sent"));
+          if (delivered != nullptr) ++*delivered;
+        } else {
+          // The relay has it but the row still says pending: it will go again.
+          log::error(describe(mail, attempt, "sent") +
+                     " but not recorded (may be delivered twice): " + st.reason());
+        }
+        break;
+      case Delivery::Outcome::kRetry: {
+        int64_t wait = backoff_seconds(attempt);
+        st = store_.mark_mail_retry(mail.id, attempt, now + wait, d.error);
+        log::warn(describe(mail, attempt, "retry") + " next_in=" + std::to_string(wait) +
+                  "s error=" + d.error);
+        break;
+      }
+      case Delivery::Outcome::kPermanent:
+        st = store_.mark_mail_failed(mail.id, attempt, d.error);
+        log::warn(describe(mail, attempt, "failed") + " error=" + d.error);
+        break;
+    }
+    if (!st.ok()) return st;
+  }
+  return Status();
+}
+
+Result<std::optional<int64_t>> Mailer::seconds_until_next() {
+  CPA_ASSIGN_OR_RETURN(std::optional<int64_t> next, store_.next_mail_due());
+  if (!next) return std::optional<int64_t>();
+  return std::optional<int64_t>(std::max<int64_t>(0, *next - clock_.now()));
+}
+
+}  // namespace cpa::mail

@@ -1,0 +1,44 @@
+// Mailer: delivers due outbox rows through a Backend, marks each sent,
+// retries failures with exponential backoff (1 s, 2 s, 4 s ... capped at one
+// hour) and parks permanent refusals as failed. Each outcome is logged
+// (recipient domain, id, outcome; never the body).
+//
+// This is the delivery logic only; proc/mailer_process.cc runs it in a loop
+// and wakes it when a worker queues mail.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "mail/backend.h"
+#include "store/store.h"
+
+namespace cpa::mail {
+
+inline constexpr int64_t kMaxBackoffSeconds = 3600;
+
+// Seconds to wait after the `attempts`-th failed attempt (1-based).
+int64_t backoff_seconds(int attempts);
+
+class Mailer {
+ public:
+  Mailer(store::Store& store, Backend& backend, const Clock& clock, std::string from)
+      : store_(store), backend_(backend), clock_(clock), from_(std::move(from)) {}
+
+  // Delivers at most `max` due messages; *delivered counts those sent.
+  // `should_stop` is polled between messages (never during one).
+  Status deliver_due(int max, int* delivered, const volatile bool* should_stop = nullptr);
+
+  // Seconds until the next pending message is due (0 = now); nullopt if none.
+  Result<std::optional<int64_t>> seconds_until_next();
+
+ private:
+  store::Store& store_;
+  Backend& backend_;
+  const Clock& clock_;
+  std::string from_;
+};
+
+}  // namespace cpa::mail

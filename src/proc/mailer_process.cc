@@ -1,0 +1,101 @@
+#include "proc/mailer_process.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "mail/backend.h"
+#include "mail/mailer.h"
+#include "proc/signals.h"
+#include "store/store.h"
+
+namespace cpa::proc {
+namespace {
+
+constexpr int64_t kHousekeepingEvery = 60;
+constexpr int64_t kKeepExpiredTokens = 86400;     // then their rows go
+constexpr int64_t kKeepThrottleEvents = 2 * 3600; // longer than the longest window (1 h)
+constexpr int64_t kKeepSentMail = 7 * 86400;
+
+// A stop request pending while signals are blocked (we are mid-delivery).
+bool stop_pending() {
+  sigset_t pending;
+  sigpending(&pending);
+  return g_stop_requested || sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT);
+}
+
+void housekeeping(store::Store& store, int64_t now) {
+  Status s = store.prune_tokens(now - kKeepExpiredTokens);
+  if (s.ok()) s = store.prune_throttle_events(now - kKeepThrottleEvents);
+  if (s.ok()) s = store.prune_sent_mail(now - kKeepSentMail);
+  if (!s.ok()) log::warn("housekeeping: " + s.reason());
+}
+
+}  // namespace
+
+void run_mailer(const Config& config, int wake_fd) {
+  log::set_role("mailer");
+  set_process_name("cpa-mailer");
+  sigset_t wait_mask;
+  install_stop_handler(&wait_mask);
+
+  auto opened = store::Store::open(config.db_path, config.db_busy_timeout_ms);
+  if (!opened.ok()) {
+    log::error("cannot open the database: " + opened.status().reason());
+    _exit(3);
+  }
+  std::unique_ptr<store::Store> store = std::move(opened.value());
+  std::unique_ptr<mail::Backend> backend = mail::make_backend(config);
+  SystemClock clock;
+  mail::Mailer mailer(*store, *backend, clock, config.mail_from);
+  int64_t next_housekeeping = 0;
+
+  for (;;) {
+    if (stop_pending()) _exit(0);
+    int64_t timeout_ms = 1000;
+    Status db = store->check_file();
+    if (db.ok()) {
+      // One message at a time, so that a stop request waits for at most one.
+      for (;;) {
+        int delivered = 0;
+        Status s = mailer.deliver_due(1, &delivered);
+        if (!s.ok()) {
+          log::warn("outbox: " + s.reason());
+          break;
+        }
+        if (delivered == 0) {
+          // Nothing was due, or the one due message failed and was rescheduled.
+          auto due = mailer.seconds_until_next();
+          if (due.ok() && due.value() && *due.value() == 0) {
+            if (stop_pending()) _exit(0);
+            continue;
+          }
+          if (due.ok() && due.value()) timeout_ms = std::min<int64_t>(*due.value() * 1000, 1000);
+          break;
+        }
+        if (stop_pending()) _exit(0);
+      }
+      int64_t now = clock.now();
+      if (now >= next_housekeeping) {
+        housekeeping(*store, now);
+        next_housekeeping = now + kHousekeepingEvery;
+      }
+    } else {
+      log::warn("outbox: database unavailable: " + db.reason());
+    }
+    struct pollfd pfd{wake_fd, POLLIN, 0};
+    struct timespec ts{timeout_ms / 1000, (timeout_ms % 1000) * 1000000};
+    int n = ppoll(&pfd, 1, &ts, &wait_mask);
+    if (n > 0) {
+      char buf[256];
+      while (read(wake_fd, buf, sizeof buf) > 0) {
+      }
+    }
+  }
+}
+
+}  // namespace cpa::proc

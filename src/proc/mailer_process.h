@@ -1,0 +1,15 @@
+// The mailer process: runs mail::Mailer until told to stop. Woken by a byte
+// on the wake-up pipe when a worker commits mail, else by the next retry's
+// due time (and at least every second, for rows the CLI made due). Also does
+// the housekeeping no request should pay for: pruning expired tokens, old
+// throttle events and delivered mail.
+#pragma once
+
+#include "core/config.h"
+
+namespace cpa::proc {
+
+// Exits the process. On SIGTERM it finishes the message in hand, then exits.
+[[noreturn]] void run_mailer(const Config& config, int wake_fd);
+
+}  // namespace cpa::proc

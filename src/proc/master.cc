@@ -1,0 +1,378 @@
+#include "proc/master.h"
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "proc/mailer_process.h"
+#include "proc/nginx.h"
+#include "proc/signals.h"
+#include "proc/worker.h"
+#include "store/store.h"
+
+namespace cpa::proc {
+namespace {
+
+constexpr int64_t kDrainMicros = 10 * 1000000;
+constexpr int64_t kStableMicros = 5 * 1000000;   // a child that lived this long is "healthy"
+constexpr int64_t kMaxBackoffMicros = 30 * 1000000;
+
+enum class Role { kWorker, kMailer, kNginx };
+
+const char* role_name(Role r) {
+  return r == Role::kWorker ? "worker" : r == Role::kMailer ? "mailer" : "nginx";
+}
+
+struct Child {
+  pid_t pid;
+  Role role;
+  int slot;
+  int generation;
+  int64_t started_us;
+};
+
+// Restart bookkeeping for one slot (worker i, the mailer, nginx).
+struct Slot {
+  Role role;
+  int index;
+  int failures = 0;          // consecutive quick deaths
+  int64_t restart_at_us = 0; // 0: not waiting for a restart
+};
+
+bool make_dir(const std::string& path, std::string* error) {
+  if (mkdir(path.c_str(), 0750) == 0 || errno == EEXIST) return true;
+  *error = "cannot create " + path + ": " + strerror(errno);
+  return false;
+}
+
+int open_listen_socket(const std::string& path, std::string* error) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      *error = "AUTH_SOCKET: " + path + " exists and is not a socket";
+      return -1;
+    }
+    unlink(path.c_str());  // stale, from a previous run
+  }
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  struct sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      chmod(path.c_str(), 0660) != 0 || listen(fd, 4096) != 0) {
+    *error = "AUTH_SOCKET: cannot listen on " + path + ": " + strerror(errno);
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+class Master {
+ public:
+  Master(Config config, const MasterOptions& options)
+      : config_(std::move(config)), options_(options) {}
+
+  int run();
+
+ private:
+  void spawn(Slot& slot);
+  void reap();
+  void on_exit(const Child& child, int status);
+  void reload();
+  void stop();
+  void signal_children(Role role, int sig, int generation_below = INT_MAX);
+  bool has_children(Role role) const;
+  // Waits for SIGCHLD (reaping) until `done` or the deadline; true if done.
+  template <typename Done>
+  bool wait_until(Done done, int64_t deadline_us);
+
+  Config config_;
+  MasterOptions options_;
+  int listen_fd_ = -1;
+  int wake_pipe_[2] = {-1, -1};
+  std::string nginx_conf_;
+  std::vector<Slot> slots_;
+  std::vector<Child> children_;
+  int generation_ = 0;
+  bool stopping_ = false;
+  sigset_t signals_;
+};
+
+void Master::spawn(Slot& slot) {
+  slot.restart_at_us = 0;
+  pid_t pid;
+  if (slot.role == Role::kNginx) {
+    pid = start_nginx(config_, nginx_conf_);
+  } else {
+    pid = fork();
+    if (pid == 0) {
+      setpgid(0, 0);  // Ctrl-C reaches the master only; it stops us in order
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      sigprocmask(SIG_UNBLOCK, &signals_, nullptr);
+      signal(SIGCHLD, SIG_DFL);
+      if (slot.role == Role::kWorker) {
+        close(wake_pipe_[0]);
+        run_worker(config_, listen_fd_, wake_pipe_[1]);
+      }
+      close(listen_fd_);
+      close(wake_pipe_[1]);
+      run_mailer(config_, wake_pipe_[0]);
+    }
+  }
+  if (pid < 0) {
+    log::error(std::string("fork failed for ") + role_name(slot.role) + ": " + strerror(errno));
+    slot.restart_at_us = monotonic_micros() + 1000000;
+    return;
+  }
+  children_.push_back(Child{pid, slot.role, slot.index, generation_, monotonic_micros()});
+}
+
+void Master::on_exit(const Child& child, int status) {
+  std::string how = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                        : "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (stopping_ || child.generation != generation_) {
+    return;  // expected: we asked it to stop
+  }
+  log::warn(std::string(role_name(child.role)) + " " + std::to_string(child.pid) + " " + how +
+            "; restarting");
+  for (Slot& slot : slots_) {
+    if (slot.role != child.role || slot.index != child.slot) continue;
+    int64_t now = monotonic_micros();
+    if (now - child.started_us >= kStableMicros) {
+      slot.failures = 0;
+      slot.restart_at_us = now;
+    } else {
+      // Crashing in a loop: 0.1 s, 0.2 s, 0.4 s ... up to 30 s between tries.
+      int64_t delay = std::min<int64_t>(100000LL << std::min(slot.failures, 20), kMaxBackoffMicros);
+      ++slot.failures;
+      slot.restart_at_us = now + delay;
+    }
+  }
+}
+
+void Master::reap() {
+  for (;;) {
+    int status = 0;
+    pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) return;
+    auto it = std::find_if(children_.begin(), children_.end(),
+                           [pid](const Child& c) { return c.pid == pid; });
+    if (it == children_.end()) continue;
+    Child child = *it;
+    children_.erase(it);
+    on_exit(child, status);
+  }
+}
+
+void Master::signal_children(Role role, int sig, int generation_below) {
+  for (const Child& c : children_)
+    if (c.role == role && c.generation < generation_below) kill(c.pid, sig);
+}
+
+bool Master::has_children(Role role) const {
+  return std::any_of(children_.begin(), children_.end(),
+                     [role](const Child& c) { return c.role == role; });
+}
+
+template <typename Done>
+bool Master::wait_until(Done done, int64_t deadline_us) {
+  while (!done()) {
+    int64_t left = deadline_us - monotonic_micros();
+    if (left <= 0) return false;
+    struct timespec ts{left / 1000000, (left % 1000000) * 1000};
+    siginfo_t info;
+    int sig = sigtimedwait(&signals_, &info, &ts);
+    if (sig == SIGCHLD) reap();
+  }
+  return true;
+}
+
+void Master::reload() {
+  std::string error;
+  Environment file_env;
+  if (!options_.config_file.empty() && !parse_env_file(options_.config_file, &file_env, &error)) {
+    log::error("reload refused: " + error);
+    return;
+  }
+  std::optional<Config> fresh = load_config(process_environment(), file_env, &error);
+  if (!fresh) {
+    log::error("reload refused: " + error);
+    return;
+  }
+  // The socket, paths and key stay as they are: a running pool cannot move.
+  fresh->state_dir = config_.state_dir;
+  fresh->db_path = config_.db_path;
+  fresh->socket_path = config_.socket_path;
+  fresh->log_file = config_.log_file;
+  fresh->secret_key = config_.secret_key;
+  config_ = *fresh;
+  log::info("SIGHUP: replacing workers and mailer (generation " +
+            std::to_string(generation_ + 1) + ")");
+
+  int old = generation_++;
+  slots_.erase(std::remove_if(slots_.begin(), slots_.end(),
+                              [](const Slot& s) { return s.role != Role::kNginx; }),
+               slots_.end());
+  for (int i = 0; i < config_.workers; ++i) slots_.push_back(Slot{Role::kWorker, i});
+  slots_.push_back(Slot{Role::kMailer, 0});
+  for (Slot& s : slots_)
+    if (s.role != Role::kNginx) spawn(s);
+  // nginx children keep their generation: bump it so on_exit still restarts them.
+  for (Child& c : children_)
+    if (c.role == Role::kNginx) c.generation = generation_;
+  signal_children(Role::kWorker, SIGTERM, old + 1);
+  signal_children(Role::kMailer, SIGTERM, old + 1);
+  if (options_.with_nginx) {
+    std::string conf;
+    if (write_nginx_config(config_, &conf, &error)) {
+      signal_children(Role::kNginx, SIGHUP);
+    } else {
+      log::error("nginx config not reloaded: " + error);
+    }
+  }
+}
+
+void Master::stop() {
+  stopping_ = true;
+  log::info("stopping: nginx first, then the pool, then the mailer");
+  if (has_children(Role::kNginx)) {
+    signal_children(Role::kNginx, SIGQUIT);
+    if (!wait_until([&] { return !has_children(Role::kNginx); }, monotonic_micros() + kDrainMicros)) {
+      signal_children(Role::kNginx, SIGKILL);
+      wait_until([&] { return !has_children(Role::kNginx); }, monotonic_micros() + 1000000);
+    }
+  }
+  unlink(config_.socket_path.c_str());  // new connections fail fast from here on
+  signal_children(Role::kWorker, SIGTERM);
+  signal_children(Role::kMailer, SIGTERM);
+  if (!wait_until([&] { return children_.empty(); }, monotonic_micros() + kDrainMicros)) {
+    log::warn("drain timed out; killing what is left");
+    for (const Child& c : children_) kill(c.pid, SIGKILL);
+    wait_until([&] { return children_.empty(); }, monotonic_micros() + 2000000);
+  }
+}
+
+int Master::run() {
+  std::string error;
+  listen_fd_ = open_listen_socket(config_.socket_path, &error);
+  if (listen_fd_ < 0) {
+    log::error(error);
+    return 1;
+  }
+  if (pipe2(wake_pipe_, O_NONBLOCK | O_CLOEXEC) != 0) {
+    log::error(std::string("pipe: ") + strerror(errno));
+    return 1;
+  }
+  if (options_.with_nginx && !write_nginx_config(config_, &nginx_conf_, &error)) {
+    log::error(error);
+    return 1;
+  }
+
+  sigemptyset(&signals_);
+  for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP}) sigaddset(&signals_, s);
+  sigprocmask(SIG_BLOCK, &signals_, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  for (int i = 0; i < config_.workers; ++i) slots_.push_back(Slot{Role::kWorker, i});
+  slots_.push_back(Slot{Role::kMailer, 0});
+  if (options_.with_nginx) slots_.push_back(Slot{Role::kNginx, 0});
+  for (Slot& s : slots_) spawn(s);
+
+  std::string pid_file = config_.state_dir + "/cryptopay-auth.pid";
+  if (FILE* f = fopen(pid_file.c_str(), "w")) {
+    fprintf(f, "%d\n", getpid());
+    fclose(f);
+  }
+  log::info("serving on " + config_.socket_path + " with " + std::to_string(config_.workers) +
+            " workers" +
+            (options_.with_nginx ? ", nginx on http://127.0.0.1:" + std::to_string(config_.http_port)
+                                 : std::string()));
+
+  for (;;) {
+    int64_t now = monotonic_micros();
+    int64_t next = now + 1000000;
+    for (Slot& s : slots_) {
+      if (!s.restart_at_us) continue;
+      if (s.restart_at_us <= now) {
+        spawn(s);
+      } else {
+        next = std::min(next, s.restart_at_us);
+      }
+    }
+    int64_t wait = std::max<int64_t>(next - monotonic_micros(), 1000);
+    struct timespec ts{wait / 1000000, (wait % 1000000) * 1000};
+    siginfo_t info;
+    int sig = sigtimedwait(&signals_, &info, &ts);
+    if (sig == SIGCHLD) {
+      reap();
+    } else if (sig == SIGHUP) {
+      reload();
+    } else if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
+      stop();
+      unlink(pid_file.c_str());
+      log::info("stopped");
+      return 0;
+    }
+  }
+}
+
+}  // namespace
+
+bool prepare_state(Config* config, std::string* error) {
+  if (!make_dir(config->state_dir, error)) return false;
+  char resolved[PATH_MAX];
+  if (!realpath(config->state_dir.c_str(), resolved)) {
+    *error = "AUTH_STATE_DIR: " + config->state_dir + ": " + strerror(errno);
+    return false;
+  }
+  // Absolute paths from here on: nginx and the children must not depend on cwd.
+  std::string old = config->state_dir;
+  auto rebase = [&](std::string& path) {
+    if (path.rfind(old + "/", 0) == 0) path = std::string(resolved) + path.substr(old.size());
+  };
+  config->state_dir = resolved;
+  rebase(config->db_path);
+  rebase(config->secret_key_file);
+  rebase(config->mail_dir);
+  rebase(config->socket_path);
+  rebase(config->log_file);
+  if (!ensure_secret_key(config, error)) return false;
+  if (config->mail_backend == MailBackend::kFile && !make_dir(config->mail_dir, error)) return false;
+  Status st = store::Store::migrate(config->db_path, config->db_busy_timeout_ms);
+  if (!st.ok()) {
+    *error = "AUTH_DB_PATH: " + config->db_path + ": " + st.reason();
+    return false;
+  }
+  return true;
+}
+
+int run_master(Config config, const MasterOptions& options) {
+  log::set_role("master");
+  std::string error;
+  if (!prepare_state(&config, &error)) {
+    log::error(error);
+    return 1;
+  }
+  if (!log::open_file(config.log_file, &error)) {
+    log::error(error);
+    return 1;
+  }
+  Master master(std::move(config), options);
+  return master.run();
+}
+
+}  // namespace cpa::proc

@@ -1,0 +1,110 @@
+#include "proc/nginx.h"
+
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string_view>
+
+#include "core/log.h"
+#include "proc/signals.h"
+
+namespace cpa::proc {
+
+extern const std::string_view kNginxLocalTemplate;  // generated from nginx/*.local.conf.in
+
+bool render_template(const std::string& text, const std::map<std::string, std::string>& values,
+                     std::string* out, std::string* error) {
+  out->clear();
+  size_t pos = 0;
+  for (;;) {
+    size_t open = text.find("{{", pos);
+    if (open == std::string::npos) {
+      out->append(text, pos, std::string::npos);
+      return true;
+    }
+    size_t close = text.find("}}", open);
+    if (close == std::string::npos) {
+      *error = "unterminated {{ in the nginx template";
+      return false;
+    }
+    std::string name = text.substr(open + 2, close - open - 2);
+    auto it = values.find(name);
+    if (it == values.end()) {
+      *error = "unknown placeholder {{" + name + "}} in the nginx template";
+      return false;
+    }
+    out->append(text, pos, open - pos).append(it->second);
+    pos = close + 2;
+  }
+}
+
+bool write_nginx_config(const Config& config, std::string* path, std::string* error) {
+  std::string text(kNginxLocalTemplate);
+  if (!config.nginx_template.empty()) {
+    std::ifstream in(config.nginx_template);
+    if (!in) {
+      *error = "AUTH_NGINX_TEMPLATE: cannot read " + config.nginx_template;
+      return false;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  }
+  const std::string& state = config.state_dir;
+  for (const char* sub : {"/nginx", "/nginx/client_body", "/nginx/fastcgi", "/nginx/proxy",
+                          "/nginx/uwsgi", "/nginx/scgi"}) {
+    std::string dir = state + sub;
+    if (mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
+      *error = "cannot create " + dir + ": " + strerror(errno);
+      return false;
+    }
+  }
+  std::map<std::string, std::string> values = {
+      {"STATE_DIR", state},
+      {"SOCKET", config.socket_path},
+      {"LISTEN", "127.0.0.1:" + std::to_string(config.http_port)},
+      // nginx started by root would drop its workers to `nobody`, who cannot
+      // reach the socket in a private state dir: keep the invoking user.
+      {"USER_DIRECTIVE", geteuid() == 0 ? "user root;" : "# (not root: nginx keeps this user)"},
+      {"THROTTLE", config.throttle ? "" : "# "},
+  };
+  std::string rendered;
+  if (!render_template(text, values, &rendered, error)) return false;
+  *path = state + "/nginx.conf";
+  std::string tmp = *path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << rendered;
+    if (!out) {
+      *error = "cannot write " + tmp;
+      return false;
+    }
+  }
+  if (rename(tmp.c_str(), path->c_str()) != 0) {
+    *error = "cannot write " + *path + ": " + strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+pid_t start_nginx(const Config& config, const std::string& conf_path) {
+  pid_t pid = fork();
+  if (pid != 0) return pid;
+  setpgid(0, 0);
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  reset_signals_for_exec();
+  std::string prefix = config.state_dir + "/nginx/";
+  std::string error_log = config.state_dir + "/nginx-error.log";
+  execl(config.nginx_bin.c_str(), "nginx", "-p", prefix.c_str(), "-c", conf_path.c_str(), "-e",
+        error_log.c_str(), static_cast<char*>(nullptr));
+  std::string msg = "cannot run " + config.nginx_bin + ": " + strerror(errno);
+  log::error(msg);
+  _exit(127);
+}
+
+}  // namespace cpa::proc

@@ -1,0 +1,27 @@
+// nginx for `cryptopay-auth run` (and the end-to-end tests): renders the
+// config template (nginx/cryptopay-auth.local.conf.in, compiled in; or the
+// file named by AUTH_NGINX_TEMPLATE) into $AUTH_STATE_DIR/nginx.conf and
+// starts nginx in the foreground as a child of the master.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+
+#include "core/config.h"
+
+namespace cpa::proc {
+
+// Replaces every {{NAME}} in `text` from `values`; false (and *error names
+// it) on an unknown placeholder.
+bool render_template(const std::string& text, const std::map<std::string, std::string>& values,
+                     std::string* out, std::string* error);
+
+// Renders the template for `config`; returns the path of the rendered file.
+bool write_nginx_config(const Config& config, std::string* path, std::string* error);
+
+// Forks and execs nginx on the rendered config; returns its pid, or -1.
+pid_t start_nginx(const Config& config, const std::string& conf_path);
+
+}  // namespace cpa::proc

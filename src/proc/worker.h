@@ -1,0 +1,14 @@
+// A FastCGI worker: accepts connections on the shared listening socket and
+// serves one request at a time until told to stop. On SIGTERM it finishes the
+// request in hand, serves what is already queued on the socket, and exits.
+#pragma once
+
+#include "core/config.h"
+
+namespace cpa::proc {
+
+// Never returns normally: exits the process. `listen_fd` is non-blocking;
+// `wake_fd` is the write end of the mailer's wake-up pipe (non-blocking).
+[[noreturn]] void run_worker(const Config& config, int listen_fd, int wake_fd);
+
+}  // namespace cpa::proc

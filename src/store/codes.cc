@@ -1,0 +1,54 @@
+// Store: one-time codes.
+#include "store/db.h"
+#include "store/store.h"
+
+namespace cpa::store {
+
+Status Store::put_code(const Code& c) {
+  static constexpr const char* kSql =
+      "INSERT INTO codes (user_id, purpose, code_hash, new_email, created_at, expires_at, "
+      "attempts, used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, NULL) "
+      "ON CONFLICT (user_id, purpose) DO UPDATE SET code_hash = excluded.code_hash, "
+      "new_email = excluded.new_email, created_at = excluded.created_at, "
+      "expires_at = excluded.expires_at, attempts = 0, used_at = NULL";
+  CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
+  return s.bind_all(c.user_id, c.purpose, c.code_hash, c.new_email, c.created_at, c.expires_at)
+      .run();
+}
+
+Result<std::optional<Code>> Store::code_for(int64_t user_id, const std::string& purpose) {
+  static constexpr const char* kSql =
+      "SELECT user_id, purpose, code_hash, new_email, created_at, expires_at, attempts, used_at "
+      "FROM codes WHERE user_id = ?1 AND purpose = ?2";
+  CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
+  s.bind_all(user_id, purpose);
+  bool row = false;
+  CPA_RETURN_IF_ERROR(s.step(&row));
+  if (!row) return std::optional<Code>();
+  Code c;
+  c.user_id = s.int64(0);
+  c.purpose = s.text(1);
+  c.code_hash = s.text(2);
+  c.new_email = s.opt_text(3);
+  c.created_at = s.int64(4);
+  c.expires_at = s.int64(5);
+  c.attempts = static_cast<int>(s.int64(6));
+  c.used_at = s.opt_int64(7);
+  return std::optional<Code>(std::move(c));
+}
+
+Status Store::set_code_attempts(int64_t user_id, const std::string& purpose, int attempts) {
+  static constexpr const char* kSql =
+      "UPDATE codes SET attempts = ?3 WHERE user_id = ?1 AND purpose = ?2";
+  CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
+  return s.bind_all(user_id, purpose, attempts).run();
+}
+
+Status Store::mark_code_used(int64_t user_id, const std::string& purpose, int64_t now) {
+  static constexpr const char* kSql =
+      "UPDATE codes SET used_at = ?3 WHERE user_id = ?1 AND purpose = ?2";
+  CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
+  return s.bind_all(user_id, purpose, now).run();
+}
+
+}  // namespace cpa::store

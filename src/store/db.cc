@@ -1,0 +1,153 @@
+#include "store/db.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace cpa::store {
+
+Stmt::~Stmt() {
+  if (stmt_) {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+}
+
+Stmt& Stmt::bind(int index, int64_t v) {
+  sqlite3_bind_int64(stmt_, index, v);
+  return *this;
+}
+
+Stmt& Stmt::bind(int index, std::string_view v) {
+  sqlite3_bind_text(stmt_, index, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Stmt& Stmt::bind(int index, std::nullopt_t) {
+  sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+
+Status Stmt::step(bool* row) {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) {
+    *row = true;
+    return Status();
+  }
+  *row = false;
+  if (rc == SQLITE_DONE) return Status();
+  return db_->error(rc, sqlite3_sql(stmt_));
+}
+
+Status Stmt::run() {
+  bool row = true;
+  while (row) CPA_RETURN_IF_ERROR(step(&row));
+  return Status();
+}
+
+std::string Stmt::text(int col) const {
+  const unsigned char* p = sqlite3_column_text(stmt_, col);
+  if (!p) return std::string();
+  return std::string(reinterpret_cast<const char*>(p),
+                     static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+}
+
+std::optional<int64_t> Stmt::opt_int64(int col) const {
+  if (is_null(col)) return std::nullopt;
+  return int64(col);
+}
+
+std::optional<std::string> Stmt::opt_text(int col) const {
+  if (is_null(col)) return std::nullopt;
+  return text(col);
+}
+
+Result<std::unique_ptr<Db>> Db::open(const std::string& path, int busy_timeout_ms, bool create) {
+  std::unique_ptr<Db> db(new Db(path, busy_timeout_ms));
+  Status s = db->connect(create);
+  // A worker keeps a closed Db when the file is missing: check_file() retries
+  // on every request and the service answers 503 until the file is back.
+  if (!s.ok() && create) return s;
+  return db;
+}
+
+Db::~Db() { disconnect(); }
+
+Status Db::connect(bool create) {
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = Status::Unavailable(std::string("cannot open database: ") +
+                                   (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc)));
+    disconnect();
+    return s;
+  }
+  sqlite3_extended_result_codes(db_, 1);
+  sqlite3_busy_timeout(db_, busy_ms_);
+  struct stat st;
+  if (stat(path_.c_str(), &st) == 0) {
+    dev_ = st.st_dev;
+    ino_ = st.st_ino;
+  }
+  Status s = exec(
+      "PRAGMA journal_mode=WAL;"
+      "PRAGMA synchronous=FULL;"
+      "PRAGMA foreign_keys=ON;");
+  if (!s.ok()) disconnect();
+  return s;
+}
+
+void Db::disconnect() {
+  for (auto& entry : cache_) sqlite3_finalize(entry.second);
+  cache_.clear();
+  if (db_) sqlite3_close_v2(db_);
+  db_ = nullptr;
+}
+
+Status Db::check_file() {
+  struct stat st;
+  bool same = db_ && stat(path_.c_str(), &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_;
+  if (same) return Status();
+  // Replaced, removed, or a previous reopen failed: try again. Never create
+  // here, so that a vanished database is reported rather than recreated empty.
+  disconnect();
+  return connect(false);
+}
+
+Result<Stmt> Db::prepare(const char* sql) {
+  if (!db_) return Status::Unavailable("database is not open");
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) return Stmt(this, it->second);
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) return error(rc, sql);
+  cache_.emplace(sql, stmt);
+  return Stmt(this, stmt);
+}
+
+Status Db::exec(const char* sql) {
+  if (!db_) return Status::Unavailable("database is not open");
+  int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return error(rc, sql);
+  return Status();
+}
+
+Status Db::error(int rc, std::string_view what) const {
+  std::string reason = std::string(sqlite3_errstr(rc));
+  if (db_) reason = sqlite3_errmsg(db_);
+  std::string where(what.substr(0, 80));
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Status::Unavailable("database is locked");
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_PERM:
+      return Status::Unavailable(reason);
+    default:
+      return Status::Internal(reason + " [" + where + "]");
+  }
+}
+
+}  // namespace cpa::store

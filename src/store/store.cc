@@ -1,0 +1,83 @@
+#include "store/store.h"
+
+#include <string_view>
+
+#include "core/log.h"
+#include "store/db.h"
+
+namespace cpa::store {
+
+extern const std::string_view kSchemaSql;  // generated from schema.sql
+
+namespace {
+constexpr int kSchemaVersion = 1;
+}
+
+int Store::schema_version() { return kSchemaVersion; }
+
+Store::Store(std::unique_ptr<Db> db) : db_(std::move(db)) {}
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path, int busy_timeout_ms) {
+  CPA_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::open(path, busy_timeout_ms, false));
+  return std::unique_ptr<Store>(new Store(std::move(db)));
+}
+
+Status Store::migrate(const std::string& path, int busy_timeout_ms) {
+  CPA_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::open(path, busy_timeout_ms, true));
+  CPA_RETURN_IF_ERROR(db->exec("BEGIN IMMEDIATE"));
+  int64_t version = 0;
+  {
+    CPA_ASSIGN_OR_RETURN(Stmt s, db->prepare("PRAGMA user_version"));
+    bool row = false;
+    CPA_RETURN_IF_ERROR(s.step(&row));
+    if (row) version = s.int64(0);
+  }
+  Status st;
+  if (version > kSchemaVersion) {
+    st = Status::Internal("database schema version " + std::to_string(version) +
+                          " is newer than this binary's " + std::to_string(kSchemaVersion));
+  } else if (version < kSchemaVersion) {
+    std::string sql(kSchemaSql);
+    st = db->exec(sql.c_str());
+    if (st.ok()) {
+      std::string pragma = "PRAGMA user_version = " + std::to_string(kSchemaVersion);
+      st = db->exec(pragma.c_str());
+    }
+  }
+  if (!st.ok()) {
+    db->exec("ROLLBACK");
+    return st;
+  }
+  return db->exec("COMMIT");
+}
+
+Status Store::write(const std::function<Status()>& body) {
+  CPA_RETURN_IF_ERROR(db_->exec("BEGIN IMMEDIATE"));
+  mail_queued_ = false;
+  Status st = body();
+  if (st.is_storage_failure()) {
+    db_->exec("ROLLBACK");
+    mail_queued_ = false;
+    return st;
+  }
+  Status committed = db_->exec("COMMIT");
+  if (!committed.ok()) {
+    db_->exec("ROLLBACK");
+    mail_queued_ = false;
+    return committed;
+  }
+  if (mail_queued_ && mail_hook_) mail_hook_();
+  mail_queued_ = false;
+  return st;
+}
+
+Status Store::check_file() { return db_->check_file(); }
+
+Status Store::ping() {
+  CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare("SELECT count(*) FROM users WHERE id = 0"));
+  bool row = false;
+  return s.step(&row);
+}
+
+}  // namespace cpa::store

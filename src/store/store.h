@@ -1,0 +1,206 @@
+// Store: every query the service makes, behind one interface. The SQL lives
+// in store/*.cc, one file per table group; nothing outside this folder sees
+// SQL or SQLite. A PostgreSQL port replaces those files and keeps this header.
+//
+// One Store per process (a worker, the mailer, a CLI command), over one
+// connection. Reads run on their own; anything that checks and then changes
+// state runs inside write(), which holds SQLite's write lock (BEGIN IMMEDIATE)
+// for the whole check-and-update, so limits and counters are exact across
+// processes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace cpa::store {
+
+class Db;
+
+struct User {
+  int64_t id = 0;
+  std::string email;
+  std::string email_key;
+  std::optional<std::string> password;  // Django hash; nullopt until set
+  std::string first_name;
+  std::string last_name;
+  bool terms_accepted = false;
+  bool email_verified = false;
+  std::optional<int64_t> verified_at;
+  bool is_active = false;
+  bool is_staff = false;
+  bool is_superuser = false;
+  int64_t date_joined = 0;
+  std::optional<int64_t> last_login;
+  std::optional<std::string> pin_hash;
+  int pin_failures = 0;
+  int64_t pin_locked_until = 0;
+  int64_t pin_reset_until = 0;
+};
+
+struct NewUser {
+  std::string email;
+  std::string email_key;
+  std::optional<std::string> password;
+  bool terms_accepted = false;
+  bool email_verified = false;
+  bool is_active = false;
+  bool is_staff = false;
+  bool is_superuser = false;
+  int64_t date_joined = 0;
+};
+
+struct Code {
+  int64_t user_id = 0;
+  std::string purpose;
+  std::string code_hash;
+  std::optional<std::string> new_email;
+  int64_t created_at = 0;
+  int64_t expires_at = 0;
+  int attempts = 0;
+  std::optional<int64_t> used_at;
+};
+
+struct Token {
+  std::string jti;
+  int64_t user_id = 0;
+  std::string token_type;  // "access" | "refresh"
+  std::string family;
+  int64_t issued_at = 0;
+  int64_t expires_at = 0;
+  std::optional<int64_t> revoked_at;
+  bool rotated = false;
+};
+
+struct ThrottleWindow {
+  int64_t count = 0;     // events since the window start
+  int64_t oldest = 0;    // their earliest time (0 when none)
+  int64_t newest = 0;    // their latest time (0 when none)
+};
+
+struct Mail {
+  int64_t id = 0;
+  std::string recipient;
+  std::string subject;
+  std::string body;
+  std::string status;  // pending | sent | failed
+  int attempts = 0;
+  int64_t next_attempt_at = 0;
+  std::optional<std::string> last_error;
+  int64_t created_at = 0;
+  std::optional<int64_t> sent_at;
+};
+
+struct MailCounts {
+  int64_t pending = 0;
+  int64_t failed = 0;
+};
+
+enum class MailFilter { kAll, kPending, kFailed };
+
+class Store {
+ public:
+  // Opens the database at `path`, which migrate() created. Does not fail when
+  // the file is missing: queries then answer Unavailable until it is back.
+  static Result<std::unique_ptr<Store>> open(const std::string& path, int busy_timeout_ms);
+  // Creates the database if needed and brings its schema to the current
+  // version (PRAGMA user_version). Idempotent.
+  static Status migrate(const std::string& path, int busy_timeout_ms);
+  static int schema_version();
+
+  ~Store();
+
+  // Runs `body` in one write transaction. Commits unless `body` returns a
+  // storage failure (then rolls back); a business error (a 400 after a
+  // counter was bumped) still commits. After a commit that queued mail, calls
+  // the mail-queued hook (the worker wakes the mailer).
+  Status write(const std::function<Status()>& body);
+  void set_mail_queued_hook(std::function<void()> hook) { mail_hook_ = std::move(hook); }
+
+  // Detects a database file that was removed or replaced under us; reopens.
+  Status check_file();
+  // A cheap read that proves the database answers.
+  Status ping();
+
+  // --- users (store/users.cc)
+  Result<std::optional<User>> user_by_id(int64_t id);
+  Result<std::optional<User>> user_by_email_key(const std::string& key);
+  Result<int64_t> insert_user(const NewUser& user);
+  Status delete_user(int64_t id);
+  Status set_terms_accepted(int64_t id);
+  Status mark_email_verified(int64_t id, int64_t now);
+  // Sets the password hash; `activate` also makes the account active.
+  Status set_password(int64_t id, const std::string& hash, bool activate);
+  Status set_last_login(int64_t id, int64_t now);
+  Status set_names(int64_t id, const std::string& first_name, const std::string& last_name);
+  Status set_email(int64_t id, const std::string& email, const std::string& key);
+  Status set_active(int64_t id, bool active);
+  Status set_pin(int64_t id, const std::string& hash);  // also clears strikes, lock, window
+  Status set_pin_strikes(int64_t id, int failures, int64_t locked_until);
+  Status set_pin_reset_window(int64_t id, int64_t until);  // also clears strikes and lock
+  Result<std::vector<User>> list_users(int64_t offset, int64_t limit, bool staff_only);
+  Result<int64_t> count_users(bool staff_only);
+
+  // --- one-time codes (store/codes.cc)
+  Status put_code(const Code& code);  // replaces the live code of (user, purpose)
+  Result<std::optional<Code>> code_for(int64_t user_id, const std::string& purpose);
+  Status set_code_attempts(int64_t user_id, const std::string& purpose, int attempts);
+  Status mark_code_used(int64_t user_id, const std::string& purpose, int64_t now);
+
+  // --- throttles (store/throttle.cc)
+  Result<ThrottleWindow> throttle_window(const std::string& scope, const std::string& subject,
+                                         int64_t since);
+  // Records an event; returns its id (for remove_throttle_event).
+  Result<int64_t> add_throttle_event(const std::string& scope, const std::string& subject,
+                                     int64_t at);
+  Status remove_throttle_event(int64_t id);
+  // Forgets the code-send history of an email (released by deletion or change).
+  Status clear_send_history(const std::string& subject);
+  Status clear_throttle(const std::string& scope, const std::string& subject);
+  Status prune_throttle_events(int64_t before);
+
+  // --- tokens (store/tokens.cc)
+  Status insert_token(const Token& token);
+  Result<std::optional<Token>> token(const std::string& jti);
+  // The token and its (active or not) user in one indexed read: the hot path
+  // of every authenticated request.
+  Result<std::optional<std::pair<Token, User>>> token_with_user(const std::string& jti);
+  // Marks a live refresh token rotated; false when it was no longer live.
+  Result<bool> rotate_token(const std::string& jti, int64_t now);
+  // Revokes one live token; false when it was already revoked.
+  Result<bool> revoke_token(const std::string& jti, int64_t now);
+  Status revoke_family(const std::string& family, int64_t now);
+  Status revoke_user_tokens(int64_t user_id, int64_t now);
+  Status prune_tokens(int64_t expired_before);
+
+  // --- mail outbox (store/outbox.cc)
+  // Must run inside write(): the mail commits with the change it reports.
+  Status enqueue_mail(const std::string& recipient, const std::string& subject,
+                      const std::string& body, int64_t now);
+  Result<std::vector<Mail>> due_mail(int64_t now, int limit);
+  Result<std::optional<int64_t>> next_mail_due();
+  Status mark_mail_sent(int64_t id, int64_t now);
+  Status mark_mail_retry(int64_t id, int attempts, int64_t next_attempt_at,
+                         const std::string& error);
+  Status mark_mail_failed(int64_t id, int attempts, const std::string& error);
+  Result<MailCounts> mail_counts();
+  Result<std::vector<Mail>> list_mail(MailFilter filter, int64_t limit);
+  // Makes failed (or pending) mail due now; returns how many rows changed.
+  Result<int64_t> retry_mail(int64_t id, int64_t now);
+  Result<int64_t> retry_all_failed_mail(int64_t now);
+  Status prune_sent_mail(int64_t sent_before);
+
+ private:
+  explicit Store(std::unique_ptr<Db> db);
+
+  std::unique_ptr<Db> db_;
+  std::function<void()> mail_hook_;
+  bool mail_queued_ = false;
+};
+
+}  // namespace cpa::store

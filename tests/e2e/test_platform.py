@@ -1,0 +1,160 @@
+"""Platform conventions of API.md §1 and §8 through real nginx: routing, 404,
+405 + Allow, trailing slash, HEAD/OPTIONS, X-Request-Id, 413, 502, health,
+worker replacement, graceful stop."""
+
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+import harness
+
+
+class Conventions(harness.ServiceTestCase):
+    with_sink = False
+
+    def test_health_reports_database_and_queue(self):
+        r = self.api("GET", "health/")
+        self.assertBody(r, 200, {"status": "ok", "database": "ok",
+                                 "mail_queue": {"pending": 0, "failed": 0}})
+        self.assertEqual(r.header("Content-Type"), "application/json")
+
+    def test_trailing_slash_is_optional(self):
+        with_slash = self.api("GET", "health/")
+        without = self.api("GET", "health")
+        self.assertEqual(with_slash.status, 200)
+        self.assertEqual(without.status, 200)
+        self.assertEqual(with_slash.body, without.body)
+
+    def test_unknown_route_is_404(self):
+        for path in ("/api/v1/auth/nope/", "/api/v1/auth/users/abc/", "/api/v1/auth/",
+                     "/api/v1/auth/health/extra/"):
+            r = self.service.request("GET", path)
+            self.assertBody(r, 404, {"detail": "Not found."})
+
+    def test_paths_outside_the_api_are_404_json_from_nginx(self):
+        r = self.service.request("GET", "/")
+        self.assertBody(r, 404, {"detail": "Not found."})
+        self.assertEqual(r.header("Content-Type"), "application/json")
+        self.assertTrue(r.header("X-Request-Id"))
+
+    def test_wrong_method_is_405_with_allow(self):
+        r = self.api("POST", "health/")
+        self.assertBody(r, 405, {"detail": 'Method "POST" not allowed.'})
+        self.assertEqual(r.header("Allow"), "GET, HEAD")
+        r = self.api("DELETE", "health")
+        self.assertBody(r, 405, {"detail": 'Method "DELETE" not allowed.'})
+
+    def test_options_is_405(self):
+        r = self.api("OPTIONS", "health/")
+        self.assertBody(r, 405, {"detail": 'Method "OPTIONS" not allowed.'})
+        self.assertEqual(r.header("Allow"), "GET, HEAD")
+
+    def test_head_is_allowed_where_get_is(self):
+        r = self.api("HEAD", "health/")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, b"")
+
+    def test_request_id_is_echoed_when_sane(self):
+        r = self.api("GET", "health/", headers={"X-Request-Id": "abc.DEF_1:2-3"})
+        self.assertEqual(r.header("X-Request-Id"), "abc.DEF_1:2-3")
+        r = self.api("GET", "health/", headers={"X-Request-Id": "x" * 128})
+        self.assertEqual(r.header("X-Request-Id"), "x" * 128)
+
+    def test_request_id_is_replaced_when_not_sane(self):
+        for bad in ("x" * 129, "has space", "semi;colon", "quote\"", "é"):
+            r = self.api("GET", "health/", headers={"X-Request-Id": bad.encode("utf-8")})
+            rid = r.header("X-Request-Id")
+            self.assertNotEqual(rid, bad)
+            self.assertRegex(rid, r"^[A-Za-z0-9._:-]{1,128}$")
+        r1 = self.api("GET", "health/")
+        r2 = self.api("GET", "health/")
+        self.assertNotEqual(r1.header("X-Request-Id"), r2.header("X-Request-Id"))
+
+    def test_request_id_is_in_the_log_line(self):
+        self.api("GET", "health/", headers={"X-Request-Id": "find-me-in-the-log-42"})
+        harness.wait_until(lambda: "rid=find-me-in-the-log-42 GET /api/v1/auth/health/ 200"
+                           in self.service.read_log(), what="the request's log line")
+        with open(os.path.join(self.service.state_dir, "auth.log")) as f:
+            self.assertIn("rid=find-me-in-the-log-42", f.read())
+
+    def test_body_over_64_kib_is_413_from_nginx(self):
+        body = b'{"email": "' + b"a" * (70 * 1024) + b'"}'
+        r = self.service.request("POST", "/api/v1/auth/users/", body,
+                                 {"Content-Type": "application/json"})
+        self.assertBody(r, 413, {"detail": "Request body too large."})
+        self.assertTrue(r.header("X-Request-Id"))
+
+    def test_a_killed_worker_is_replaced(self):
+        workers = self.service.children("cpa-worker")
+        self.assertEqual(len(workers), 3)
+        os.kill(workers[0], signal.SIGKILL)
+        harness.wait_until(lambda: len(self.service.children("cpa-worker")) == 3
+                           and workers[0] not in self.service.children("cpa-worker"),
+                           what="a replacement worker")
+        for _ in range(20):
+            self.assertEqual(self.api("GET", "health/").status, 200)
+
+
+class PoolDown(harness.ServiceTestCase):
+    with_sink = False
+
+    def test_nginx_answers_502_json_when_the_pool_is_unreachable(self):
+        sock = os.path.join(self.service.state_dir, "fcgi.sock")
+        os.rename(sock, sock + ".away")
+        try:
+            r = self.api("GET", "health/")
+            self.assertBody(r, 502, {"detail": "Service temporarily unavailable."})
+            self.assertTrue(r.header("X-Request-Id"))
+            self.assertTrue(r.header("Retry-After"))
+        finally:
+            os.rename(sock + ".away", sock)
+        self.assertEqual(self.api("GET", "health/").status, 200)
+
+
+class Stop(unittest.TestCase):
+    def test_sigterm_to_make_run_leaves_no_process_behind(self):
+        root = tempfile.mkdtemp(prefix="cpa-e2e-")
+        port = harness.free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AUTH_")}
+        env.update({"AUTH_STATE_DIR": os.path.join(root, "var"), "AUTH_HTTP_PORT": str(port),
+                    "AUTH_WORKERS": "2", "AUTH_SECRET_KEY": harness.TEST_SECRET})
+        build_dir = os.path.dirname(harness.BINARY)
+        make = subprocess.Popen(["make", "-s", "-C", harness.SOURCE_DIR, "run",
+                                 "BUILD_DIR=" + build_dir],
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        service = harness.Service(root)
+        service.port = port
+        try:
+            harness.wait_until(lambda: self._health(service), 120, 0.2, "make run to serve")
+            tree = harness.descendants(make.pid)
+            names = {harness.comm(p) for p in tree}
+            self.assertIn("cpa-worker", names)
+            self.assertIn("cpa-mailer", names)
+            self.assertIn("nginx", names)
+            make.send_signal(signal.SIGTERM)
+            make.wait(30)
+            harness.wait_until(lambda: not any(harness.alive(p) for p in tree), 15,
+                               what="every process of make run to exit")
+            self.assertFalse(os.path.exists(os.path.join(root, "var", "fcgi.sock")))
+        finally:
+            if make.poll() is None:
+                for p in harness.descendants(make.pid) + [make.pid]:
+                    try:
+                        os.kill(p, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+
+    @staticmethod
+    def _health(service):
+        try:
+            return service.request("GET", "/api/v1/auth/health/", timeout=2).status == 200
+        except OSError:
+            return False
+
+
+if __name__ == "__main__":
+    unittest.main()
