@@ -1,0 +1,66 @@
+#include "api/code_service.h"
+
+#include "api/limits.h"
+#include "auth/codes.h"
+#include "mail/templates.h"
+
+namespace cpa::api {
+
+namespace {
+
+std::string send_scope(const char* code_purpose) { return std::string("send:") + code_purpose; }
+
+}  // namespace
+
+Status send_code(Call& call, const store::User& user, const char* code_purpose,
+                 const std::string& recipient, SendLimit limit,
+                 std::optional<std::string> new_email) {
+  store::Store& store = call.svc.store;
+  const int64_t now = call.now();
+  const std::string limit_key = new_email ? *new_email : user.email_key;
+  const std::string scope = send_scope(code_purpose);
+
+  CPA_ASSIGN_OR_RETURN(store::ThrottleWindow window,
+                       store.throttle_window(scope, limit_key, now - limits::kSendWindow));
+  int64_t retry_after = 0;
+  if (window.count > 0 && now - window.newest < limits::kSendInterval) {
+    retry_after = limits::kSendInterval - (now - window.newest);
+  }
+  if (window.count >= limits::kSendMaxPerWindow) {
+    retry_after = std::max(retry_after, window.oldest + limits::kSendWindow - now);
+  }
+  if (retry_after > 0) {
+    return limit == SendLimit::kSilent ? Status() : Status::Throttled(retry_after);
+  }
+
+  const std::string code = auth::generate_code(call.svc.rng);
+  store::Code row;
+  row.user_id = user.id;
+  row.purpose = code_purpose;
+  row.code_hash = auth::hash_code(call.svc.keys.code, user.id, code_purpose, code);
+  row.new_email = std::move(new_email);
+  row.created_at = now;
+  row.expires_at = now + call.svc.config.code_ttl;
+  CPA_RETURN_IF_ERROR(store.put_code(row));
+  CPA_RETURN_IF_ERROR(store.add_throttle_event(scope, limit_key, now).status_or_ok());
+  mail::Text text = mail::code_mail(code_purpose, code, call.svc.config.code_ttl);
+  return store.enqueue_mail(recipient, text.subject, text.body, now);
+}
+
+Result<store::Code> check_code(Call& call, int64_t user_id, const char* code_purpose,
+                               const std::string& code, bool consume) {
+  store::Store& store = call.svc.store;
+  const int64_t now = call.now();
+  CPA_ASSIGN_OR_RETURN(std::optional<store::Code> row, store.code_for(user_id, code_purpose));
+  if (!row || row->used_at || row->expires_at <= now) return Status::Field("code", kInvalidCode);
+  if (row->attempts >= limits::kCodeMaxWrongGuesses)
+    return Status::Field("code", kTooManyAttempts);
+  if (!auth::code_matches(row->code_hash, call.svc.keys.code, user_id, code_purpose, code)) {
+    CPA_RETURN_IF_ERROR(store.set_code_attempts(user_id, code_purpose, row->attempts + 1));
+    return Status::Field("code", kInvalidCode);
+  }
+  if (consume) CPA_RETURN_IF_ERROR(store.mark_code_used(user_id, code_purpose, now));
+  return std::move(*row);
+}
+
+}  // namespace cpa::api

@@ -1,0 +1,30 @@
+#include "api/routes.h"
+
+#include "api/health.h"
+#include "api/registration.h"
+#include "api/tokens.h"
+
+namespace cpa::api {
+namespace {
+
+constexpr Route kRoutes[] = {
+    // pattern, method, handler, access, reports_database
+    // §3 registration
+    {"users/", "POST", register_user, Access::kPublic},
+    {"verify-code/", "POST", verify_code, Access::kPublic},
+    {"public-set-password/", "POST", public_set_password, Access::kPublic},
+    {"resend-code/", "POST", resend_code, Access::kPublic},
+    // §4 tokens
+    {"token/obtain/", "POST", obtain_token, Access::kPublic},
+    {"token/verify/", "POST", verify_token, Access::kPublic},
+    {"token/refresh/", "POST", refresh_token, Access::kPublic},
+    {"token/blacklist/", "POST", blacklist_token, Access::kPublic},
+    // §8 operations
+    {"health/", "GET", health, Access::kPublic, true},
+};
+
+}  // namespace
+
+std::span<const Route> routes() { return kRoutes; }
+
+}  // namespace cpa::api

@@ -1,0 +1,145 @@
+#include "api/tokens.h"
+
+#include "api/credentials.h"
+#include "api/token_service.h"
+#include "auth/jwt.h"
+#include "auth/password.h"
+#include "core/email.h"
+#include "http/fields.h"
+#include "http/json.h"
+
+namespace cpa::api {
+namespace {
+
+constexpr const char* kNoActiveAccount = "No active account found with the given credentials";
+
+Status no_active_account() { return Status::Detail(401, kNoActiveAccount); }
+
+// A refresh token presented to token/refresh/ or token/blacklist/, checked
+// against its signature, its record and its user (inside write()).
+struct Presented {
+  auth::Claims claims;
+  store::Token row;
+};
+
+Result<Presented> read_refresh_token(Call& call, const std::string& token) {
+  Presented p;
+  if (!auth::decode_jwt(token, call.svc.keys.jwt, call.now(), &p.claims) ||
+      p.claims.token_type != "refresh") {
+    return Status::TokenInvalidOrExpired();
+  }
+  CPA_ASSIGN_OR_RETURN(auto found, call.svc.store.token_with_user(p.claims.jti));
+  if (!found || found->first.token_type != "refresh" || found->first.user_id != p.claims.user_id ||
+      !found->second.is_active) {
+    return Status::TokenInvalidOrExpired();
+  }
+  p.row = std::move(found->first);
+  return p;
+}
+
+std::string pair_json(const char* first_key, const std::string& first, const char* second_key,
+                      const std::string& second) {
+  http::JsonWriter w;
+  w.begin_object().field(first_key, first).field(second_key, second).end_object();
+  return w.str();
+}
+
+}  // namespace
+
+Result<http::Response> obtain_token(Call& call) {
+  CPA_ASSIGN_OR_RETURN(const http::Body* body, call.body());
+  http::Form form(*body);
+  std::optional<std::string> email = form.text("email");
+  std::optional<std::string> password = form.text("password", http::Text{.trim = false});
+  CPA_RETURN_IF_ERROR(form.status());
+
+  store::Store& store = call.svc.store;
+  const std::string key = email_key(*email);
+  const int64_t now = call.now();
+
+  CPA_ASSIGN_OR_RETURN(int64_t attempt, reserve_password_attempt(call, key));
+  CPA_ASSIGN_OR_RETURN(std::optional<store::User> user, store.user_by_email_key(key));
+  const int iterations = call.svc.config.pbkdf2_iterations;
+  auth::PasswordCheck check;
+  if (user && user->password) {
+    check = auth::check_password(*password, *user->password, iterations);
+  } else {
+    auth::burn_password_check(*password, iterations);  // same time for unknown accounts
+  }
+  if (!check.ok || !user->is_active) return no_active_account();
+
+  std::optional<std::string> rehashed;
+  if (check.needs_rehash) rehashed = auth::hash_password(*password, iterations, call.svc.rng);
+
+  TokenPair pair;
+  Status st = store.write([&]() -> Status {
+    CPA_RETURN_IF_ERROR(release_password_attempt(call, attempt));
+    if (rehashed) CPA_RETURN_IF_ERROR(store.set_password(user->id, *rehashed, false));
+    CPA_RETURN_IF_ERROR(store.set_last_login(user->id, now));
+    CPA_ASSIGN_OR_RETURN(pair, issue_tokens(call, user->id, ""));
+    return Status();
+  });
+  CPA_RETURN_IF_ERROR(st);
+  return http::Response::Json(200, pair_json("refresh", pair.refresh, "access", pair.access));
+}
+
+Result<http::Response> verify_token(Call& call) {
+  CPA_ASSIGN_OR_RETURN(const http::Body* body, call.body());
+  http::Form form(*body);
+  std::optional<std::string> token = form.text("token");
+  CPA_RETURN_IF_ERROR(form.status());
+
+  auth::Claims claims;
+  if (!auth::decode_jwt(*token, call.svc.keys.jwt, call.now(), &claims))
+    return Status::TokenInvalidOrExpired();
+  CPA_ASSIGN_OR_RETURN(auto found, call.svc.store.token_with_user(claims.jti));
+  if (!found || found->first.revoked_at || found->first.token_type != claims.token_type ||
+      found->first.user_id != claims.user_id || !found->second.is_active) {
+    return Status::TokenInvalidOrExpired();
+  }
+  return http::Response::Json(200, "{}");
+}
+
+Result<http::Response> refresh_token(Call& call) {
+  CPA_ASSIGN_OR_RETURN(const http::Body* body, call.body());
+  http::Form form(*body);
+  std::optional<std::string> token = form.text("refresh");
+  CPA_RETURN_IF_ERROR(form.status());
+
+  store::Store& store = call.svc.store;
+  TokenPair pair;
+  // One transaction: of concurrent refreshes of one token exactly one finds it
+  // live; the others find it rotated, which is reuse.
+  Status st = store.write([&]() -> Status {
+    CPA_ASSIGN_OR_RETURN(Presented p, read_refresh_token(call, *token));
+    if (p.row.revoked_at) {
+      if (p.row.rotated) CPA_RETURN_IF_ERROR(store.revoke_family(p.row.family, call.now()));
+      return Status::TokenBlacklisted();
+    }
+    CPA_RETURN_IF_ERROR(store.rotate_token(p.row.jti, call.now()).status_or_ok());
+    CPA_ASSIGN_OR_RETURN(pair, issue_tokens(call, p.row.user_id, p.row.family));
+    return Status();
+  });
+  CPA_RETURN_IF_ERROR(st);
+  return http::Response::Json(200, pair_json("access", pair.access, "refresh", pair.refresh));
+}
+
+Result<http::Response> blacklist_token(Call& call) {
+  CPA_ASSIGN_OR_RETURN(const http::Body* body, call.body());
+  http::Form form(*body);
+  std::optional<std::string> token = form.text("refresh");
+  CPA_RETURN_IF_ERROR(form.status());
+
+  store::Store& store = call.svc.store;
+  Status st = store.write([&]() -> Status {
+    CPA_ASSIGN_OR_RETURN(Presented p, read_refresh_token(call, *token));
+    if (p.row.revoked_at) return Status::TokenBlacklisted();
+    // Logout ends the whole session: the refresh token and every token
+    // descended from the same login.
+    return store.revoke_family(p.row.family, call.now());
+  });
+  CPA_RETURN_IF_ERROR(st);
+  return http::Response::Json(200, "{}");
+}
+
+}  // namespace cpa::api
