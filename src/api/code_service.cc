@@ -2,6 +2,7 @@
 
 #include "api/limits.h"
 #include "auth/codes.h"
+#include "core/email.h"
 #include "mail/templates.h"
 
 namespace cpa::api {
@@ -10,6 +11,19 @@ namespace {
 
 std::string send_scope(const char* code_purpose) { return std::string("send:") + code_purpose; }
 
+// Seconds until (limit_key, purpose) may be sent another code; 0 = now.
+Result<int64_t> send_wait(Call& call, const std::string& scope, const std::string& limit_key) {
+  const int64_t now = call.now();
+  CPA_ASSIGN_OR_RETURN(store::ThrottleWindow window,
+                       call.svc.store.throttle_window(scope, limit_key, now - limits::kSendWindow));
+  int64_t wait = 0;
+  if (window.count > 0 && now - window.newest < limits::kSendInterval)
+    wait = limits::kSendInterval - (now - window.newest);
+  if (window.count >= limits::kSendMaxPerWindow)
+    wait = std::max(wait, window.oldest + limits::kSendWindow - now);
+  return wait;
+}
+
 }  // namespace
 
 Status send_code(Call& call, const store::User& user, const char* code_purpose,
@@ -17,21 +31,11 @@ Status send_code(Call& call, const store::User& user, const char* code_purpose,
                  std::optional<std::string> new_email) {
   store::Store& store = call.svc.store;
   const int64_t now = call.now();
-  const std::string limit_key = new_email ? *new_email : user.email_key;
+  const std::string limit_key = new_email ? email_key(*new_email) : user.email_key;
   const std::string scope = send_scope(code_purpose);
 
-  CPA_ASSIGN_OR_RETURN(store::ThrottleWindow window,
-                       store.throttle_window(scope, limit_key, now - limits::kSendWindow));
-  int64_t retry_after = 0;
-  if (window.count > 0 && now - window.newest < limits::kSendInterval) {
-    retry_after = limits::kSendInterval - (now - window.newest);
-  }
-  if (window.count >= limits::kSendMaxPerWindow) {
-    retry_after = std::max(retry_after, window.oldest + limits::kSendWindow - now);
-  }
-  if (retry_after > 0) {
-    return limit == SendLimit::kSilent ? Status() : Status::Throttled(retry_after);
-  }
+  CPA_ASSIGN_OR_RETURN(int64_t wait, send_wait(call, scope, limit_key));
+  if (wait > 0) return limit == SendLimit::kSilent ? Status() : Status::Throttled(wait);
 
   const std::string code = auth::generate_code(call.svc.rng);
   store::Code row;
@@ -45,6 +49,16 @@ Status send_code(Call& call, const store::User& user, const char* code_purpose,
   CPA_RETURN_IF_ERROR(store.add_throttle_event(scope, limit_key, now).status_or_ok());
   mail::Text text = mail::code_mail(code_purpose, code, call.svc.config.code_ttl);
   return store.enqueue_mail(recipient, text.subject, text.body, now);
+}
+
+Status probe_send_limit(Call& call, const std::string& limit_email_key, const char* code_purpose) {
+  const std::string scope = send_scope(code_purpose);
+  CPA_ASSIGN_OR_RETURN(int64_t wait, send_wait(call, scope, limit_email_key));
+  if (wait > 0) return Status();
+  // A code is made and hashed as for a real account, then dropped.
+  const std::string code = auth::generate_code(call.svc.rng);
+  (void)auth::hash_code(call.svc.keys.code, 0, code_purpose, code);
+  return call.svc.store.add_throttle_event(scope, limit_email_key, call.now()).status_or_ok();
 }
 
 Result<store::Code> check_code(Call& call, int64_t user_id, const char* code_purpose,

@@ -34,6 +34,10 @@ Status send_code(Call& call, const store::User& user, const char* code_purpose,
                  const std::string& recipient, SendLimit limit,
                  std::optional<std::string> new_email = std::nullopt);
 
+// For an email with no account: goes through the same limit bookkeeping as
+// send_code() (so both paths cost the same) and sends nothing.
+Status probe_send_limit(Call& call, const std::string& limit_email_key, const char* code_purpose);
+
 // Checks `code` for (user, purpose): 400 {"code": [...]} unless it is the
 // live code. A wrong guess is counted; the fifth burns the code. `consume`
 // uses the code up. On success returns the code row. Must run inside write().

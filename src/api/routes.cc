@@ -1,6 +1,9 @@
 #include "api/routes.h"
 
+#include "api/email_change.h"
 #include "api/health.h"
+#include "api/pin.h"
+#include "api/recovery.h"
 #include "api/registration.h"
 #include "api/tokens.h"
 
@@ -19,6 +22,16 @@ constexpr Route kRoutes[] = {
     {"token/verify/", "POST", verify_token, Access::kPublic},
     {"token/refresh/", "POST", refresh_token, Access::kPublic},
     {"token/blacklist/", "POST", blacklist_token, Access::kPublic},
+    // §5 recovery
+    {"recovery-request/", "POST", recovery_request, Access::kPublic},
+    {"recovery-reset-password/", "POST", recovery_reset_password, Access::kPublic},
+    // §6 PIN and email change
+    {"set-pin/", "POST", set_pin, Access::kUser},
+    {"verify-pin/", "POST", verify_pin, Access::kUser},
+    {"reset-pin-request/", "POST", reset_pin_request, Access::kUser},
+    {"reset-pin-verify/", "POST", reset_pin_verify, Access::kUser},
+    {"reset-email-request/", "POST", reset_email_request, Access::kUser},
+    {"reset-email-verify/", "POST", reset_email_verify, Access::kUser},
     // §8 operations
     {"health/", "GET", health, Access::kPublic, true},
 };

@@ -1,0 +1,84 @@
+#include "api/email_change.h"
+
+#include "api/code_service.h"
+#include "api/credentials.h"
+#include "api/user_view.h"
+#include "core/email.h"
+#include "http/fields.h"
+#include "mail/templates.h"
+
+namespace cpa::api {
+namespace {
+
+constexpr const char* kEmailTaken = "user with this email already exists.";
+
+// True when `key` belongs to an account other than `self`.
+Result<bool> taken_by_other(store::Store& store, const std::string& key, int64_t self) {
+  CPA_ASSIGN_OR_RETURN(auto owner, store.user_by_email_key(key));
+  return owner && owner->id != self;
+}
+
+}  // namespace
+
+Result<http::Response> reset_email_request(Call& call) {
+  CPA_ASSIGN_OR_RETURN(const http::Body* body, call.body());
+  http::Form form(*body);
+  std::optional<std::string> new_email = form.email("new_email");
+  std::optional<std::string> password = form.text("password", http::Text{.trim = false});
+  CPA_RETURN_IF_ERROR(form.status());
+
+  const store::User& user = *call.user;
+  store::Store& store = call.svc.store;
+  const std::string display = display_email(*new_email);
+  const std::string key = email_key(*new_email);
+  // Both checks are reported together, in field order. The account's own
+  // address counts as taken: it is no change.
+  CPA_ASSIGN_OR_RETURN(auto owner, store.user_by_email_key(key));
+  if (owner) form.fail("new_email", kEmailTaken);
+  Status pw = check_current_password(call, user, *password, "password");
+  if (pw.http_status() == 429 || pw.is_storage_failure()) return pw;
+  if (!pw.ok()) form.fail("password", kInvalidPassword);
+  CPA_RETURN_IF_ERROR(form.status());
+
+  Status st = store.write([&]() -> Status {
+    CPA_ASSIGN_OR_RETURN(bool taken, taken_by_other(store, key, user.id));
+    if (taken) return Status::Field("new_email", kEmailTaken);
+    return send_code(call, user, purpose::kEmailChange, display, SendLimit::kEnforce, display);
+  });
+  CPA_RETURN_IF_ERROR(st);
+  return http::Response::Detail(200, "A confirmation code has been sent to the new email address.");
+}
+
+Result<http::Response> reset_email_verify(Call& call) {
+  CPA_ASSIGN_OR_RETURN(const http::Body* body, call.body());
+  http::Form form(*body);
+  std::optional<std::string> code = form.text("code");
+  CPA_RETURN_IF_ERROR(form.status());
+
+  store::Store& store = call.svc.store;
+  const int64_t user_id = call.user->id;
+  std::optional<store::User> updated;
+  Status st = store.write([&]() -> Status {
+    CPA_ASSIGN_OR_RETURN(store::Code row,
+                         check_code(call, user_id, purpose::kEmailChange, *code, false));
+    if (!row.new_email) return Status::Field("code", kInvalidCode);
+    const std::string key = email_key(*row.new_email);
+    // Still free at this moment? Someone may have registered it meanwhile.
+    CPA_ASSIGN_OR_RETURN(bool taken, taken_by_other(store, key, user_id));
+    if (taken) return Status::Field("new_email", kEmailTaken);
+    const int64_t now = call.now();
+    CPA_ASSIGN_OR_RETURN(auto before, store.user_by_id(user_id));
+    CPA_RETURN_IF_ERROR(store.mark_code_used(user_id, purpose::kEmailChange, now));
+    CPA_RETURN_IF_ERROR(store.set_email(user_id, *row.new_email, key));
+    // The old address is released: it may register again at once.
+    CPA_RETURN_IF_ERROR(store.clear_send_history(before->email_key));
+    mail::Text notice = mail::email_changed_notice(*row.new_email);
+    CPA_RETURN_IF_ERROR(store.enqueue_mail(before->email, notice.subject, notice.body, now));
+    CPA_ASSIGN_OR_RETURN(updated, store.user_by_id(user_id));
+    return Status();
+  });
+  CPA_RETURN_IF_ERROR(st);
+  return http::Response::Json(200, user_json(*updated));
+}
+
+}  // namespace cpa::api
