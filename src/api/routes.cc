@@ -6,14 +6,25 @@
 #include "api/recovery.h"
 #include "api/registration.h"
 #include "api/tokens.h"
+#include "api/users.h"
 
 namespace cpa::api {
 namespace {
 
 constexpr Route kRoutes[] = {
     // pattern, method, handler, access, reports_database
-    // §3 registration
+    // §3 registration, §7 users
+    {"users/", "GET", list_users, Access::kUser},
     {"users/", "POST", register_user, Access::kPublic},
+    {"users/me/", "GET", get_user, Access::kUser},
+    {"users/me/", "PUT", update_user, Access::kUser},
+    {"users/me/", "PATCH", update_user, Access::kUser},
+    {"users/me/", "DELETE", delete_user, Access::kUser},
+    {"users/set_password/", "POST", set_password, Access::kUser},
+    {"users/<id>/", "GET", get_user, Access::kUser},
+    {"users/<id>/", "PUT", update_user, Access::kUser},
+    {"users/<id>/", "PATCH", update_user, Access::kUser},
+    {"users/<id>/", "DELETE", delete_user, Access::kUser},
     {"verify-code/", "POST", verify_code, Access::kPublic},
     {"public-set-password/", "POST", public_set_password, Access::kPublic},
     {"resend-code/", "POST", resend_code, Access::kPublic},

@@ -109,17 +109,19 @@ class Result {
   std::variant<T, Status> v_;
 };
 
-#define CPA_RETURN_IF_ERROR(expr)           \
-  do {                                      \
-    ::cpa::Status _st = (expr);             \
-    if (!_st.ok()) return _st;              \
-  } while (0)
-
 #define CPA_CONCAT_INNER(a, b) a##b
 #define CPA_CONCAT(a, b) CPA_CONCAT_INNER(a, b)
+
+#define CPA_RETURN_IF_ERROR(expr) CPA_RETURN_IF_ERROR_IMPL(CPA_CONCAT(_st_, __COUNTER__), expr)
+#define CPA_RETURN_IF_ERROR_IMPL(tmp, expr) \
+  do {                                      \
+    ::cpa::Status tmp = (expr);             \
+    if (!tmp.ok()) return tmp;              \
+  } while (0)
+
 // CPA_ASSIGN_OR_RETURN(auto x, expr): unwraps a Result or returns its Status.
 #define CPA_ASSIGN_OR_RETURN(lhs, expr) \
-  CPA_ASSIGN_OR_RETURN_IMPL(CPA_CONCAT(_res_, __LINE__), lhs, expr)
+  CPA_ASSIGN_OR_RETURN_IMPL(CPA_CONCAT(_res_, __COUNTER__), lhs, expr)
 #define CPA_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                              \
   if (!tmp.ok()) return tmp.status();             \

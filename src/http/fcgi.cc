@@ -25,11 +25,11 @@ std::string header_name(std::string_view cgi_name) {
 void read_request(FCGX_Request& fcgi, Rng& rng, Request* out, bool* too_large) {
   *too_large = false;
   out->method = param(fcgi, "REQUEST_METHOD");
+  std::string uri = param(fcgi, "REQUEST_URI");
+  out->raw_path = uri.substr(0, uri.find('?'));
   out->path = param(fcgi, "DOCUMENT_URI");
-  if (out->path.empty()) {
-    std::string uri = param(fcgi, "REQUEST_URI");
-    out->path = url_decode(std::string_view(uri).substr(0, uri.find('?')));
-  }
+  if (out->path.empty()) out->path = url_decode(out->raw_path);
+  if (out->raw_path.empty()) out->raw_path = out->path;
   out->query = param(fcgi, "QUERY_STRING");
   out->content_type = param(fcgi, "CONTENT_TYPE");
   out->remote_addr = param(fcgi, "REMOTE_ADDR");

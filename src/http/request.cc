@@ -8,21 +8,28 @@ const std::string* Request::header(std::string_view lower_name) const {
   return nullptr;
 }
 
-std::string Request::query_param(std::string_view name) const {
+std::vector<std::pair<std::string, std::string>> Request::query_params() const {
+  std::vector<std::pair<std::string, std::string>> out;
   std::string_view q = query;
-  std::string result;
   while (!q.empty()) {
     size_t amp = q.find('&');
     std::string_view pair = q.substr(0, amp);
-    size_t eq = pair.find('=');
-    std::string key = url_decode(pair.substr(0, eq));
-    if (key == name) {
-      // DRF's QueryDict.get returns the last value of a repeated key.
-      result = eq == std::string_view::npos ? "" : url_decode(pair.substr(eq + 1));
+    if (!pair.empty()) {
+      size_t eq = pair.find('=');
+      out.emplace_back(url_decode(pair.substr(0, eq)),
+                       eq == std::string_view::npos ? "" : url_decode(pair.substr(eq + 1)));
     }
     if (amp == std::string_view::npos) break;
     q.remove_prefix(amp + 1);
   }
+  return out;
+}
+
+std::optional<std::string> Request::query_param(std::string_view name) const {
+  // DRF's QueryDict.get returns the last value of a repeated key.
+  std::optional<std::string> result;
+  for (auto& [key, value] : query_params())
+    if (key == name) result = std::move(value);
   return result;
 }
 

@@ -2,6 +2,7 @@
 // Built by http/fcgi.cc from the FastCGI params and body; tests build one by hand.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -12,6 +13,7 @@ namespace cpa::http {
 struct Request {
   std::string method;        // "GET", as sent
   std::string path;          // decoded path, e.g. "/api/v1/auth/users/me/"
+  std::string raw_path;      // the path as sent (still %-encoded), for absolute links
   std::string query;         // raw query string, without '?'
   std::string content_type;  // exactly as sent
   std::string body;
@@ -23,8 +25,10 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;
 
   const std::string* header(std::string_view lower_name) const;
-  // The value of `name` in the query string, URL-decoded; empty when absent.
-  std::string query_param(std::string_view name) const;
+  // The value of `name` in the query string, URL-decoded; nullopt when absent.
+  std::optional<std::string> query_param(std::string_view name) const;
+  // Every query parameter, decoded, in order.
+  std::vector<std::pair<std::string, std::string>> query_params() const;
 };
 
 // True when `id` is a sane client-supplied request id: 1 to 128 of [A-Za-z0-9._:-].

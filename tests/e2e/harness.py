@@ -35,6 +35,8 @@ SOURCE_DIR = os.environ.get(
 BINARY = os.environ.get("CPA_BINARY", os.path.join(SOURCE_DIR, "build", "cryptopay-auth"))
 PYTHON = "/usr/bin/python3"
 TEST_SECRET = "e2e-test-secret-key-0123456789"
+# The sink refuses recipients at this domain for good (550).
+REJECTED_DOMAIN = "@reject.invalid-domain.test"
 
 
 def free_port():
@@ -83,7 +85,8 @@ class SmtpSink:
         os.makedirs(self.dir, exist_ok=True)
         self.proc = subprocess.Popen(
             [PYTHON, os.path.join(SOURCE_DIR, "tests", "e2e", "smtp_sink.py"),
-             "--port", str(port), "--dir", self.dir, "--refuse-file", self.refuse_file],
+             "--port", str(port), "--dir", self.dir, "--refuse-file", self.refuse_file,
+             "--reject-rcpt", REJECTED_DOMAIN],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()
         if not line.startswith("READY"):

@@ -1,0 +1,144 @@
+// What the administrative commands share: the command table's entry type,
+// argument parsing, the errors a command ends with, user lookup by ID|EMAIL,
+// and output helpers. commands.cc holds the one table and dispatches; each
+// command group lives in its own file (users.cc, outbox.cc,
+// createsuperuser.cc) and exports its handlers here.
+//
+// A handler returns a Status, as everywhere in the service: OK, a usage error
+// (exit 2), a failure with its one-line reason (exit 1), a validation error
+// (one line per message, exit 1) or a storage failure (exit 1). It prints its
+// result on stdout only after the change committed.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/random.h"
+#include "core/status.h"
+#include "store/store.h"
+
+namespace cpa::cli {
+
+// --- the command table
+
+struct Option {
+  std::string_view name;   // "--limit"
+  std::string_view value;  // placeholder of its value ("N"); empty for a flag
+  std::string_view help;
+};
+
+struct Args;
+struct Context;
+
+struct Command {
+  std::string_view group = {};     // "users"
+  std::string_view name = {};      // "list"; empty for a command without subcommands
+  std::string_view synopsis = {};  // what follows the command's name: "[--staff] [--limit N]"
+  std::string_view summary = {};   // one line, also listed by the group's --help
+  std::string_view details = {};   // more text for --help; may be empty
+  std::vector<Option> options = {};
+  int min_operands = 0;
+  int max_operands = 0;
+  Status (*run)(Context& ctx, const Args& args) = nullptr;
+
+  // "users list", or "migrate": how messages name the command.
+  std::string full_name() const;
+  // The text of `cryptopay-auth <command> --help`.
+  std::string usage() const;
+};
+
+// A command line parsed by its Command's options.
+struct Args {
+  std::vector<std::string> operands;
+  std::map<std::string, std::string, std::less<>> options;  // flags map to ""
+  bool help = false;                                         // --help or -h seen
+
+  bool has(std::string_view option) const { return options.find(option) != options.end(); }
+  const std::string* value(std::string_view option) const;
+};
+
+// Accepts `--name VALUE`, `--name=VALUE`, flags, `--` and `-h`/`--help`
+// anywhere. Returns a usage error for an unknown or repeated option, a
+// missing value, or a wrong number of operands (unless help was asked).
+Status parse_args(const Command& command, const std::vector<std::string>& argv, Args* out);
+
+// What a handler works with. The store is open and migrated.
+struct Context {
+  const Config& config;
+  store::Store& store;
+  const Clock& clock;
+  Rng& rng;
+};
+
+// --- errors
+
+// Bad arguments: exit 2.
+Status usage_error(std::string reason);
+// The command could not do what was asked (unknown user, email taken): exit 1.
+Status failure(std::string reason);
+
+// 0 for OK, 2 for a usage error, else 1.
+int exit_status(const Status& status);
+// "cryptopay-auth <command>: <reason>" on stderr: one line, or one per
+// message of a validation error.
+void print_error(std::string_view command, const Status& status);
+
+// --- arguments
+
+// All digits, fitting in int64: the number; otherwise nullopt.
+std::optional<int64_t> parse_digits(std::string_view s);
+// The value of --limit: a positive integer at most `max`; `fallback` when absent.
+Result<int64_t> limit_option(const Args& args, int64_t fallback, int64_t max);
+// Python's str.strip() for ASCII whitespace.
+std::string_view trim(std::string_view s);
+
+// The user named by ID|EMAIL: all digits is an id, anything else an email
+// (looked up by its key, so in any case). Unknown: a failure naming it.
+Result<store::User> find_user(store::Store& store, const std::string& ref);
+
+// --- output
+
+// Control characters and backslashes escaped (\n, \t, \xNN, \\): text from
+// users or relays cannot move the cursor or forge lines.
+std::string printable(std::string_view s);
+// "2026-11-24T21:05:00Z"; "-" for nullopt.
+std::string iso_time(int64_t t);
+std::string iso_time(const std::optional<int64_t>& t);
+inline const char* yes_no(bool b) { return b ? "yes" : "no"; }
+
+// Left-aligned columns two spaces apart, a header first, on stdout.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
+  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  void print() const;
+
+ private:
+  std::vector<std::vector<std::string>> rows_;
+};
+
+// --- handlers (one file per group)
+
+// createsuperuser.cc
+Status createsuperuser(Context& ctx, const Args& args);
+// users.cc
+Status users_list(Context& ctx, const Args& args);
+Status users_show(Context& ctx, const Args& args);
+Status users_activate(Context& ctx, const Args& args);
+Status users_deactivate(Context& ctx, const Args& args);
+Status users_delete(Context& ctx, const Args& args);
+// outbox.cc
+Status outbox_list(Context& ctx, const Args& args);
+Status outbox_retry(Context& ctx, const Args& args);
+
+// Row limits of the list commands.
+inline constexpr int64_t kDefaultListLimit = 100;
+inline constexpr int64_t kMaxListLimit = 100000;
+
+}  // namespace cpa::cli

@@ -1,0 +1,51 @@
+// `outbox list|retry`: the mail queue from the shell. Bodies carry codes and
+// are never printed.
+#include <cstdio>
+
+#include "cli/cli.h"
+
+namespace cpa::cli {
+
+Status outbox_list(Context& ctx, const Args& args) {
+  bool pending = args.has("--pending");
+  bool failed = args.has("--failed");
+  if (pending && failed) return usage_error("--pending and --failed exclude each other");
+  CPA_ASSIGN_OR_RETURN(int64_t limit, limit_option(args, kDefaultListLimit, kMaxListLimit));
+  store::MailFilter filter = pending  ? store::MailFilter::kPending
+                             : failed ? store::MailFilter::kFailed
+                                      : store::MailFilter::kAll;
+  CPA_ASSIGN_OR_RETURN(std::vector<store::Mail> mail, ctx.store.list_mail(filter, limit));
+  Table table({"id", "status", "attempts", "recipient", "subject", "created", "last error"});
+  for (const store::Mail& m : mail) {
+    table.add({std::to_string(m.id), printable(m.status), std::to_string(m.attempts),
+               printable(m.recipient), printable(m.subject), iso_time(m.created_at),
+               m.last_error ? printable(*m.last_error) : "-"});
+  }
+  table.print();
+  return Status();
+}
+
+Status outbox_retry(Context& ctx, const Args& args) {
+  bool all_failed = args.has("--all-failed");
+  if (all_failed == !args.operands.empty()) return usage_error("give either an ID or --all-failed");
+  std::optional<int64_t> id;
+  if (!all_failed) {
+    id = parse_digits(args.operands[0]);
+    if (!id) return usage_error("ID must be a message id (digits)");
+  }
+  int64_t made_due = 0;
+  CPA_RETURN_IF_ERROR(ctx.store.write([&]() -> Status {
+    int64_t now = ctx.clock.now();
+    CPA_ASSIGN_OR_RETURN(made_due, id ? ctx.store.retry_mail(*id, now)
+                                      : ctx.store.retry_all_failed_mail(now));
+    if (id && made_due == 0) {
+      // retry_mail() changes no row for an unknown id and a sent message alike.
+      return failure("no outbox message " + std::to_string(*id) + " to retry (unknown id, or already sent)");
+    }
+    return Status();
+  }));
+  printf("%lld message%s made due\n", static_cast<long long>(made_due), made_due == 1 ? "" : "s");
+  return Status();
+}
+
+}  // namespace cpa::cli

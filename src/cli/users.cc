@@ -1,0 +1,93 @@
+// `users list|show|activate|deactivate|delete`: accounts from the shell.
+#include <cstdio>
+
+#include "cli/cli.h"
+
+namespace cpa::cli {
+
+namespace {
+
+enum class Change { kActivate, kDeactivate, kDelete };
+
+// Applies `change` to the user named by the one operand, in one write
+// transaction, and prints what was done once it committed.
+Status change_user(Context& ctx, const Args& args, Change change) {
+  std::string done;
+  CPA_RETURN_IF_ERROR(ctx.store.write([&]() -> Status {
+    CPA_ASSIGN_OR_RETURN(store::User user, find_user(ctx.store, args.operands[0]));
+    std::string who = "user " + std::to_string(user.id) + " " + printable(user.email);
+    switch (change) {
+      case Change::kActivate:
+        CPA_RETURN_IF_ERROR(ctx.store.set_active(user.id, true));
+        done = (user.is_active ? who + " was already active" : "activated " + who);
+        break;
+      case Change::kDeactivate:
+        CPA_RETURN_IF_ERROR(ctx.store.set_active(user.id, false));
+        CPA_RETURN_IF_ERROR(ctx.store.revoke_user_tokens(user.id, ctx.clock.now()));
+        done = user.is_active ? "deactivated " + who + " and revoked its tokens"
+                              : who + " was already inactive; revoked its tokens";
+        break;
+      case Change::kDelete:
+        // Codes and tokens go with the row (ON DELETE CASCADE); forgetting
+        // the send history lets the email register again at once.
+        CPA_RETURN_IF_ERROR(ctx.store.delete_user(user.id));
+        CPA_RETURN_IF_ERROR(ctx.store.clear_send_history(user.email_key));
+        done = "deleted " + who + " with its codes and tokens";
+        break;
+    }
+    return Status();
+  }));
+  printf("%s\n", done.c_str());
+  return Status();
+}
+
+}  // namespace
+
+Status users_list(Context& ctx, const Args& args) {
+  CPA_ASSIGN_OR_RETURN(int64_t limit, limit_option(args, kDefaultListLimit, kMaxListLimit));
+  CPA_ASSIGN_OR_RETURN(std::vector<store::User> users,
+                       ctx.store.list_users(0, limit, args.has("--staff")));
+  Table table({"id", "email", "active", "staff", "verified", "joined", "last login"});
+  for (const store::User& u : users) {
+    table.add({std::to_string(u.id), printable(u.email), yes_no(u.is_active), yes_no(u.is_staff),
+               yes_no(u.email_verified), iso_time(u.date_joined), iso_time(u.last_login)});
+  }
+  table.print();
+  return Status();
+}
+
+Status users_show(Context& ctx, const Args& args) {
+  CPA_ASSIGN_OR_RETURN(store::User u, find_user(ctx.store, args.operands[0]));
+  // The fields of the API's user representation (API.md §7), in its order.
+  const std::pair<const char*, std::string> fields[] = {
+      {"id", std::to_string(u.id)},
+      {"email", printable(u.email)},
+      {"first_name", printable(u.first_name)},
+      {"last_name", printable(u.last_name)},
+      {"terms_accepted", yes_no(u.terms_accepted)},
+      {"email_verified", yes_no(u.email_verified)},
+      {"has_pin", yes_no(u.pin_hash.has_value())},
+      {"is_active", yes_no(u.is_active)},
+      {"is_staff", yes_no(u.is_staff)},
+      {"date_joined", iso_time(u.date_joined)},
+      {"last_login", iso_time(u.last_login)},
+      {"has_password", yes_no(u.password.has_value())},
+  };
+  for (const auto& [key, value] : fields)
+    printf("%s:%s%s\n", key, value.empty() ? "" : " ", value.c_str());
+  return Status();
+}
+
+Status users_activate(Context& ctx, const Args& args) {
+  return change_user(ctx, args, Change::kActivate);
+}
+
+Status users_deactivate(Context& ctx, const Args& args) {
+  return change_user(ctx, args, Change::kDeactivate);
+}
+
+Status users_delete(Context& ctx, const Args& args) {
+  return change_user(ctx, args, Change::kDelete);
+}
+
+}  // namespace cpa::cli
