@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "core/email.h"
+#include "core/strings.h"
 #include "http/fields.h"
 
 namespace cpa::cli {
@@ -174,20 +175,16 @@ Result<int64_t> limit_option(const Args& args, int64_t fallback, int64_t max) {
   return *n;
 }
 
-std::string_view trim(std::string_view s) {
-  const char* ws = " \t\n\r\f\v";
-  size_t b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  return s.substr(b, s.find_last_not_of(ws) - b + 1);
-}
-
 Result<store::User> find_user(store::Store& store, const std::string& ref) {
   std::optional<store::User> user;
-  if (std::optional<int64_t> id = parse_digits(ref)) {
-    CPA_ASSIGN_OR_RETURN(user, store.user_by_id(*id));
+  if (!ref.empty() && ref.find_first_not_of("0123456789") == std::string::npos) {
+    std::optional<int64_t> id = parse_digits(ref);  // nullopt: too large for any id
+    if (id) {
+      CPA_ASSIGN_OR_RETURN(user, store.user_by_id(*id));
+    }
     if (!user) return failure("no user with id " + ref);
   } else {
-    CPA_ASSIGN_OR_RETURN(user, store.user_by_email_key(email_key(trim(ref))));
+    CPA_ASSIGN_OR_RETURN(user, store.user_by_email_key(email_key(trim_whitespace(ref))));
     if (!user) return failure("no user with email '" + printable(ref) + "'");
   }
   return std::move(*user);

@@ -95,8 +95,6 @@ void print_error(std::string_view command, const Status& status);
 std::optional<int64_t> parse_digits(std::string_view s);
 // The value of --limit: a positive integer at most `max`; `fallback` when absent.
 Result<int64_t> limit_option(const Args& args, int64_t fallback, int64_t max);
-// Python's str.strip() for ASCII whitespace.
-std::string_view trim(std::string_view s);
 
 // The user named by ID|EMAIL: all digits is an id, anything else an email
 // (looked up by its key, so in any case). Unknown: a failure naming it.

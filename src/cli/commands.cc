@@ -22,8 +22,8 @@ Status migrate(Context& ctx, const Args&) {
   return Status();
 }
 
-constexpr std::string_view kUserRef =
-    "ID|EMAIL is a user id (all digits) or an email address (in any case).";
+#define CPA_USER_REF "ID|EMAIL is a user id (all digits) or an email address (in any case)."
+constexpr std::string_view kUserRef = CPA_USER_REF;
 constexpr std::string_view kLimitHelp = "at most N rows (default 100, at most 100000)";
 
 const std::vector<Command>& command_table() {
@@ -73,7 +73,7 @@ const std::vector<Command>& command_table() {
        .name = "delete",
        .synopsis = "ID|EMAIL",
        .summary = "Delete an account, its codes and its tokens.",
-       .details = "Its email may register again at once.\n" + std::string(kUserRef),
+       .details = "Its email may register again at once.\n" CPA_USER_REF,
        .min_operands = 1,
        .max_operands = 1,
        .run = users_delete},
@@ -102,12 +102,17 @@ const std::vector<Command>& command_table() {
 
 // `cryptopay-auth users --help`: the group's commands from the table.
 std::string group_usage(std::string_view group) {
-  std::string out = "usage: cryptopay-auth " + std::string(group) + " COMMAND [ARGS]\n\ncommands:\n";
+  std::vector<std::pair<std::string, std::string_view>> lines;
+  size_t width = 0;
   for (const Command& c : command_table()) {
     if (c.group != group) continue;
-    std::string line = "  " + std::string(c.name) + " " + std::string(c.synopsis);
-    line.resize(std::max<size_t>(line.size() + 2, 34), ' ');
-    out += line + std::string(c.summary) + "\n";
+    lines.emplace_back("  " + std::string(c.name) + " " + std::string(c.synopsis), c.summary);
+    width = std::max(width, lines.back().first.size());
+  }
+  std::string out = "usage: cryptopay-auth " + std::string(group) + " COMMAND [ARGS]\n\ncommands:\n";
+  for (auto& [line, summary] : lines) {
+    line.resize(width + 2, ' ');
+    out.append(line).append(summary).append("\n");
   }
   out += "\n`cryptopay-auth " + std::string(group) + " COMMAND --help` for more.\n";
   return out;

@@ -12,6 +12,7 @@
 #include "auth/password.h"
 #include "auth/password_rules.h"
 #include "cli/cli.h"
+#include "core/strings.h"
 #include "core/email.h"
 #include "http/fields.h"
 
@@ -123,7 +124,7 @@ Status check_email_free(store::Store& store, const std::string& key) {
 Status createsuperuser(Context& ctx, const Args& args) {
   const std::string* given = args.value("--email");
   if (!given) return usage_error("--email E is required");
-  std::string_view trimmed = trim(*given);
+  std::string_view trimmed = trim_whitespace(*given);
   if (http::utf8_length(trimmed) > kMaxEmailLength || !is_valid_email(trimmed)) {
     return failure("'" + printable(*given) + "' is not a valid email address");
   }

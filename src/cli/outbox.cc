@@ -36,12 +36,14 @@ Status outbox_retry(Context& ctx, const Args& args) {
   int64_t made_due = 0;
   CPA_RETURN_IF_ERROR(ctx.store.write([&]() -> Status {
     int64_t now = ctx.clock.now();
-    CPA_ASSIGN_OR_RETURN(made_due, id ? ctx.store.retry_mail(*id, now)
-                                      : ctx.store.retry_all_failed_mail(now));
-    if (id && made_due == 0) {
-      // retry_mail() changes no row for an unknown id and a sent message alike.
-      return failure("no outbox message " + std::to_string(*id) + " to retry (unknown id, or already sent)");
+    if (!id) {
+      CPA_ASSIGN_OR_RETURN(made_due, ctx.store.retry_all_failed_mail(now));
+      return Status();
     }
+    CPA_ASSIGN_OR_RETURN(auto mail, ctx.store.mail_by_id(*id));
+    if (!mail) return failure("no outbox message " + std::to_string(*id));
+    if (mail->status == "sent") return failure("message " + std::to_string(*id) + " was already sent");
+    CPA_ASSIGN_OR_RETURN(made_due, ctx.store.retry_mail(*id, now));
     return Status();
   }));
   printf("%lld message%s made due\n", static_cast<long long>(made_due), made_due == 1 ? "" : "s");

@@ -11,18 +11,14 @@
 #include <thread>
 
 #include "core/random.h"
+#include "core/strings.h"
 
 extern char** environ;
 
 namespace cpa {
 namespace {
 
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
+std::string trim(const std::string& s) { return std::string(trim_whitespace(s)); }
 
 bool parse_int(const std::string& text, int64_t min, int64_t max, int64_t* out) {
   if (text.empty() || text.size() > 18) return false;

@@ -1,6 +1,7 @@
 #include "http/fields.h"
 
 #include "core/email.h"
+#include "core/strings.h"
 
 namespace cpa::http {
 
@@ -22,21 +23,29 @@ std::string invalid_choice(std::string_view value) {
 }
 }  // namespace msg
 
-namespace {
-
-std::string_view trim_whitespace(std::string_view s) {
-  // Python's str.strip(): ASCII whitespace (the Unicode spaces are rare enough
-  // in emails and codes that we do not chase them).
-  const char* ws = " \t\n\r\f\v";
-  size_t b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  size_t e = s.find_last_not_of(ws);
-  return s.substr(b, e - b + 1);
+void Form::declare(const std::string& name) {
+  for (const std::string& d : declared_)
+    if (d == name) return;
+  declared_.push_back(name);
 }
 
-}  // namespace
+Status Form::status() const {
+  if (ok()) return Status();
+  FieldErrors ordered;
+  auto copy = [&](const std::string& name) {
+    for (const auto& [field, messages] : errors_.fields)
+      if (field == name)
+        for (const std::string& m : messages) ordered.add(field, m);
+  };
+  for (const std::string& name : declared_) copy(name);
+  for (const auto& [field, messages] : errors_.fields)
+    if (!ordered.has(field) && field != "non_field_errors") copy(field);
+  copy("non_field_errors");
+  return Status::Validation(std::move(ordered));
+}
 
 std::optional<std::string> Form::string_value(const std::string& name, const Text& rule) {
+  declare(name);
   const Value* v = body_.find(name);
   if (!v) {
     if (rule.required) fail(name, msg::kRequired);
@@ -111,6 +120,7 @@ std::optional<bool> parse_boolean(const Value& v) {
 }
 
 std::optional<bool> Form::boolean(const std::string& name, bool required) {
+  declare(name);
   const Value* v = body_.find(name);
   if (!v) {
     if (required) fail(name, msg::kRequired);
@@ -127,6 +137,7 @@ std::optional<bool> Form::boolean(const std::string& name, bool required) {
 
 std::optional<std::string> Form::choice(const std::string& name,
                                         std::initializer_list<std::string_view> choices) {
+  declare(name);
   const Value* v = body_.find(name);
   if (!v) {
     fail(name, msg::kRequired);

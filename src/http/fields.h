@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 #include "http/body.h"
@@ -47,15 +48,20 @@ class Form {
   bool failed(const std::string& field) const { return errors_.has(field); }
 
   bool ok() const { return errors_.empty(); }
-  Status status() const { return ok() ? Status() : Status::Validation(errors_); }
+  // The errors in the order the fields were read (however late a check on
+  // one of them failed), non_field_errors last.
+  Status status() const;
 
  private:
   // The common CharField steps: required, null, type, trim, blank. Returns
   // nullopt (having recorded any error) when there is no usable string.
   std::optional<std::string> string_value(const std::string& name, const Text& rule);
 
+  void declare(const std::string& name);
+
   const Body& body_;
   FieldErrors errors_;
+  std::vector<std::string> declared_;  // field names, in the order read
 };
 
 // DRF's BooleanField reading of one value; nullopt when it is not a boolean.

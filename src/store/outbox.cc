@@ -59,6 +59,15 @@ Result<std::vector<Mail>> Store::due_mail(int64_t now, int limit) {
   return read_all(s);
 }
 
+Result<std::optional<Mail>> Store::mail_by_id(int64_t id) {
+  static constexpr const char* kSql = "SELECT " CPA_MAIL_COLUMNS " FROM outbox WHERE id = ?1";
+  CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
+  s.bind_all(id);
+  CPA_ASSIGN_OR_RETURN(std::vector<Mail> rows, read_all(s));
+  if (rows.empty()) return std::optional<Mail>();
+  return std::optional<Mail>(std::move(rows[0]));
+}
+
 Result<std::optional<int64_t>> Store::next_mail_due() {
   static constexpr const char* kSql =
       "SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'";

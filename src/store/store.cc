@@ -25,19 +25,23 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, int busy_tim
 
 Status Store::migrate(const std::string& path, int busy_timeout_ms) {
   CPA_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::open(path, busy_timeout_ms, true));
-  CPA_RETURN_IF_ERROR(db->exec("BEGIN IMMEDIATE"));
-  int64_t version = 0;
-  {
+  auto read_version = [&]() -> Result<int64_t> {
     CPA_ASSIGN_OR_RETURN(Stmt s, db->prepare("PRAGMA user_version"));
     bool row = false;
     CPA_RETURN_IF_ERROR(s.step(&row));
-    if (row) version = s.int64(0);
-  }
-  Status st;
-  if (version > kSchemaVersion) {
-    st = Status::Internal("database schema version " + std::to_string(version) +
+    return row ? s.int64(0) : int64_t{0};
+  };
+  // The common case, a current schema, takes no write lock: commands that only
+  // read keep working while a writer holds it.
+  CPA_ASSIGN_OR_RETURN(int64_t version, read_version());
+  if (version == kSchemaVersion) return Status();
+  CPA_RETURN_IF_ERROR(db->exec("BEGIN IMMEDIATE"));
+  Result<int64_t> locked_version = read_version();  // another process may have migrated
+  Status st = locked_version.status_or_ok();
+  if (st.ok() && *locked_version > kSchemaVersion) {
+    st = Status::Internal("database schema version " + std::to_string(*locked_version) +
                           " is newer than this binary's " + std::to_string(kSchemaVersion));
-  } else if (version < kSchemaVersion) {
+  } else if (st.ok() && *locked_version < kSchemaVersion) {
     std::string sql(kSchemaSql);
     st = db->exec(sql.c_str());
     if (st.ok()) {

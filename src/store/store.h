@@ -183,6 +183,7 @@ class Store {
   Status enqueue_mail(const std::string& recipient, const std::string& subject,
                       const std::string& body, int64_t now);
   Result<std::vector<Mail>> due_mail(int64_t now, int limit);
+  Result<std::optional<Mail>> mail_by_id(int64_t id);
   Result<std::optional<int64_t>> next_mail_due();
   Status mark_mail_sent(int64_t id, int64_t now);
   Status mark_mail_retry(int64_t id, int attempts, int64_t next_attempt_at,

@@ -1,0 +1,466 @@
+"""The administrative command line (API.md §8): migrate, createsuperuser,
+users list|show|activate|deactivate|delete, outbox list|retry. Each test runs
+the binary against its own temp state dir, with no server, and checks stdout,
+stderr, the exit status and the rows left in the database."""
+
+import base64
+import hashlib
+import os
+import pty
+import select
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import time
+import unittest
+
+import harness
+
+PASSWORD = "Corr3ct-Horse-battery"
+
+
+def django_hash_matches(encoded, password):
+    algorithm, iterations, salt, digest = encoded.split("$")
+    derived = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), int(iterations))
+    return algorithm == "pbkdf2_sha256" and base64.b64encode(derived).decode() == digest
+
+
+class CliTestCase(unittest.TestCase):
+    def setUp(self):
+        self.root = tempfile.mkdtemp(prefix="cpa-cli-")
+        self.addCleanup(shutil.rmtree, self.root, ignore_errors=True)
+        self.state_dir = os.path.join(self.root, "state")
+        self.db_path = os.path.join(self.state_dir, "auth.db")
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("AUTH_")}
+        self.env.update({
+            "AUTH_STATE_DIR": self.state_dir,
+            "AUTH_SECRET_KEY": harness.TEST_SECRET,
+            "AUTH_PBKDF2_ITERATIONS": "1000",
+        })
+        r = self.cli("migrate")
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(r.stdout, "database %s is at schema version 1\n"
+                         % os.path.realpath(self.db_path))
+
+    # --- helpers
+
+    def cli(self, *args, stdin="", env=None):
+        return subprocess.run([harness.BINARY, *args], input=stdin, capture_output=True, text=True,
+                              env=dict(self.env, **(env or {})), timeout=20)
+
+    def db(self):
+        conn = sqlite3.connect(self.db_path, isolation_level=None, timeout=5)
+        conn.row_factory = sqlite3.Row
+        self.addCleanup(conn.close)
+        return conn
+
+    def query(self, sql, *params):
+        return self.db().execute(sql, params).fetchall()
+
+    def insert_user(self, email, active=1, staff=0, verified=1, joined=1700000000, last_login=None,
+                    password=None, pin=None, first_name=""):
+        cur = self.db().execute(
+            "INSERT INTO users (email, email_key, password, first_name, terms_accepted, "
+            "email_verified, is_active, is_staff, date_joined, last_login, pin_hash) "
+            "VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)",
+            (email, email.lower(), password, first_name, verified, active, staff, joined,
+             last_login, pin))
+        return cur.lastrowid
+
+    def insert_token(self, jti, user_id, revoked_at=None):
+        self.db().execute(
+            "INSERT INTO tokens (jti, user_id, token_type, family, issued_at, expires_at, "
+            "revoked_at) VALUES (?, ?, 'refresh', ?, 1700000000, 4102444800, ?)",
+            (jti, user_id, jti, revoked_at))
+
+    def insert_mail(self, id, status, recipient="a@example.com", subject="Your code",
+                    body="Your code is 123456", attempts=0, last_error=None, created=1700000000,
+                    sent_at=None):
+        self.db().execute(
+            "INSERT INTO outbox (id, recipient, subject, body, status, attempts, next_attempt_at, "
+            "last_error, created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (id, recipient, subject, body, status, attempts, 4102444800, last_error, created,
+             sent_at))
+
+    def createsuperuser(self, email, password=PASSWORD):
+        return self.cli("createsuperuser", "--email", email, stdin=password + "\n")
+
+    def assertOk(self, r, stdout=None):
+        self.assertEqual((r.returncode, r.stderr), (0, ""), r)
+        if stdout is not None:
+            self.assertEqual(r.stdout, stdout)
+
+    def assertFails(self, r, status, command, fragment=None):
+        """Exit `status`, nothing on stdout, ONE line "cryptopay-auth <command>: ..." on stderr."""
+        self.assertEqual(r.returncode, status, r)
+        self.assertEqual(r.stdout, "")
+        lines = r.stderr.splitlines()
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertTrue(lines[0].startswith("cryptopay-auth %s: " % command), lines[0])
+        if fragment:
+            self.assertIn(fragment, lines[0])
+        return lines[0]
+
+    def table(self, r):
+        """The rows under a list command's header, split on spaces."""
+        return [line.split() for line in r.stdout.splitlines()[1:]]
+
+    def show(self, ref):
+        r = self.cli("users", "show", ref)
+        self.assertOk(r)
+        return dict(line.split(":", 1) for line in r.stdout.splitlines())
+
+    def user_row(self, user_id):
+        rows = self.query("SELECT * FROM users WHERE id = ?", user_id)
+        return rows[0] if rows else None
+
+
+class CreateSuperuser(CliTestCase):
+    def test_from_stdin_makes_an_active_verified_staff_superuser(self):
+        r = self.createsuperuser("  Admin@Example.COM ")
+        self.assertOk(r, "created staff user 1 Admin@example.com\n")
+        row = self.user_row(1)
+        self.assertEqual(row["email"], "Admin@example.com")
+        self.assertEqual(row["email_key"], "admin@example.com")
+        for flag in ("is_staff", "is_superuser", "is_active", "email_verified", "terms_accepted"):
+            self.assertEqual(row[flag], 1, flag)
+        self.assertTrue(row["password"].startswith("pbkdf2_sha256$1000$"), row["password"])
+        self.assertTrue(django_hash_matches(row["password"], PASSWORD))
+        self.assertLessEqual(abs(row["date_joined"] - time.time()), 60)
+
+    def test_only_the_newline_is_taken_off_the_password(self):
+        password = "  spaced Out-pass 42\t"
+        r = self.cli("createsuperuser", "--email", "a@example.com",
+                     stdin=password + "\nsecond line\n")
+        self.assertOk(r)
+        self.assertTrue(django_hash_matches(self.user_row(1)["password"], password))
+        # Without a final newline the whole input is the password.
+        r = self.cli("createsuperuser", "--email", "b@example.com", stdin=PASSWORD)
+        self.assertOk(r)
+        self.assertTrue(django_hash_matches(self.user_row(2)["password"], PASSWORD))
+
+    def test_taken_email_in_any_case(self):
+        self.assertOk(self.createsuperuser("admin@example.com"))
+        self.insert_user("Member@example.com")
+        for email in ("ADMIN@example.com", "member@EXAMPLE.com"):
+            r = self.createsuperuser(email)
+            self.assertFails(r, 1, "createsuperuser", "a user with this email already exists")
+        self.assertEqual(self.query("SELECT count(*) AS n FROM users")[0]["n"], 2)
+
+    def test_bad_email(self):
+        for email in ("not-an-email", "a@b", "", "x" * 250 + "@example.com"):
+            r = self.createsuperuser(email)
+            self.assertFails(r, 1, "createsuperuser", "not a valid email address")
+        self.assertEqual(self.query("SELECT count(*) AS n FROM users")[0]["n"], 0)
+
+    def test_weak_password_prints_every_rule_it_breaks(self):
+        r = self.createsuperuser("admin@example.com", "1234")
+        self.assertEqual(r.returncode, 1, r)
+        self.assertEqual(r.stdout, "")
+        self.assertEqual(r.stderr.splitlines(), [
+            "cryptopay-auth createsuperuser: This password is too short. "
+            "It must contain at least 8 characters.",
+            "cryptopay-auth createsuperuser: This password is too common.",
+            "cryptopay-auth createsuperuser: This password is entirely numeric.",
+        ])
+        r = self.createsuperuser("Jonathan.Smithers@example.com", "jonathansmithers")
+        self.assertFails(r, 1, "createsuperuser", "The password is too similar to the email.")
+        r = self.createsuperuser("admin@example.com", "Aa1-" * 32 + "x")  # 129 characters
+        self.assertFails(r, 1, "createsuperuser", "no more than 128 characters")
+        r = self.createsuperuser("admin@example.com", "Aa1-" * 32)  # 128 is allowed
+        self.assertOk(r)
+
+    def test_no_password_on_stdin(self):
+        r = self.cli("createsuperuser", "--email", "admin@example.com", stdin="")
+        self.assertFails(r, 1, "createsuperuser", "no password")
+        self.assertEqual(self.query("SELECT count(*) AS n FROM users")[0]["n"], 0)
+
+    def test_usage_errors(self):
+        self.assertFails(self.cli("createsuperuser"), 2, "createsuperuser", "--email")
+        self.assertFails(self.cli("createsuperuser", "--email"), 2, "createsuperuser")
+        self.assertFails(self.cli("createsuperuser", "--email", "a@example.com", "extra"), 2,
+                         "createsuperuser", "unexpected argument 'extra'")
+
+    def run_on_terminal(self, email, answers):
+        """Runs createsuperuser on a pseudo-terminal and types each answer once
+        its prompt has appeared; returns (exit status, all the terminal showed)."""
+        master, slave = pty.openpty()
+        proc = subprocess.Popen([harness.BINARY, "createsuperuser", "--email", email],
+                                stdin=slave, stdout=slave, stderr=slave, env=self.env,
+                                start_new_session=True)
+        os.close(slave)
+        shown = b""
+        deadline = time.monotonic() + 10
+
+        def read_more():
+            nonlocal shown
+            if not select.select([master], [], [], 0.1)[0]:
+                return True
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # EIO: the child has closed the terminal
+                return False
+            shown += data
+            return bool(data)
+
+        try:
+            for prompt, answer in zip([b"Password: ", b"Password (again): "], answers):
+                while prompt not in shown and proc.poll() is None and time.monotonic() < deadline:
+                    read_more()
+                self.assertIn(prompt, shown)
+                os.write(master, answer.encode() + b"\n")
+            while time.monotonic() < deadline and read_more():
+                pass
+            return proc.wait(timeout=10), shown.decode("utf-8", "replace")
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            os.close(master)
+
+    def test_on_a_terminal_asks_twice_without_echo(self):
+        status, shown = self.run_on_terminal("tty@example.com", [PASSWORD, PASSWORD])
+        self.assertEqual(status, 0, shown)
+        self.assertIn("Password: ", shown)
+        self.assertIn("Password (again): ", shown)
+        self.assertIn("created staff user 1 tty@example.com", shown)
+        self.assertNotIn(PASSWORD, shown)
+        self.assertTrue(django_hash_matches(self.user_row(1)["password"], PASSWORD))
+
+    def test_on_a_terminal_the_two_answers_must_match(self):
+        status, shown = self.run_on_terminal("tty@example.com", [PASSWORD, PASSWORD + "x"])
+        self.assertEqual(status, 1, shown)
+        self.assertIn("cryptopay-auth createsuperuser: the two passwords didn't match", shown)
+        self.assertNotIn(PASSWORD, shown)
+        self.assertIsNone(self.user_row(1))
+
+
+class Users(CliTestCase):
+    def setUp(self):
+        super().setUp()
+        self.alice = self.insert_user("Alice@example.com", joined=1700000000,
+                                      last_login=1700003600, password="pbkdf2_sha256$1$a$b",
+                                      pin="pbkdf2_sha256$1$c$d", first_name="Alice")
+        self.bob = self.insert_user("bob@example.com", active=0, verified=0, joined=1700000100)
+        self.assertOk(self.createsuperuser("root@example.com"))
+        self.root_id = 3
+
+    def test_list_by_id(self):
+        r = self.cli("users", "list")
+        self.assertOk(r)
+        rows = self.table(r)
+        self.assertEqual(r.stdout.splitlines()[0].split(),
+                         ["id", "email", "active", "staff", "verified", "joined", "last", "login"])
+        self.assertEqual(rows[0], ["1", "Alice@example.com", "yes", "no", "yes",
+                                   "2023-11-14T22:13:20Z", "2023-11-14T23:13:20Z"])
+        self.assertEqual(rows[1], ["2", "bob@example.com", "no", "no", "no",
+                                   "2023-11-14T22:15:00Z", "-"])
+        self.assertEqual(rows[2][:5], ["3", "root@example.com", "yes", "yes", "yes"])
+        self.assertRegex(rows[2][5], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+    def test_list_staff_and_limit(self):
+        rows = self.table(self.cli("users", "list", "--staff"))
+        self.assertEqual([row[0] for row in rows], ["3"])
+        rows = self.table(self.cli("users", "list", "--limit", "2"))
+        self.assertEqual([row[0] for row in rows], ["1", "2"])
+        rows = self.table(self.cli("users", "list", "--limit=1"))
+        self.assertEqual([row[0] for row in rows], ["1"])
+        self.assertOk(self.cli("users", "list", "--limit", "100000"))
+        for bad in ("0", "-1", "abc", "100001", "1.5", ""):
+            self.assertFails(self.cli("users", "list", "--limit", bad), 2, "users list", "--limit")
+
+    def test_show_by_id_and_by_email(self):
+        by_id = self.show(str(self.alice))
+        self.assertEqual(by_id, self.show("ALICE@example.COM"))
+        self.assertEqual(by_id, {
+            "id": " 1", "email": " Alice@example.com", "first_name": " Alice", "last_name": "",
+            "terms_accepted": " yes", "email_verified": " yes", "has_pin": " yes",
+            "is_active": " yes", "is_staff": " no", "date_joined": " 2023-11-14T22:13:20Z",
+            "last_login": " 2023-11-14T23:13:20Z", "has_password": " yes"})
+        bob = self.show("bob@example.com")
+        self.assertEqual((bob["has_password"], bob["has_pin"], bob["last_login"], bob["is_active"]),
+                         (" no", " no", " -", " no"))
+
+    def test_unknown_user(self):
+        for action in ("show", "activate", "deactivate", "delete"):
+            self.assertFails(self.cli("users", action, "999"), 1, "users " + action,
+                             "no user with id 999")
+            self.assertFails(self.cli("users", action, "nobody@example.com"), 1,
+                             "users " + action, "no user with email 'nobody@example.com'")
+        self.assertFails(self.cli("users", "show", "9" * 30), 1, "users show", "no user with id")
+
+    def test_activate_and_deactivate_by_id_and_email(self):
+        r = self.cli("users", "activate", "BOB@example.com")
+        self.assertOk(r, "activated user 2 bob@example.com\n")
+        self.assertEqual(self.user_row(self.bob)["is_active"], 1)
+        r = self.cli("users", "deactivate", str(self.bob))
+        self.assertOk(r, "deactivated user 2 bob@example.com and revoked its tokens\n")
+        self.assertEqual(self.user_row(self.bob)["is_active"], 0)
+        r = self.cli("users", "activate", str(self.bob))
+        self.assertOk(r)
+        self.assertEqual(self.user_row(self.bob)["is_active"], 1)
+
+    def test_deactivate_revokes_the_users_tokens(self):
+        self.insert_token("alive", self.alice)
+        self.insert_token("old", self.alice, revoked_at=1700000500)
+        self.insert_token("other", self.bob)
+        self.assertOk(self.cli("users", "deactivate", "alice@example.com"))
+        revoked = {row["jti"]: row["revoked_at"] for row in self.query("SELECT * FROM tokens")}
+        self.assertIsNotNone(revoked["alive"])
+        self.assertLessEqual(abs(revoked["alive"] - time.time()), 60)
+        self.assertEqual(revoked["old"], 1700000500)
+        self.assertIsNone(revoked["other"])
+        self.assertEqual(self.user_row(self.alice)["is_active"], 0)
+
+    def test_delete_removes_codes_tokens_and_send_history(self):
+        self.insert_token("alive", self.alice)
+        self.insert_token("other", self.bob)
+        db = self.db()
+        db.execute("INSERT INTO codes (user_id, purpose, code_hash, created_at, expires_at) "
+                   "VALUES (?, 'activation', 'h', 1700000000, 1700000600)", (self.alice,))
+        for scope, subject in (("send:activation", "alice@example.com"),
+                               ("send:password_reset", "alice@example.com"),
+                               ("login", "alice@example.com"),
+                               ("send:activation", "bob@example.com")):
+            db.execute("INSERT INTO throttle_events (scope, subject, at) VALUES (?, ?, ?)",
+                       (scope, subject, int(time.time())))
+        r = self.cli("users", "delete", "Alice@Example.com")
+        self.assertOk(r)
+        self.assertTrue(r.stdout.startswith("deleted user 1 Alice@example.com"), r.stdout)
+        self.assertEqual(r.stdout.count("\n"), 1)
+        self.assertIsNone(self.user_row(self.alice))
+        self.assertEqual(self.query("SELECT * FROM codes"), [])
+        self.assertEqual([row["jti"] for row in self.query("SELECT * FROM tokens")], ["other"])
+        self.assertEqual(self.query("SELECT * FROM throttle_events WHERE subject = ? "
+                                    "AND scope LIKE 'send:%'", "alice@example.com"), [])
+        self.assertEqual(len(self.query("SELECT * FROM throttle_events")), 2)
+        # The email is free again; ids are never reused.
+        self.assertOk(self.createsuperuser("alice@example.com"),
+                      "created staff user 4 alice@example.com\n")
+        self.assertFails(self.cli("users", "delete", "1"), 1, "users delete", "no user with id 1")
+
+    def test_usage_errors(self):
+        cases = [
+            (("users",), "users", "missing subcommand"),
+            (("users", "frobnicate"), "users", "unknown subcommand 'frobnicate'"),
+            (("users", "show"), "users show", "missing ID|EMAIL"),
+            (("users", "show", "1", "2"), "users show", "unexpected argument '2'"),
+            (("users", "activate", "--force", "1"), "users activate", "unknown option '--force'"),
+            (("users", "list", "--limit"), "users list", "needs a value"),
+            (("users", "list", "--staff=1"), "users list", "takes no value"),
+            (("users", "list", "--staff", "--staff"), "users list", "given twice"),
+            (("users", "list", "extra"), "users list", "unexpected argument 'extra'"),
+        ]
+        for args, command, fragment in cases:
+            with self.subTest(args=args):
+                self.assertFails(self.cli(*args), 2, command, fragment)
+
+
+class Outbox(CliTestCase):
+    def setUp(self):
+        super().setUp()
+        self.insert_mail(1, "sent", subject="Welcome", sent_at=1700000300, created=1700000000)
+        self.insert_mail(2, "failed", attempts=7, last_error="550 mailbox unavailable",
+                         recipient="b@example.com", created=1700000100)
+        self.insert_mail(3, "pending", attempts=2, last_error="connection refused",
+                         created=1700000200)
+        self.insert_mail(4, "failed", attempts=7, last_error="timeout", created=1700000250)
+
+    def test_list_newest_first_without_bodies(self):
+        r = self.cli("outbox", "list")
+        self.assertOk(r)
+        self.assertNotIn("123456", r.stdout)
+        self.assertEqual(r.stdout.splitlines()[0].split(),
+                         ["id", "status", "attempts", "recipient", "subject", "created", "last",
+                          "error"])
+        rows = [line.split("  ") for line in r.stdout.splitlines()[1:]]
+        rows = [[cell.strip() for cell in row if cell.strip()] for row in rows]
+        self.assertEqual(rows, [
+            ["4", "failed", "7", "a@example.com", "Your code", "2023-11-14T22:17:30Z", "timeout"],
+            ["3", "pending", "2", "a@example.com", "Your code", "2023-11-14T22:16:40Z",
+             "connection refused"],
+            ["2", "failed", "7", "b@example.com", "Your code", "2023-11-14T22:15:00Z",
+             "550 mailbox unavailable"],
+            ["1", "sent", "0", "a@example.com", "Welcome", "2023-11-14T22:13:20Z", "-"],
+        ])
+
+    def test_list_filters_and_limit(self):
+        ids = lambda r: [line.split()[0] for line in r.stdout.splitlines()[1:]]
+        self.assertEqual(ids(self.cli("outbox", "list", "--failed")), ["4", "2"])
+        self.assertEqual(ids(self.cli("outbox", "list", "--pending")), ["3"])
+        self.assertEqual(ids(self.cli("outbox", "list", "--limit", "2")), ["4", "3"])
+        self.assertFails(self.cli("outbox", "list", "--pending", "--failed"), 2, "outbox list")
+        self.assertFails(self.cli("outbox", "list", "--limit", "0"), 2, "outbox list", "--limit")
+
+    def test_retry_one(self):
+        r = self.cli("outbox", "retry", "2")
+        self.assertOk(r, "1 message made due\n")
+        row = self.query("SELECT * FROM outbox WHERE id = 2")[0]
+        self.assertEqual((row["status"], row["attempts"]), ("pending", 0))
+        self.assertLessEqual(abs(row["next_attempt_at"] - time.time()), 60)
+        self.assertEqual(self.query("SELECT status FROM outbox WHERE id = 4")[0]["status"], "failed")
+
+    def test_retry_all_failed(self):
+        self.assertOk(self.cli("outbox", "retry", "--all-failed"), "2 messages made due\n")
+        statuses = [row["status"] for row in self.query("SELECT status FROM outbox ORDER BY id")]
+        self.assertEqual(statuses, ["sent", "pending", "pending", "pending"])
+        self.assertOk(self.cli("outbox", "retry", "--all-failed"), "0 messages made due\n")
+
+    def test_retry_of_a_sent_or_unknown_message_fails(self):
+        self.assertFails(self.cli("outbox", "retry", "1"), 1, "outbox retry", "already sent")
+        self.assertEqual(self.query("SELECT status FROM outbox WHERE id = 1")[0]["status"], "sent")
+        self.assertFails(self.cli("outbox", "retry", "99"), 1, "outbox retry", "99")
+
+    def test_usage_errors(self):
+        for args, command in ((("outbox", "retry"), "outbox retry"),
+                              (("outbox", "retry", "2", "--all-failed"), "outbox retry"),
+                              (("outbox", "retry", "two"), "outbox retry"),
+                              (("outbox", "retry", "1", "2"), "outbox retry"),
+                              (("outbox",), "outbox"),
+                              (("outbox", "send"), "outbox")):
+            with self.subTest(args=args):
+                self.assertFails(self.cli(*args), 2, command)
+
+
+class HelpAndErrors(CliTestCase):
+    COMMANDS = [("migrate",), ("createsuperuser",), ("users",), ("users", "list"),
+                ("users", "show"), ("users", "activate"), ("users", "deactivate"),
+                ("users", "delete"), ("outbox",), ("outbox", "list"), ("outbox", "retry")]
+
+    def test_help_for_each_command(self):
+        for command in self.COMMANDS:
+            for flag in ("--help", "-h"):
+                with self.subTest(command=command, flag=flag):
+                    r = self.cli(*command, flag)
+                    self.assertOk(r)
+                    self.assertTrue(r.stdout.startswith("usage: cryptopay-auth " + " ".join(command)),
+                                    r.stdout)
+
+    def test_help_wins_over_other_arguments(self):
+        r = self.cli("users", "show", "--bogus", "--help")
+        self.assertOk(r)
+        self.assertIn("ID|EMAIL", r.stdout)
+
+    def test_unknown_command(self):
+        r = self.cli("frobnicate")
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr, "cryptopay-auth: unknown command 'frobnicate' (see --help)\n")
+
+    def test_locked_database_is_one_line_and_no_crash(self):
+        user_id = self.insert_user("locked@example.com", active=0)
+        holder = sqlite3.connect(self.db_path, isolation_level=None)
+        self.addCleanup(holder.close)
+        holder.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        r = self.cli("users", "activate", str(user_id), env={"AUTH_DB_BUSY_TIMEOUT_MS": "200"})
+        self.assertLess(time.monotonic() - started, 5)
+        line = self.assertFails(r, 1, "users activate", "database")
+        self.assertIn("locked", line)
+        holder.execute("ROLLBACK")
+        self.assertOk(self.cli("users", "activate", str(user_id)))
+        self.assertEqual(self.user_row(user_id)["is_active"], 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
