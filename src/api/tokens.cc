@@ -13,7 +13,7 @@ namespace {
 
 constexpr const char* kNoActiveAccount = "No active account found with the given credentials";
 
-Status no_active_account() { return Status::Detail(401, kNoActiveAccount); }
+Status no_active_account() { return Status::Unauthorized(kNoActiveAccount); }
 
 // A refresh token presented to token/refresh/ or token/blacklist/, checked
 // against its signature, its record and its user (inside write()).

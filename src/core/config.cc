@@ -183,8 +183,11 @@ bool ensure_secret_key(Config* config, std::string* error) {
   if (fd < 0 && errno == ENOENT) {
     SystemRng rng;
     std::string key = rng.hex(32);
-    // O_EXCL: two processes starting at once must not write two different keys.
+    // Written aside and published with link(), which fails if another process
+    // got there first: two processes starting at once never use two keys. A
+    // temp file a crash left behind (same pid after a restart) is replaced.
     std::string tmp = path + ".tmp." + std::to_string(getpid());
+    unlink(tmp.c_str());
     int wfd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (wfd < 0) {
       *error = "AUTH_SECRET_KEY: cannot create " + tmp + ": " + strerror(errno);

@@ -1,6 +1,10 @@
 #include "core/email.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cctype>
+#include <string>
 
 namespace cpa {
 namespace {
@@ -21,19 +25,20 @@ bool is_atext(unsigned char c) {
 bool valid_user_part(std::string_view user) {
   if (user.empty()) return false;
   if (user.front() == '"') {
-    // quoted-string: printable ASCII except " and \ unless escaped.
+    // Django's quoted-string: "([\001-\010\013\014\016-\037!#-\[\]-\177]|
+    // \\[\001-\011\013\014\016-\177])*"
     if (user.size() < 2 || user.back() != '"') return false;
     for (size_t i = 1; i + 1 < user.size(); ++i) {
       unsigned char c = static_cast<unsigned char>(user[i]);
       if (c == '\\') {
         if (i + 2 >= user.size()) return false;
         unsigned char n = static_cast<unsigned char>(user[++i]);
-        if (n > 0x7f || n == 0 || n == '\n' || n == '\r') return false;
+        if (n == 0 || n == '\n' || n == '\r' || n > 0x7f) return false;
         continue;
       }
-      if (c == '"' || c > 0x7e || c < 0x20 || c == 0x7f) {
-        if (c != '\t') return false;
-      }
+      bool ok = (c >= 0x01 && c <= 0x08) || c == 0x0b || c == 0x0c || (c >= 0x0e && c <= 0x1f) ||
+                c == '!' || (c >= '#' && c <= '[') || (c >= ']' && c <= 0x7f);
+      if (!ok) return false;
     }
     return true;
   }
@@ -52,43 +57,22 @@ bool valid_user_part(std::string_view user) {
   return !prev_dot;
 }
 
-bool valid_ipv4(std::string_view s) {
-  int parts = 0;
-  size_t i = 0;
-  while (i <= s.size()) {
-    size_t j = s.find('.', i);
-    if (j == std::string_view::npos) j = s.size();
-    std::string_view p = s.substr(i, j - i);
-    if (p.empty() || p.size() > 3) return false;
-    int v = 0;
-    for (char c : p) {
-      if (c < '0' || c > '9') return false;
-      v = v * 10 + (c - '0');
-    }
-    if (v > 255 || (p.size() > 1 && p[0] == '0')) return false;
-    ++parts;
-    i = j + 1;
-    if (j == s.size()) break;
-  }
-  return parts == 4;
+// Django's literal_regex \[([A-F0-9:.]+)\] and then validate_ipv46_address.
+bool valid_address_literal(std::string_view literal) {
+  if (literal.empty() || literal.size() > 45) return false;
+  for (char c : literal)
+    if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') return false;
+  std::string text(literal);
+  unsigned char buf[sizeof(struct in6_addr)];
+  return inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
 }
 
 bool valid_domain_part(std::string_view domain) {
   if (domain == "localhost") return true;
-  if (domain.size() >= 2 && domain.front() == '[' && domain.back() == ']') {
-    std::string_view lit = domain.substr(1, domain.size() - 2);
-    if (valid_ipv4(lit)) return true;
-    if (lit.rfind("IPv6:", 0) == 0 || lit.rfind("ipv6:", 0) == 0) {
-      std::string_view v6 = lit.substr(5);
-      if (v6.empty() || v6.size() > 45) return false;
-      for (char c : v6)
-        if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') return false;
-      return v6.find(':') != std::string_view::npos;
-    }
-    return false;
-  }
+  if (domain.size() >= 2 && domain.front() == '[' && domain.back() == ']')
+    return valid_address_literal(domain.substr(1, domain.size() - 2));
   // ((label.)+) tld, label = [a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?, tld = [a-z0-9-]{2,63} not ending in '-'
-  if (domain.empty() || domain.size() > 253) return false;
+  if (domain.empty()) return false;  // Django sets no overall length here
   size_t labels = 0;
   size_t start = 0;
   for (;;) {

@@ -50,24 +50,24 @@ Status Status::ParseError(const std::string& reason) {
 }
 
 Status Status::NotAuthenticated() {
-  Status s = Detail(401, "Authentication credentials were not provided.");
-  s.authenticate_header_ = true;
-  return s;
+  return Unauthorized("Authentication credentials were not provided.");
 }
 
 Status Status::TokenNotValid() {
-  Status s = Detail(401, "Given token not valid for any token type", "token_not_valid");
-  s.authenticate_header_ = true;
+  return Unauthorized("Given token not valid for any token type", "token_not_valid");
+}
+
+Status Status::Unauthorized(std::string detail, std::string code) {
+  Status s = Detail(401, std::move(detail), std::move(code));
+  s.authenticate_header_ = true;  // simplejwt's token views send it on every 401
   return s;
 }
 
 Status Status::TokenInvalidOrExpired() {
-  return Detail(401, "Token is invalid or expired", "token_not_valid");
+  return Unauthorized("Token is invalid or expired", "token_not_valid");
 }
 
-Status Status::TokenBlacklisted() {
-  return Detail(401, "Token is blacklisted", "token_not_valid");
-}
+Status Status::TokenBlacklisted() { return Unauthorized("Token is blacklisted", "token_not_valid"); }
 
 Status Status::PermissionDenied() {
   return Detail(403, "You do not have permission to perform this action.");

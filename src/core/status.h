@@ -45,6 +45,8 @@ class Status {
   // {"detail": ...} errors of API.md §1.
   static Status Detail(int http_status, std::string detail, std::string code = "");
   static Status ParseError(const std::string& reason);        // 400
+  // 401 with WWW-Authenticate: Bearer realm="api".
+  static Status Unauthorized(std::string detail, std::string code = "");
   static Status NotAuthenticated();                            // 401 + WWW-Authenticate
   static Status TokenNotValid();                               // 401 on 🔒 routes
   static Status TokenInvalidOrExpired();                       // 401 token endpoints

@@ -179,6 +179,20 @@ Result<Body> parse_form(std::string_view content_type, std::string_view text, bo
       return Status::Detail(400, "Multipart form parse error - Invalid boundary in multipart: None");
     normalized = "multipart/form-data; boundary=" + boundary;
   }
+  // cgicc also splits urlencoded pairs on ';'; Django splits on '&' only, so
+  // a ';' in a value must reach cgicc escaped (it decodes %3B back to ';').
+  std::string escaped;
+  if (!multipart && text.find(';') != std::string_view::npos) {
+    escaped.reserve(text.size() + 16);
+    for (char c : text) {
+      if (c == ';') {
+        escaped += "%3B";
+      } else {
+        escaped.push_back(c);
+      }
+    }
+    text = escaped;
+  }
   Body body;
   try {
     BodyInput input(normalized, text);

@@ -1,5 +1,7 @@
 #include "http/fields.h"
 
+#include <cstdlib>
+
 #include "core/email.h"
 #include "core/strings.h"
 
@@ -77,10 +79,17 @@ std::optional<std::string> Form::string_value(const std::string& name, const Tex
 std::optional<std::string> Form::text(const std::string& name, Text rule) {
   std::optional<std::string> s = string_value(name, rule);
   if (!s) return std::nullopt;
+  // DRF runs every validator of the field and reports each that fails.
+  bool valid = true;
   if (rule.max_length && utf8_length(*s) > rule.max_length) {
     fail(name, msg::max_length(rule.max_length));
-    return std::nullopt;
+    valid = false;
   }
+  if (s->find('\0') != std::string::npos) {
+    fail(name, msg::kNullCharacters);
+    valid = false;
+  }
+  if (!valid) return std::nullopt;
   return s;
 }
 
@@ -93,6 +102,10 @@ std::optional<std::string> Form::email(const std::string& name, bool required) {
   bool valid = true;
   if (utf8_length(*s) > kMaxEmailLength) {
     fail(name, msg::max_length(kMaxEmailLength));
+    valid = false;
+  }
+  if (s->find('\0') != std::string::npos) {
+    fail(name, msg::kNullCharacters);
     valid = false;
   }
   if (!is_valid_email(*s)) {
@@ -110,8 +123,17 @@ std::optional<bool> parse_boolean(const Value& v) {
                                            "True", "TRUE", "on", "On", "ON", "1"};
   static const std::string_view kFalse[] = {"f", "F", "n", "N", "no", "No", "NO", "false",
                                             "False", "FALSE", "off", "Off", "OFF", "0"};
+  if (v.kind == Value::Kind::kNumber) {
+    // Python compares the parsed number: 1, 1.0 and 1e0 are all True.
+    char* end = nullptr;
+    double d = std::strtod(v.text.c_str(), &end);
+    if (end && *end == '\0') {
+      if (d == 1.0) return true;
+      if (d == 0.0) return false;
+    }
+    return std::nullopt;
+  }
   std::string_view t = v.text;
-  if (v.kind == Value::Kind::kNumber && (t == "1.0" || t == "0.0")) t = t.substr(0, 1);
   for (std::string_view s : kTrue)
     if (t == s) return true;
   for (std::string_view s : kFalse)
@@ -147,14 +169,10 @@ std::optional<std::string> Form::choice(const std::string& name,
     fail(name, msg::kNull);
     return std::nullopt;
   }
-  // DRF's ChoiceField compares str(value); an empty string is "blank".
+  // DRF's ChoiceField compares str(value); "" is just another invalid choice.
   std::string s = v->kind == Value::Kind::kString || v->kind == Value::Kind::kNumber ? v->text
                   : v->kind == Value::Kind::kBool ? (v->boolean ? "True" : "False")
                                                   : "";
-  if (s.empty() && v->kind == Value::Kind::kString) {
-    fail(name, msg::kBlank);
-    return std::nullopt;
-  }
   for (std::string_view c : choices)
     if (s == c) return s;
   fail(name, msg::invalid_choice(s));

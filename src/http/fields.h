@@ -79,6 +79,7 @@ inline constexpr const char* kNotString = "Not a valid string.";
 inline constexpr const char* kEmail = "Enter a valid email address.";
 inline constexpr const char* kBoolean = "Must be a valid boolean.";
 inline constexpr const char* kInteger = "A valid integer is required.";
+inline constexpr const char* kNullCharacters = "Null characters are not allowed.";
 std::string max_length(size_t n);
 std::string invalid_choice(std::string_view value);
 }  // namespace msg

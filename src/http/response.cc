@@ -43,7 +43,9 @@ const char* status_line(int status) {
     case 413: return "413 Request Entity Too Large";
     case 415: return "415 Unsupported Media Type";
     case 429: return "429 Too Many Requests";
+    case 502: return "502 Bad Gateway";
     case 503: return "503 Service Unavailable";
+    case 504: return "504 Gateway Timeout";
     default: return "500 Internal Server Error";
   }
 }

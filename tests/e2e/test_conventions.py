@@ -105,7 +105,7 @@ class FieldMessages(harness.ServiceTestCase):
                                  "purpose": ["This field may not be null."]})
         r = self.api("POST", "resend-code/", {"email": "   ", "purpose": ""})
         self.assertBody(r, 400, {"email": ["This field may not be blank."],
-                                 "purpose": ["This field may not be blank."]})
+                                 "purpose": ['"" is not a valid choice.']})
         r = self.api("POST", "resend-code/", {"email": True, "purpose": "email_verification"})
         self.assertBody(r, 400, {"email": ["Not a valid string."]})
 
@@ -113,6 +113,19 @@ class FieldMessages(harness.ServiceTestCase):
         r = self.api("POST", "resend-code/", {"email": "not-an-email", "purpose": "foo"})
         self.assertBody(r, 400, {"email": ["Enter a valid email address."],
                                  "purpose": ['"foo" is not a valid choice.']})
+
+    def test_null_characters_are_refused(self):
+        r = self.api("POST", "resend-code/", {"email": "a\u0000@example.com",
+                                              "purpose": "email_verification"})
+        self.assertBody(r, 400, {"email": ["Null characters are not allowed.",
+                                           "Enter a valid email address."]})
+
+    def test_semicolons_in_form_values_are_kept(self):
+        r = self.service.request("POST", "/api/v1/auth/resend-code/",
+                                 "email=a%40example.com;purpose=email_verification",
+                                 {"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertBody(r, 400, {"email": ["Enter a valid email address."],
+                                 "purpose": ["This field is required."]})
 
     def test_email_over_254_characters(self):
         email = "a" * 250 + "@example.com"

@@ -62,6 +62,10 @@ class Tokens(harness.ServiceTestCase):
         inactive, _ = self.create_user()
         with self.service.db() as db:
             db.execute("UPDATE users SET is_active = 0 WHERE email_key = ?", (inactive.lower(),))
+        r = self.api("POST", "token/obtain/", {"email": email, "password": "Wrong123@"})
+        self.assertEqual(r.header("WWW-Authenticate"), 'Bearer realm="api"')
+        r = self.verify("garbage")
+        self.assertEqual(r.header("WWW-Authenticate"), 'Bearer realm="api"')
         for who, password in ((email, "Wrong123@"), (self.unique_email("ghost"), "Gago123@"),
                               (unfinished, "Gago123@"), (inactive, "Gago123@"),
                               (email, "Gago123@ "), ("not an email", "x")):

@@ -1,0 +1,438 @@
+#include "core/config.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+
+namespace cpa {
+namespace {
+
+namespace fs = std::filesystem;
+
+Config load_ok(const Environment& env, const Environment& file_env = {}) {
+  std::string error;
+  std::optional<Config> c = load_config(env, file_env, &error);
+  EXPECT_TRUE(c.has_value()) << error;
+  return c ? *c : Config();
+}
+
+// The error of a config that must be refused; it must name `variable`.
+std::string load_error(const Environment& env, const std::string& variable) {
+  std::string error;
+  std::optional<Config> c = load_config(env, {}, &error);
+  EXPECT_FALSE(c.has_value()) << "accepted: " << variable;
+  EXPECT_NE(error.find(variable), std::string::npos) << "error does not name " << variable << ": " << error;
+  return error;
+}
+
+class TempDir : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "cpa-config-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    if (!dir_.empty()) fs::remove_all(dir_, ec);
+  }
+  std::string write_file(const std::string& name, const std::string& text) {
+    fs::path p = dir_ / name;
+    std::ofstream out(p, std::ios::binary);
+    out << text;
+    return p.string();
+  }
+  static std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  fs::path dir_;
+};
+
+// --- load_config: defaults
+
+TEST(LoadConfig, Defaults) {
+  Config c = load_ok({});
+  EXPECT_EQ(c.http_port, 8080);
+  EXPECT_EQ(c.state_dir, "./var");
+  EXPECT_EQ(c.db_path, "./var/auth.db");
+  EXPECT_EQ(c.secret_key_file, "./var/secret.key");
+  EXPECT_EQ(c.mail_dir, "./var/mail");
+  EXPECT_EQ(c.socket_path, "./var/fcgi.sock");
+  EXPECT_EQ(c.log_file, "./var/auth.log");
+  EXPECT_EQ(c.secret_key, "");
+  EXPECT_EQ(c.access_ttl, 3000);
+  EXPECT_EQ(c.refresh_ttl, 86400);
+  EXPECT_EQ(c.code_ttl, 600);
+  EXPECT_EQ(c.pbkdf2_iterations, 600000);
+  EXPECT_EQ(c.pin_iterations, 100000);
+  EXPECT_EQ(c.mail_backend, MailBackend::kFile);
+  EXPECT_EQ(c.mail_from, "no-reply@localhost");
+  EXPECT_TRUE(c.throttle);
+  EXPECT_EQ(c.db_busy_timeout_ms, 5000);
+  unsigned cores = std::thread::hardware_concurrency();
+  EXPECT_EQ(c.workers, static_cast<int>(cores ? cores * 2 : 2));
+  EXPECT_GE(c.workers, 2);
+}
+
+TEST(LoadConfig, PathsFollowTheStateDir) {
+  Config c = load_ok({{"AUTH_STATE_DIR", "/srv/auth/"}});
+  EXPECT_EQ(c.state_dir, "/srv/auth");
+  EXPECT_EQ(c.db_path, "/srv/auth/auth.db");
+  EXPECT_EQ(c.secret_key_file, "/srv/auth/secret.key");
+  EXPECT_EQ(c.mail_dir, "/srv/auth/mail");
+  EXPECT_EQ(c.socket_path, "/srv/auth/fcgi.sock");
+  EXPECT_EQ(c.log_file, "/srv/auth/auth.log");
+}
+
+TEST(LoadConfig, ExplicitPathsWinOverTheStateDir) {
+  Config c = load_ok({{"AUTH_STATE_DIR", "/srv/auth"},
+                      {"AUTH_DB_PATH", "/data/db.sqlite"},
+                      {"AUTH_MAIL_DIR", "/data/mail"},
+                      {"AUTH_SOCKET", "/run/auth.sock"},
+                      {"AUTH_LOG_FILE", "/var/log/auth.log"}});
+  EXPECT_EQ(c.db_path, "/data/db.sqlite");
+  EXPECT_EQ(c.mail_dir, "/data/mail");
+  EXPECT_EQ(c.socket_path, "/run/auth.sock");
+  EXPECT_EQ(c.log_file, "/var/log/auth.log");
+  EXPECT_EQ(c.secret_key_file, "/srv/auth/secret.key");
+}
+
+// --- load_config: each variable
+
+TEST(LoadConfig, EachVariableIsParsed) {
+  Config c = load_ok({{"AUTH_HTTP_PORT", "9090"},
+                      {"AUTH_SECRET_KEY", "0123456789abcdef"},
+                      {"AUTH_WORKERS", "3"},
+                      {"AUTH_ACCESS_TTL", "60"},
+                      {"AUTH_REFRESH_TTL", "120"},
+                      {"AUTH_CODE_TTL", "30"},
+                      {"AUTH_MAIL_BACKEND", "smtp"},
+                      {"AUTH_SMTP_URL", "smtps://mail.example.com:465"},
+                      {"AUTH_SMTP_USER", "mailer"},
+                      {"AUTH_SMTP_PASSWORD", "p@ss"},
+                      {"AUTH_MAIL_FROM", "no-reply@cryptopay.example"},
+                      {"AUTH_PBKDF2_ITERATIONS", "1000"},
+                      {"AUTH_PIN_ITERATIONS", "10"},
+                      {"AUTH_THROTTLE", "off"},
+                      {"AUTH_NGINX_TEMPLATE", "/etc/auth/nginx.conf.in"},
+                      {"AUTH_NGINX_BIN", "/opt/nginx/sbin/nginx"},
+                      {"AUTH_DB_BUSY_TIMEOUT_MS", "250"}});
+  EXPECT_EQ(c.http_port, 9090);
+  EXPECT_EQ(c.secret_key, "0123456789abcdef");
+  EXPECT_EQ(c.workers, 3);
+  EXPECT_EQ(c.access_ttl, 60);
+  EXPECT_EQ(c.refresh_ttl, 120);
+  EXPECT_EQ(c.code_ttl, 30);
+  EXPECT_EQ(c.mail_backend, MailBackend::kSmtp);
+  EXPECT_EQ(c.smtp_url, "smtps://mail.example.com:465");
+  EXPECT_EQ(c.smtp_user, "mailer");
+  EXPECT_EQ(c.smtp_password, "p@ss");
+  EXPECT_EQ(c.mail_from, "no-reply@cryptopay.example");
+  EXPECT_EQ(c.pbkdf2_iterations, 1000);
+  EXPECT_EQ(c.pin_iterations, 10);
+  EXPECT_FALSE(c.throttle);
+  EXPECT_EQ(c.nginx_template, "/etc/auth/nginx.conf.in");
+  EXPECT_EQ(c.nginx_bin, "/opt/nginx/sbin/nginx");
+  EXPECT_EQ(c.db_busy_timeout_ms, 250);
+}
+
+TEST(LoadConfig, ThrottleSpellings) {
+  for (const char* on : {"on", "1", "true"}) EXPECT_TRUE(load_ok({{"AUTH_THROTTLE", on}}).throttle) << on;
+  for (const char* off : {"off", "0", "false"})
+    EXPECT_FALSE(load_ok({{"AUTH_THROTTLE", off}}).throttle) << off;
+}
+
+TEST(LoadConfig, PortRange) {
+  EXPECT_EQ(load_ok({{"AUTH_HTTP_PORT", "1"}}).http_port, 1);
+  EXPECT_EQ(load_ok({{"AUTH_HTTP_PORT", "65535"}}).http_port, 65535);
+}
+
+TEST(LoadConfig, EmptyValueMeansUnset) {
+  Config c = load_ok({{"AUTH_HTTP_PORT", ""}, {"AUTH_STATE_DIR", ""}, {"AUTH_THROTTLE", ""}});
+  EXPECT_EQ(c.http_port, 8080);
+  EXPECT_EQ(c.state_dir, "./var");
+  EXPECT_TRUE(c.throttle);
+}
+
+TEST(LoadConfig, RawKeepsOnlyAuthVariables) {
+  Config c = load_ok({{"AUTH_HTTP_PORT", "9000"}, {"HOME", "/root"}, {"PATH", "/bin"}},
+                     {{"AUTH_STATE_DIR", "/srv"}, {"OTHER", "x"}});
+  EXPECT_EQ(c.raw.size(), 2u);
+  EXPECT_EQ(c.raw["AUTH_HTTP_PORT"], "9000");
+  EXPECT_EQ(c.raw["AUTH_STATE_DIR"], "/srv");
+}
+
+// --- load_config: invalid values name their variable
+
+TEST(LoadConfig, InvalidPort) {
+  for (const char* bad : {"abc", "0", "70000", "65536", "-1", "80x", " 80", "8080.0"})
+    load_error({{"AUTH_HTTP_PORT", bad}}, "AUTH_HTTP_PORT");
+  std::string e = load_error({{"AUTH_HTTP_PORT", "abc"}}, "AUTH_HTTP_PORT");
+  EXPECT_NE(e.find("abc"), std::string::npos) << e;
+}
+
+TEST(LoadConfig, InvalidIntegers) {
+  load_error({{"AUTH_WORKERS", "0"}}, "AUTH_WORKERS");
+  load_error({{"AUTH_WORKERS", "257"}}, "AUTH_WORKERS");
+  load_error({{"AUTH_ACCESS_TTL", "0"}}, "AUTH_ACCESS_TTL");
+  load_error({{"AUTH_REFRESH_TTL", "ten"}}, "AUTH_REFRESH_TTL");
+  load_error({{"AUTH_CODE_TTL", "604801"}}, "AUTH_CODE_TTL");
+  load_error({{"AUTH_PBKDF2_ITERATIONS", "0"}}, "AUTH_PBKDF2_ITERATIONS");
+  load_error({{"AUTH_PIN_ITERATIONS", "1e5"}}, "AUTH_PIN_ITERATIONS");
+  load_error({{"AUTH_DB_BUSY_TIMEOUT_MS", "0"}}, "AUTH_DB_BUSY_TIMEOUT_MS");
+  load_error({{"AUTH_HTTP_PORT", "99999999999999999999999"}}, "AUTH_HTTP_PORT");
+}
+
+TEST(LoadConfig, InvalidMailBackend) {
+  std::string e = load_error({{"AUTH_MAIL_BACKEND", "pigeon"}}, "AUTH_MAIL_BACKEND");
+  EXPECT_NE(e.find("pigeon"), std::string::npos) << e;
+  load_error({{"AUTH_MAIL_BACKEND", "SMTP"}}, "AUTH_MAIL_BACKEND");
+}
+
+TEST(LoadConfig, SmtpNeedsAnSmtpUrl) {
+  load_error({{"AUTH_MAIL_BACKEND", "smtp"}}, "AUTH_SMTP_URL");
+  load_error({{"AUTH_MAIL_BACKEND", "smtp"}, {"AUTH_SMTP_URL", "http://x"}}, "AUTH_SMTP_URL");
+  load_error({{"AUTH_MAIL_BACKEND", "smtp"}, {"AUTH_SMTP_URL", "mail.example.com:25"}}, "AUTH_SMTP_URL");
+  EXPECT_EQ(load_ok({{"AUTH_MAIL_BACKEND", "smtp"}, {"AUTH_SMTP_URL", "smtp://127.0.0.1:2525"}}).smtp_url,
+            "smtp://127.0.0.1:2525");
+  // The file backend does not look at the URL.
+  EXPECT_EQ(load_ok({{"AUTH_SMTP_URL", "http://x"}}).mail_backend, MailBackend::kFile);
+}
+
+TEST(LoadConfig, InvalidThrottle) {
+  std::string e = load_error({{"AUTH_THROTTLE", "maybe"}}, "AUTH_THROTTLE");
+  EXPECT_NE(e.find("maybe"), std::string::npos) << e;
+}
+
+TEST(LoadConfig, ShortSecretKey) {
+  load_error({{"AUTH_SECRET_KEY", "short"}}, "AUTH_SECRET_KEY");
+  load_error({{"AUTH_SECRET_KEY", std::string(15, 'k')}}, "AUTH_SECRET_KEY");
+  EXPECT_EQ(load_ok({{"AUTH_SECRET_KEY", std::string(16, 'k')}}).secret_key, std::string(16, 'k'));
+}
+
+TEST(LoadConfig, ShortSecretKeyErrorDoesNotEchoTheKey) {
+  std::string e = load_error({{"AUTH_SECRET_KEY", "hunter2hunter"}}, "AUTH_SECRET_KEY");
+  EXPECT_EQ(e.find("hunter2"), std::string::npos) << e;
+}
+
+TEST(LoadConfig, InvalidMailFrom) {
+  load_error({{"AUTH_MAIL_FROM", "nobody"}}, "AUTH_MAIL_FROM");
+  load_error({{"AUTH_MAIL_FROM", "a@b.c\r\nBcc: x@y.z"}}, "AUTH_MAIL_FROM");
+}
+
+TEST(LoadConfig, SocketPathTooLong) {
+  load_error({{"AUTH_SOCKET", "/" + std::string(120, 's')}}, "AUTH_SOCKET");
+  load_error({{"AUTH_STATE_DIR", "/" + std::string(100, 'd')}}, "AUTH_SOCKET");
+}
+
+TEST(LoadConfig, FirstErrorIsReported) {
+  std::string error;
+  EXPECT_FALSE(load_config({{"AUTH_HTTP_PORT", "abc"}, {"AUTH_THROTTLE", "maybe"}}, {}, &error));
+  EXPECT_NE(error.find("AUTH_HTTP_PORT"), std::string::npos) << error;
+}
+
+// --- load_config: environment over file
+
+TEST(LoadConfig, EnvironmentWinsOverTheConfigFile) {
+  Environment file = {{"AUTH_HTTP_PORT", "9000"}, {"AUTH_STATE_DIR", "/from/file"}, {"AUTH_THROTTLE", "off"}};
+  Config c = load_ok({{"AUTH_HTTP_PORT", "9100"}}, file);
+  EXPECT_EQ(c.http_port, 9100);
+  EXPECT_EQ(c.state_dir, "/from/file");
+  EXPECT_EQ(c.db_path, "/from/file/auth.db");
+  EXPECT_FALSE(c.throttle);
+}
+
+TEST(LoadConfig, InvalidValueInTheFileIsRefused) {
+  std::string error;
+  EXPECT_FALSE(load_config({}, {{"AUTH_MAIL_BACKEND", "pigeon"}}, &error));
+  EXPECT_NE(error.find("AUTH_MAIL_BACKEND"), std::string::npos) << error;
+  // ... unless the environment overrides it with a valid one.
+  EXPECT_EQ(load_ok({{"AUTH_MAIL_BACKEND", "file"}}, {{"AUTH_MAIL_BACKEND", "pigeon"}}).mail_backend,
+            MailBackend::kFile);
+}
+
+// --- parse_env_file
+
+using ParseEnvFile = TempDir;
+
+TEST_F(ParseEnvFile, CommentsExportAndQuotes) {
+  std::string path = write_file("auth.env",
+                                "# a comment\n"
+                                "\n"
+                                "   \t\n"
+                                "  # an indented comment\n"
+                                "export AUTH_HTTP_PORT=9000\n"
+                                "AUTH_STATE_DIR=\"/srv/with space\"\n"
+                                "AUTH_MAIL_FROM='a@b.example'\n"
+                                "  AUTH_SMTP_USER = spaced  \r\n"
+                                "AUTH_SMTP_PASSWORD=has=equals#and-hash\n"
+                                "AUTH_EMPTY=\n"
+                                "AUTH_ONE_QUOTE=\"\n"
+                                "AUTH_MISMATCHED=\"x'\n"
+                                "export   AUTH_WORKERS=4");
+  Environment env;
+  std::string error;
+  ASSERT_TRUE(parse_env_file(path, &env, &error)) << error;
+  EXPECT_EQ(env["AUTH_HTTP_PORT"], "9000");
+  EXPECT_EQ(env["AUTH_STATE_DIR"], "/srv/with space");
+  EXPECT_EQ(env["AUTH_MAIL_FROM"], "a@b.example");
+  EXPECT_EQ(env["AUTH_SMTP_USER"], "spaced");
+  EXPECT_EQ(env["AUTH_SMTP_PASSWORD"], "has=equals#and-hash");
+  EXPECT_EQ(env["AUTH_EMPTY"], "");
+  EXPECT_EQ(env["AUTH_ONE_QUOTE"], "\"");
+  EXPECT_EQ(env["AUTH_MISMATCHED"], "\"x'");
+  EXPECT_EQ(env["AUTH_WORKERS"], "4");
+  EXPECT_EQ(env.size(), 9u);
+}
+
+TEST_F(ParseEnvFile, LaterLinesWin) {
+  std::string path = write_file("auth.env", "AUTH_HTTP_PORT=1\nAUTH_HTTP_PORT=2\n");
+  Environment env;
+  std::string error;
+  ASSERT_TRUE(parse_env_file(path, &env, &error)) << error;
+  EXPECT_EQ(env["AUTH_HTTP_PORT"], "2");
+}
+
+TEST_F(ParseEnvFile, BadLineNamesFileAndLine) {
+  std::string path = write_file("auth.env", "# header\nAUTH_HTTP_PORT=9000\nthis is not an assignment\n");
+  Environment env;
+  std::string error;
+  EXPECT_FALSE(parse_env_file(path, &env, &error));
+  EXPECT_NE(error.find(path + ":3"), std::string::npos) << error;
+}
+
+TEST_F(ParseEnvFile, EmptyKeyIsAnError) {
+  std::string path = write_file("auth.env", "=value\n");
+  Environment env;
+  std::string error;
+  EXPECT_FALSE(parse_env_file(path, &env, &error));
+  EXPECT_NE(error.find(path + ":1"), std::string::npos) << error;
+}
+
+TEST_F(ParseEnvFile, MissingFile) {
+  Environment env;
+  std::string error;
+  std::string path = (dir_ / "nope.env").string();
+  EXPECT_FALSE(parse_env_file(path, &env, &error));
+  EXPECT_NE(error.find(path), std::string::npos) << error;
+  EXPECT_NE(error.find("--config"), std::string::npos) << error;
+}
+
+TEST_F(ParseEnvFile, FileFeedsLoadConfig) {
+  std::string path = write_file("auth.env", "export AUTH_HTTP_PORT=9000\nAUTH_THROTTLE=off\n");
+  Environment file_env;
+  std::string error;
+  ASSERT_TRUE(parse_env_file(path, &file_env, &error)) << error;
+  Config c = load_ok({{"AUTH_THROTTLE", "on"}}, file_env);
+  EXPECT_EQ(c.http_port, 9000);
+  EXPECT_TRUE(c.throttle);
+}
+
+// --- ensure_secret_key
+
+using EnsureSecretKey = TempDir;
+
+bool is_lower_hex(const std::string& s) {
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+TEST_F(EnsureSecretKey, CreatesA0600FileWith64HexCharacters) {
+  Config c = load_ok({{"AUTH_STATE_DIR", dir_.string()}});
+  ASSERT_EQ(c.secret_key_file, (dir_ / "secret.key").string());
+  std::string error;
+  ASSERT_TRUE(ensure_secret_key(&c, &error)) << error;
+
+  EXPECT_EQ(c.secret_key.size(), 64u);
+  EXPECT_TRUE(is_lower_hex(c.secret_key)) << c.secret_key;
+  struct stat st;
+  ASSERT_EQ(stat(c.secret_key_file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(slurp(c.secret_key_file), c.secret_key);
+
+  // No temporary file is left behind.
+  int files = 0;
+  for (const auto& e : fs::directory_iterator(dir_)) {
+    ++files;
+    EXPECT_EQ(e.path().filename(), "secret.key");
+  }
+  EXPECT_EQ(files, 1);
+}
+
+TEST_F(EnsureSecretKey, ReusesTheFileOnTheNextCall) {
+  Config first = load_ok({{"AUTH_STATE_DIR", dir_.string()}});
+  std::string error;
+  ASSERT_TRUE(ensure_secret_key(&first, &error)) << error;
+
+  Config second = load_ok({{"AUTH_STATE_DIR", dir_.string()}});
+  ASSERT_TRUE(ensure_secret_key(&second, &error)) << error;
+  EXPECT_EQ(second.secret_key, first.secret_key);
+}
+
+TEST_F(EnsureSecretKey, TwoFreshCallsMakeDifferentKeys) {
+  Config a = load_ok({{"AUTH_STATE_DIR", (dir_ / "a").string()}});
+  Config b = load_ok({{"AUTH_STATE_DIR", (dir_ / "b").string()}});
+  fs::create_directory(dir_ / "a");
+  fs::create_directory(dir_ / "b");
+  std::string error;
+  ASSERT_TRUE(ensure_secret_key(&a, &error)) << error;
+  ASSERT_TRUE(ensure_secret_key(&b, &error)) << error;
+  EXPECT_NE(a.secret_key, b.secret_key);
+}
+
+TEST_F(EnsureSecretKey, GivenKeyWritesNoFile) {
+  std::string key = "an-explicit-key-of-enough-length";
+  Config c = load_ok({{"AUTH_STATE_DIR", dir_.string()}, {"AUTH_SECRET_KEY", key}});
+  std::string error;
+  ASSERT_TRUE(ensure_secret_key(&c, &error)) << error;
+  EXPECT_EQ(c.secret_key, key);
+  EXPECT_FALSE(fs::exists(c.secret_key_file));
+  EXPECT_TRUE(fs::is_empty(dir_));
+}
+
+TEST_F(EnsureSecretKey, ExistingFileIsTrimmed) {
+  write_file("secret.key", "  0123456789abcdef0123456789abcdef\n");
+  Config c = load_ok({{"AUTH_STATE_DIR", dir_.string()}});
+  std::string error;
+  ASSERT_TRUE(ensure_secret_key(&c, &error)) << error;
+  EXPECT_EQ(c.secret_key, "0123456789abcdef0123456789abcdef");
+}
+
+TEST_F(EnsureSecretKey, UnusableFileIsAnError) {
+  write_file("secret.key", "short\n");
+  Config c = load_ok({{"AUTH_STATE_DIR", dir_.string()}});
+  std::string error;
+  EXPECT_FALSE(ensure_secret_key(&c, &error));
+  EXPECT_NE(error.find("AUTH_SECRET_KEY"), std::string::npos) << error;
+  EXPECT_TRUE(c.secret_key.empty());
+}
+
+TEST_F(EnsureSecretKey, StaleTemporaryFileDoesNotBlockStartup) {
+  write_file("secret.key.tmp." + std::to_string(getpid()), "");
+  Config c = load_ok({{"AUTH_STATE_DIR", dir_.string()}});
+  std::string error;
+  ASSERT_TRUE(ensure_secret_key(&c, &error)) << error;
+  EXPECT_EQ(c.secret_key.size(), 64u);
+}
+
+TEST_F(EnsureSecretKey, MissingDirectoryIsAnError) {
+  Config c = load_ok({{"AUTH_STATE_DIR", (dir_ / "does" / "not" / "exist").string()}});
+  std::string error;
+  EXPECT_FALSE(ensure_secret_key(&c, &error));
+  EXPECT_NE(error.find("AUTH_SECRET_KEY"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace cpa

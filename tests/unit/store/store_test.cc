@@ -1,0 +1,1112 @@
+#include "store/store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cpa::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A raw SQLite connection to the same file, for what the Store cannot show
+// (PRAGMA user_version, a second writer holding the lock).
+class RawDb {
+ public:
+  explicit RawDb(const std::string& path) {
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+      ADD_FAILURE() << "cannot open " << path;
+    }
+  }
+  ~RawDb() { sqlite3_close_v2(db_); }
+  RawDb(const RawDb&) = delete;
+  RawDb& operator=(const RawDb&) = delete;
+
+  int exec(const char* sql) { return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr); }
+  int64_t scalar(const char* sql) {
+    sqlite3_stmt* s = nullptr;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+      v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+// Where the test databases go: tmpfs when there is one (synchronous=FULL
+// makes every commit an fsync, and the suite must stay fast on a busy disk),
+// else the usual temp directory.
+fs::path temp_root() {
+  std::error_code ec;
+  if (fs::is_directory("/dev/shm", ec) && access("/dev/shm", W_OK | X_OK) == 0) return "/dev/shm";
+  return fs::temp_directory_path();
+}
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (temp_root() / "cpa-store-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    path_ = (dir_ / "auth.db").string();
+    Status st = Store::migrate(path_, 5000);
+    ASSERT_TRUE(st.ok()) << st.reason();
+    store_ = open_store(5000);
+    ASSERT_NE(store_, nullptr);
+  }
+  void TearDown() override {
+    store_.reset();
+    std::error_code ec;
+    if (!dir_.empty()) fs::remove_all(dir_, ec);
+  }
+
+  std::unique_ptr<Store> open_store(int busy_ms) {
+    auto opened = Store::open(path_, busy_ms);
+    EXPECT_TRUE(opened.ok());
+    return opened.ok() ? std::move(*opened) : nullptr;
+  }
+
+  static NewUser new_user(const std::string& email, int64_t joined = 1000) {
+    NewUser u;
+    u.email = email;
+    u.email_key = email;
+    for (char& c : u.email_key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    u.date_joined = joined;
+    return u;
+  }
+
+  int64_t add_user(const std::string& email, int64_t joined = 1000) {
+    Result<int64_t> id = store_->insert_user(new_user(email, joined));
+    EXPECT_TRUE(id.ok()) << (id.ok() ? "" : id.status().reason());
+    return id.ok() ? *id : 0;
+  }
+
+  User get_user(int64_t id) {
+    Result<std::optional<User>> u = store_->user_by_id(id);
+    EXPECT_TRUE(u.ok());
+    EXPECT_TRUE(u.ok() && u->has_value()) << "no user " << id;
+    return u.ok() && u->has_value() ? **u : User();
+  }
+
+  static Token token(const std::string& jti, int64_t user_id, const std::string& type,
+                     const std::string& family, int64_t issued = 1000, int64_t expires = 2000) {
+    Token t;
+    t.jti = jti;
+    t.user_id = user_id;
+    t.token_type = type;
+    t.family = family;
+    t.issued_at = issued;
+    t.expires_at = expires;
+    return t;
+  }
+
+  std::optional<Token> get_token(const std::string& jti) {
+    Result<std::optional<Token>> t = store_->token(jti);
+    EXPECT_TRUE(t.ok());
+    return t.ok() ? *t : std::nullopt;
+  }
+
+  static Code code(int64_t user_id, const std::string& purpose, const std::string& hash,
+                   int64_t created = 1000) {
+    Code c;
+    c.user_id = user_id;
+    c.purpose = purpose;
+    c.code_hash = hash;
+    c.created_at = created;
+    c.expires_at = created + 600;
+    return c;
+  }
+
+  Status enqueue(const std::string& to, int64_t now) {
+    return store_->write([&] { return store_->enqueue_mail(to, "Subject", "Body 123456", now); });
+  }
+
+  std::vector<Mail> list(MailFilter filter, int64_t limit = 100) {
+    Result<std::vector<Mail>> m = store_->list_mail(filter, limit);
+    EXPECT_TRUE(m.ok());
+    return m.ok() ? *m : std::vector<Mail>();
+  }
+
+  fs::path dir_;
+  std::string path_;
+  std::unique_ptr<Store> store_;
+};
+
+// --- migrate and open
+
+TEST_F(StoreTest, MigrateSetsTheSchemaVersionAndIsIdempotent) {
+  EXPECT_GE(Store::schema_version(), 1);
+  {
+    RawDb raw(path_);
+    EXPECT_EQ(raw.scalar("PRAGMA user_version"), Store::schema_version());
+  }
+  int64_t id = add_user("keep@example.com");
+  ASSERT_TRUE(Store::migrate(path_, 5000).ok());
+  ASSERT_TRUE(Store::migrate(path_, 5000).ok());
+  RawDb raw(path_);
+  EXPECT_EQ(raw.scalar("PRAGMA user_version"), Store::schema_version());
+  EXPECT_EQ(get_user(id).email, "keep@example.com");
+}
+
+TEST_F(StoreTest, MigrateOfACurrentSchemaNeedsNoWriteLock) {
+  RawDb other(path_);
+  ASSERT_EQ(other.exec("BEGIN IMMEDIATE"), SQLITE_OK);
+  auto start = std::chrono::steady_clock::now();
+  Status st = Store::migrate(path_, 100);
+  EXPECT_TRUE(st.ok()) << st.reason();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(90));
+  ASSERT_EQ(other.exec("ROLLBACK"), SQLITE_OK);
+}
+
+TEST_F(StoreTest, MigrateOfAnOldSchemaWaitsForTheLockAndIsUnavailable) {
+  std::string fresh = (dir_ / "fresh.db").string();
+  {
+    // An empty database (user_version 0) that someone holds the write lock on.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(fresh.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  RawDb other(fresh);
+  ASSERT_EQ(other.exec("BEGIN IMMEDIATE"), SQLITE_OK);
+  Status st = Store::migrate(fresh, 100);
+  EXPECT_EQ(st.kind(), Status::Kind::kUnavailable);
+  EXPECT_EQ(st.http_status(), 503);
+  ASSERT_EQ(other.exec("ROLLBACK"), SQLITE_OK);
+  EXPECT_TRUE(Store::migrate(fresh, 100).ok());
+  EXPECT_EQ(other.scalar("PRAGMA user_version"), Store::schema_version());
+}
+
+TEST_F(StoreTest, MigrateRefusesANewerSchema) {
+  {
+    RawDb raw(path_);
+    ASSERT_EQ(raw.exec("PRAGMA user_version = 99"), SQLITE_OK);
+  }
+  Status st = Store::migrate(path_, 5000);
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(st.kind(), Status::Kind::kInternal);
+  RawDb raw(path_);
+  EXPECT_EQ(raw.scalar("PRAGMA user_version"), 99);
+}
+
+TEST_F(StoreTest, MigrateCreatesTheFile) {
+  std::string other = (dir_ / "fresh.db").string();
+  ASSERT_FALSE(fs::exists(other));
+  ASSERT_TRUE(Store::migrate(other, 5000).ok());
+  EXPECT_TRUE(fs::exists(other));
+  auto opened = Store::open(other, 5000);
+  ASSERT_TRUE(opened.ok());
+  EXPECT_TRUE((*opened)->ping().ok());
+}
+
+TEST_F(StoreTest, OpenOnAMissingFileSucceedsButQueriesAreUnavailable) {
+  std::string missing = (dir_ / "missing.db").string();
+  auto opened = Store::open(missing, 100);
+  ASSERT_TRUE(opened.ok());
+  EXPECT_FALSE(fs::exists(missing));  // never created by open
+  Status ping = (*opened)->ping();
+  EXPECT_EQ(ping.kind(), Status::Kind::kUnavailable);
+  EXPECT_EQ(ping.http_status(), 503);
+  auto u = (*opened)->user_by_id(1);
+  ASSERT_FALSE(u.ok());
+  EXPECT_EQ(u.status().http_status(), 503);
+  EXPECT_EQ((*opened)->write([] { return Status(); }).http_status(), 503);
+  EXPECT_FALSE(fs::exists(missing));
+}
+
+TEST_F(StoreTest, Ping) { EXPECT_TRUE(store_->ping().ok()); }
+
+// --- users
+
+TEST_F(StoreTest, InsertAndFindUserByIdAndByEmailKey) {
+  NewUser n = new_user("Foo@example.com", 1234);
+  n.password = "pbkdf2_sha256$1$salt$hash";
+  n.terms_accepted = true;
+  n.is_active = true;
+  n.is_staff = true;
+  Result<int64_t> id = store_->insert_user(n);
+  ASSERT_TRUE(id.ok());
+  EXPECT_GT(*id, 0);
+
+  User u = get_user(*id);
+  EXPECT_EQ(u.id, *id);
+  EXPECT_EQ(u.email, "Foo@example.com");
+  EXPECT_EQ(u.email_key, "foo@example.com");
+  EXPECT_EQ(u.password, "pbkdf2_sha256$1$salt$hash");
+  EXPECT_EQ(u.first_name, "");
+  EXPECT_EQ(u.last_name, "");
+  EXPECT_TRUE(u.terms_accepted);
+  EXPECT_FALSE(u.email_verified);
+  EXPECT_EQ(u.verified_at, std::nullopt);
+  EXPECT_TRUE(u.is_active);
+  EXPECT_TRUE(u.is_staff);
+  EXPECT_FALSE(u.is_superuser);
+  EXPECT_EQ(u.date_joined, 1234);
+  EXPECT_EQ(u.last_login, std::nullopt);
+  EXPECT_EQ(u.pin_hash, std::nullopt);
+  EXPECT_EQ(u.pin_failures, 0);
+  EXPECT_EQ(u.pin_locked_until, 0);
+  EXPECT_EQ(u.pin_reset_until, 0);
+
+  auto by_key = store_->user_by_email_key("foo@example.com");
+  ASSERT_TRUE(by_key.ok());
+  ASSERT_TRUE(by_key->has_value());
+  EXPECT_EQ((*by_key)->id, *id);
+
+  // The key is matched exactly: callers lower-case it.
+  auto other_case = store_->user_by_email_key("Foo@example.com");
+  ASSERT_TRUE(other_case.ok());
+  EXPECT_FALSE(other_case->has_value());
+}
+
+TEST_F(StoreTest, UnknownUserIsNulloptNotAnError) {
+  auto by_id = store_->user_by_id(424242);
+  ASSERT_TRUE(by_id.ok());
+  EXPECT_FALSE(by_id->has_value());
+  auto by_key = store_->user_by_email_key("nobody@example.com");
+  ASSERT_TRUE(by_key.ok());
+  EXPECT_FALSE(by_key->has_value());
+}
+
+TEST_F(StoreTest, VerifiedNewUserGetsVerifiedAtDateJoinedAndNoPasswordIsNull) {
+  NewUser n = new_user("v@example.com", 777);
+  n.email_verified = true;
+  Result<int64_t> id = store_->insert_user(n);
+  ASSERT_TRUE(id.ok());
+  User u = get_user(*id);
+  EXPECT_TRUE(u.email_verified);
+  EXPECT_EQ(u.verified_at, 777);
+  EXPECT_EQ(u.password, std::nullopt);
+}
+
+TEST_F(StoreTest, DuplicateEmailKeyIsRefused) {
+  add_user("dup@example.com");
+  Result<int64_t> again = store_->insert_user(new_user("DUP@example.com"));
+  ASSERT_FALSE(again.ok());
+  EXPECT_TRUE(again.status().is_storage_failure());
+}
+
+TEST_F(StoreTest, DeletedIdsAreNotReused) {
+  int64_t a = add_user("a@example.com");
+  int64_t b = add_user("b@example.com");
+  ASSERT_TRUE(store_->delete_user(b).ok());
+  int64_t c = add_user("c@example.com");
+  EXPECT_GT(b, a);
+  EXPECT_GT(c, b);
+}
+
+TEST_F(StoreTest, UserUpdates) {
+  int64_t id = add_user("up@example.com");
+  ASSERT_TRUE(store_->set_terms_accepted(id).ok());
+  ASSERT_TRUE(store_->mark_email_verified(id, 1500).ok());
+  ASSERT_TRUE(store_->set_last_login(id, 1600).ok());
+  ASSERT_TRUE(store_->set_names(id, "Ada", "Lovelace").ok());
+  User u = get_user(id);
+  EXPECT_TRUE(u.terms_accepted);
+  EXPECT_TRUE(u.email_verified);
+  EXPECT_EQ(u.verified_at, 1500);
+  EXPECT_EQ(u.last_login, 1600);
+  EXPECT_EQ(u.first_name, "Ada");
+  EXPECT_EQ(u.last_name, "Lovelace");
+
+  // set_password without activate keeps the account inactive; with it, activates.
+  ASSERT_TRUE(store_->set_password(id, "hash1", false).ok());
+  u = get_user(id);
+  EXPECT_EQ(u.password, "hash1");
+  EXPECT_FALSE(u.is_active);
+  ASSERT_TRUE(store_->set_password(id, "hash2", true).ok());
+  u = get_user(id);
+  EXPECT_EQ(u.password, "hash2");
+  EXPECT_TRUE(u.is_active);
+  // ... and without activate never deactivates.
+  ASSERT_TRUE(store_->set_password(id, "hash3", false).ok());
+  EXPECT_TRUE(get_user(id).is_active);
+
+  ASSERT_TRUE(store_->set_active(id, false).ok());
+  EXPECT_FALSE(get_user(id).is_active);
+  ASSERT_TRUE(store_->set_active(id, true).ok());
+  EXPECT_TRUE(get_user(id).is_active);
+}
+
+TEST_F(StoreTest, SetEmailChangesBothFormsAndMarksVerified) {
+  int64_t id = add_user("old@example.com");
+  ASSERT_TRUE(store_->set_email(id, "New@example.com", "new@example.com").ok());
+  User u = get_user(id);
+  EXPECT_EQ(u.email, "New@example.com");
+  EXPECT_EQ(u.email_key, "new@example.com");
+  EXPECT_TRUE(u.email_verified);
+  auto old = store_->user_by_email_key("old@example.com");
+  ASSERT_TRUE(old.ok());
+  EXPECT_FALSE(old->has_value());
+}
+
+TEST_F(StoreTest, PinFields) {
+  int64_t id = add_user("pin@example.com");
+  ASSERT_TRUE(store_->set_pin_strikes(id, 3, 5000).ok());
+  User u = get_user(id);
+  EXPECT_EQ(u.pin_failures, 3);
+  EXPECT_EQ(u.pin_locked_until, 5000);
+
+  ASSERT_TRUE(store_->set_pin_reset_window(id, 9000).ok());
+  u = get_user(id);
+  EXPECT_EQ(u.pin_reset_until, 9000);
+  EXPECT_EQ(u.pin_failures, 0);
+  EXPECT_EQ(u.pin_locked_until, 0);
+
+  ASSERT_TRUE(store_->set_pin_strikes(id, 2, 100).ok());
+  ASSERT_TRUE(store_->set_pin(id, "pinhash").ok());
+  u = get_user(id);
+  EXPECT_EQ(u.pin_hash, "pinhash");
+  EXPECT_EQ(u.pin_failures, 0);
+  EXPECT_EQ(u.pin_locked_until, 0);
+  EXPECT_EQ(u.pin_reset_until, 0);
+}
+
+TEST_F(StoreTest, ListAndCountUsers) {
+  int64_t a = add_user("a@example.com");
+  NewUser staff = new_user("s@example.com");
+  staff.is_staff = true;
+  Result<int64_t> s = store_->insert_user(staff);
+  ASSERT_TRUE(s.ok());
+  int64_t c = add_user("c@example.com");
+
+  auto all = store_->list_users(0, 10, false);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].id, a);
+  EXPECT_EQ((*all)[1].id, *s);
+  EXPECT_EQ((*all)[2].id, c);
+
+  auto page = store_->list_users(1, 1, false);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_EQ((*page)[0].id, *s);
+
+  auto staff_only = store_->list_users(0, 10, true);
+  ASSERT_TRUE(staff_only.ok());
+  ASSERT_EQ(staff_only->size(), 1u);
+  EXPECT_EQ((*staff_only)[0].email, "s@example.com");
+
+  EXPECT_EQ(*store_->count_users(false), 3);
+  EXPECT_EQ(*store_->count_users(true), 1);
+}
+
+TEST_F(StoreTest, DeleteUserCascadesToCodesAndTokens) {
+  int64_t id = add_user("gone@example.com");
+  int64_t other = add_user("stay@example.com");
+  ASSERT_TRUE(store_->put_code(code(id, "email_verification", "h")).ok());
+  ASSERT_TRUE(store_->put_code(code(other, "email_verification", "h2")).ok());
+  ASSERT_TRUE(store_->insert_token(token("jti-gone", id, "refresh", "jti-gone")).ok());
+  ASSERT_TRUE(store_->insert_token(token("jti-stay", other, "refresh", "jti-stay")).ok());
+
+  ASSERT_TRUE(store_->delete_user(id).ok());
+  auto u = store_->user_by_id(id);
+  ASSERT_TRUE(u.ok());
+  EXPECT_FALSE(u->has_value());
+  auto c = store_->code_for(id, "email_verification");
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->has_value());
+  EXPECT_FALSE(get_token("jti-gone").has_value());
+
+  EXPECT_TRUE(get_token("jti-stay").has_value());
+  auto kept = store_->code_for(other, "email_verification");
+  ASSERT_TRUE(kept.ok());
+  EXPECT_TRUE(kept->has_value());
+}
+
+// --- codes
+
+TEST_F(StoreTest, PutCodeStoresAndReadsBack) {
+  int64_t id = add_user("c@example.com");
+  Code c = code(id, "email_change", "hash-a", 1000);
+  c.new_email = "next@example.com";
+  ASSERT_TRUE(store_->put_code(c).ok());
+  auto got = store_->code_for(id, "email_change");
+  ASSERT_TRUE(got.ok());
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->user_id, id);
+  EXPECT_EQ((*got)->purpose, "email_change");
+  EXPECT_EQ((*got)->code_hash, "hash-a");
+  EXPECT_EQ((*got)->new_email, "next@example.com");
+  EXPECT_EQ((*got)->created_at, 1000);
+  EXPECT_EQ((*got)->expires_at, 1600);
+  EXPECT_EQ((*got)->attempts, 0);
+  EXPECT_EQ((*got)->used_at, std::nullopt);
+
+  auto none = store_->code_for(id, "pin_reset");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+}
+
+TEST_F(StoreTest, PutCodeReplacesTheLiveCodeAndResetsAttempts) {
+  int64_t id = add_user("c@example.com");
+  Code first = code(id, "email_change", "hash-a", 1000);
+  first.new_email = "first@example.com";
+  ASSERT_TRUE(store_->put_code(first).ok());
+  ASSERT_TRUE(store_->put_code(code(id, "password_recovery", "hash-r", 1000)).ok());
+  ASSERT_TRUE(store_->set_code_attempts(id, "email_change", 4).ok());
+  ASSERT_TRUE(store_->mark_code_used(id, "email_change", 1100).ok());
+  auto used = store_->code_for(id, "email_change");
+  ASSERT_TRUE(used.ok() && used->has_value());
+  EXPECT_EQ((*used)->attempts, 4);
+  EXPECT_EQ((*used)->used_at, 1100);
+
+  ASSERT_TRUE(store_->put_code(code(id, "email_change", "hash-b", 2000)).ok());
+  auto got = store_->code_for(id, "email_change");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->code_hash, "hash-b");
+  EXPECT_EQ((*got)->created_at, 2000);
+  EXPECT_EQ((*got)->expires_at, 2600);
+  EXPECT_EQ((*got)->attempts, 0);
+  EXPECT_EQ((*got)->used_at, std::nullopt);
+  EXPECT_EQ((*got)->new_email, std::nullopt);
+
+  // One row per (user, purpose); the other purpose is untouched.
+  RawDb raw(path_);
+  EXPECT_EQ(raw.scalar("SELECT count(*) FROM codes"), 2);
+  auto other = store_->code_for(id, "password_recovery");
+  ASSERT_TRUE(other.ok() && other->has_value());
+  EXPECT_EQ((*other)->code_hash, "hash-r");
+}
+
+// --- throttle events
+
+TEST_F(StoreTest, ThrottleWindowCountsOldestNewestAndSinceIsExclusive) {
+  const std::string scope = "send:email_verification";
+  for (int64_t at : {300, 100, 200}) ASSERT_TRUE(store_->add_throttle_event(scope, "a@x.co", at).ok());
+  ASSERT_TRUE(store_->add_throttle_event(scope, "b@x.co", 250).ok());
+  ASSERT_TRUE(store_->add_throttle_event("login", "a@x.co", 250).ok());
+
+  auto w = store_->throttle_window(scope, "a@x.co", 0);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->count, 3);
+  EXPECT_EQ(w->oldest, 100);
+  EXPECT_EQ(w->newest, 300);
+
+  auto after100 = store_->throttle_window(scope, "a@x.co", 100);
+  ASSERT_TRUE(after100.ok());
+  EXPECT_EQ(after100->count, 2);
+  EXPECT_EQ(after100->oldest, 200);
+  EXPECT_EQ(after100->newest, 300);
+
+  auto none = store_->throttle_window(scope, "a@x.co", 300);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->count, 0);
+  EXPECT_EQ(none->oldest, 0);
+  EXPECT_EQ(none->newest, 0);
+
+  auto unknown = store_->throttle_window("send:pin_reset", "a@x.co", 0);
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_EQ(unknown->count, 0);
+}
+
+TEST_F(StoreTest, AddAndRemoveThrottleEvent) {
+  auto first = store_->add_throttle_event("login", "a@x.co", 10);
+  auto second = store_->add_throttle_event("login", "a@x.co", 20);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(second.ok());
+  EXPECT_NE(*first, *second);
+  ASSERT_TRUE(store_->remove_throttle_event(*second).ok());
+  auto w = store_->throttle_window("login", "a@x.co", 0);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->count, 1);
+  EXPECT_EQ(w->newest, 10);
+  // Removing an unknown id is not an error.
+  EXPECT_TRUE(store_->remove_throttle_event(999999).ok());
+}
+
+TEST_F(StoreTest, ClearSendHistoryTouchesOnlySendScopesOfThatSubject) {
+  ASSERT_TRUE(store_->add_throttle_event("send:email_verification", "a@x.co", 1).ok());
+  ASSERT_TRUE(store_->add_throttle_event("send:password_recovery", "a@x.co", 2).ok());
+  ASSERT_TRUE(store_->add_throttle_event("login", "a@x.co", 3).ok());
+  ASSERT_TRUE(store_->add_throttle_event("sender", "a@x.co", 4).ok());
+  ASSERT_TRUE(store_->add_throttle_event("send:email_verification", "b@x.co", 5).ok());
+
+  ASSERT_TRUE(store_->clear_send_history("a@x.co").ok());
+  EXPECT_EQ(store_->throttle_window("send:email_verification", "a@x.co", 0)->count, 0);
+  EXPECT_EQ(store_->throttle_window("send:password_recovery", "a@x.co", 0)->count, 0);
+  EXPECT_EQ(store_->throttle_window("login", "a@x.co", 0)->count, 1);
+  EXPECT_EQ(store_->throttle_window("sender", "a@x.co", 0)->count, 1);
+  EXPECT_EQ(store_->throttle_window("send:email_verification", "b@x.co", 0)->count, 1);
+}
+
+TEST_F(StoreTest, ClearThrottleAndPrune) {
+  ASSERT_TRUE(store_->add_throttle_event("login", "a@x.co", 10).ok());
+  ASSERT_TRUE(store_->add_throttle_event("login", "a@x.co", 20).ok());
+  ASSERT_TRUE(store_->add_throttle_event("login", "b@x.co", 30).ok());
+  ASSERT_TRUE(store_->clear_throttle("login", "a@x.co").ok());
+  EXPECT_EQ(store_->throttle_window("login", "a@x.co", 0)->count, 0);
+  EXPECT_EQ(store_->throttle_window("login", "b@x.co", 0)->count, 1);
+
+  ASSERT_TRUE(store_->add_throttle_event("login", "c@x.co", 40).ok());
+  ASSERT_TRUE(store_->add_throttle_event("login", "c@x.co", 50).ok());
+  ASSERT_TRUE(store_->prune_throttle_events(40).ok());  // strictly before 40
+  EXPECT_EQ(store_->throttle_window("login", "b@x.co", 0)->count, 0);
+  EXPECT_EQ(store_->throttle_window("login", "c@x.co", 0)->count, 2);
+}
+
+// --- tokens
+
+TEST_F(StoreTest, InsertAndReadToken) {
+  int64_t id = add_user("t@example.com");
+  ASSERT_TRUE(store_->insert_token(token("r1", id, "refresh", "r1", 1000, 87400)).ok());
+  std::optional<Token> t = get_token("r1");
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->jti, "r1");
+  EXPECT_EQ(t->user_id, id);
+  EXPECT_EQ(t->token_type, "refresh");
+  EXPECT_EQ(t->family, "r1");
+  EXPECT_EQ(t->issued_at, 1000);
+  EXPECT_EQ(t->expires_at, 87400);
+  EXPECT_EQ(t->revoked_at, std::nullopt);
+  EXPECT_FALSE(t->rotated);
+  EXPECT_FALSE(get_token("unknown").has_value());
+
+  // A jti is unique.
+  EXPECT_FALSE(store_->insert_token(token("r1", id, "access", "r1")).ok());
+}
+
+TEST_F(StoreTest, TokenForAnUnknownUserIsRefused) {
+  EXPECT_FALSE(store_->insert_token(token("orphan", 999, "access", "orphan")).ok());
+}
+
+TEST_F(StoreTest, TokenWithUserJoinsTheUser) {
+  NewUser n = new_user("Join@example.com", 55);
+  n.is_active = true;
+  Result<int64_t> id = store_->insert_user(n);
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(store_->set_pin(*id, "pinhash").ok());
+  ASSERT_TRUE(store_->insert_token(token("a1", *id, "access", "r1", 100, 3100)).ok());
+  ASSERT_TRUE(store_->revoke_token("a1", 200).ok());
+
+  auto tu = store_->token_with_user("a1");
+  ASSERT_TRUE(tu.ok());
+  ASSERT_TRUE(tu->has_value());
+  const Token& t = (*tu)->first;
+  const User& u = (*tu)->second;
+  EXPECT_EQ(t.jti, "a1");
+  EXPECT_EQ(t.token_type, "access");
+  EXPECT_EQ(t.family, "r1");
+  EXPECT_EQ(t.expires_at, 3100);
+  EXPECT_EQ(t.revoked_at, 200);
+  EXPECT_EQ(u.id, *id);
+  EXPECT_EQ(u.email, "Join@example.com");
+  EXPECT_EQ(u.email_key, "join@example.com");
+  EXPECT_TRUE(u.is_active);
+  EXPECT_EQ(u.date_joined, 55);
+  EXPECT_EQ(u.pin_hash, "pinhash");
+
+  auto none = store_->token_with_user("nope");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+}
+
+TEST_F(StoreTest, RotateTokenOnceThenFalse) {
+  int64_t id = add_user("t@example.com");
+  ASSERT_TRUE(store_->insert_token(token("r1", id, "refresh", "r1")).ok());
+  auto first = store_->rotate_token("r1", 1500);
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(*first);
+  auto second = store_->rotate_token("r1", 1600);
+  ASSERT_TRUE(second.ok());
+  EXPECT_FALSE(*second);
+  std::optional<Token> t = get_token("r1");
+  ASSERT_TRUE(t.has_value());
+  EXPECT_TRUE(t->rotated);
+  EXPECT_EQ(t->revoked_at, 1500);
+
+  auto unknown = store_->rotate_token("nope", 1500);
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_FALSE(*unknown);
+}
+
+TEST_F(StoreTest, RevokeTokenOnceThenFalseAndARevokedTokenCannotRotate) {
+  int64_t id = add_user("t@example.com");
+  ASSERT_TRUE(store_->insert_token(token("r1", id, "refresh", "r1")).ok());
+  auto first = store_->revoke_token("r1", 1500);
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(*first);
+  auto second = store_->revoke_token("r1", 1600);
+  ASSERT_TRUE(second.ok());
+  EXPECT_FALSE(*second);
+  std::optional<Token> t = get_token("r1");
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->revoked_at, 1500);
+  EXPECT_FALSE(t->rotated);
+
+  auto rotate = store_->rotate_token("r1", 1700);
+  ASSERT_TRUE(rotate.ok());
+  EXPECT_FALSE(*rotate);
+  EXPECT_FALSE(get_token("r1")->rotated);
+}
+
+TEST_F(StoreTest, RevokeFamilyKeepsEarlierRevocationTimes) {
+  int64_t id = add_user("t@example.com");
+  ASSERT_TRUE(store_->insert_token(token("r1", id, "refresh", "r1")).ok());
+  ASSERT_TRUE(store_->insert_token(token("a1", id, "access", "r1")).ok());
+  ASSERT_TRUE(store_->insert_token(token("r2", id, "refresh", "r1")).ok());
+  ASSERT_TRUE(store_->insert_token(token("x1", id, "refresh", "x1")).ok());
+  ASSERT_TRUE(*store_->rotate_token("r1", 1100));
+
+  ASSERT_TRUE(store_->revoke_family("r1", 1200).ok());
+  EXPECT_EQ(get_token("r1")->revoked_at, 1100);
+  EXPECT_EQ(get_token("a1")->revoked_at, 1200);
+  EXPECT_EQ(get_token("r2")->revoked_at, 1200);
+  EXPECT_EQ(get_token("x1")->revoked_at, std::nullopt);
+}
+
+TEST_F(StoreTest, RevokeUserTokensTouchesOnlyThatUser) {
+  int64_t a = add_user("a@example.com");
+  int64_t b = add_user("b@example.com");
+  ASSERT_TRUE(store_->insert_token(token("a-r", a, "refresh", "a-r")).ok());
+  ASSERT_TRUE(store_->insert_token(token("a-a", a, "access", "a-r")).ok());
+  ASSERT_TRUE(store_->insert_token(token("b-r", b, "refresh", "b-r")).ok());
+  ASSERT_TRUE(*store_->revoke_token("a-a", 900));
+
+  ASSERT_TRUE(store_->revoke_user_tokens(a, 1000).ok());
+  EXPECT_EQ(get_token("a-r")->revoked_at, 1000);
+  EXPECT_EQ(get_token("a-a")->revoked_at, 900);
+  EXPECT_EQ(get_token("b-r")->revoked_at, std::nullopt);
+}
+
+TEST_F(StoreTest, PruneTokensDeletesOnlyThoseExpiredBefore) {
+  int64_t id = add_user("t@example.com");
+  ASSERT_TRUE(store_->insert_token(token("old", id, "access", "f", 0, 100)).ok());
+  ASSERT_TRUE(store_->insert_token(token("edge", id, "access", "f", 0, 200)).ok());
+  ASSERT_TRUE(store_->insert_token(token("new", id, "access", "f", 0, 300)).ok());
+  ASSERT_TRUE(store_->prune_tokens(200).ok());
+  EXPECT_FALSE(get_token("old").has_value());
+  EXPECT_TRUE(get_token("edge").has_value());
+  EXPECT_TRUE(get_token("new").has_value());
+}
+
+// --- outbox
+
+TEST_F(StoreTest, EnqueueMailRefusesOutsideWrite) {
+  int hooks = 0;
+  store_->set_mail_queued_hook([&] { ++hooks; });
+  Status st = store_->enqueue_mail("a@x.co", "s", "b", 100);
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(st.kind(), Status::Kind::kInternal);
+  EXPECT_EQ(hooks, 0);
+  EXPECT_TRUE(list(MailFilter::kAll).empty());
+}
+
+TEST_F(StoreTest, MailQueuedHookRunsAfterCommitOnly) {
+  int hooks = 0;
+  int64_t rows_seen_by_other_connection = -1;
+  store_->set_mail_queued_hook([&] {
+    ++hooks;
+    RawDb other(path_);  // sees only committed data
+    rows_seen_by_other_connection = other.scalar("SELECT count(*) FROM outbox");
+  });
+
+  int hooks_inside = -1;
+  Status st = store_->write([&] {
+    CPA_RETURN_IF_ERROR(store_->enqueue_mail("a@x.co", "Your code", "123456", 100));
+    hooks_inside = hooks;
+    return Status();
+  });
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(hooks_inside, 0);
+  EXPECT_EQ(hooks, 1);
+  EXPECT_EQ(rows_seen_by_other_connection, 1);
+
+  // A write that queues nothing does not call the hook.
+  ASSERT_TRUE(store_->write([] { return Status(); }).ok());
+  EXPECT_EQ(hooks, 1);
+
+  // Several mails in one transaction: one call.
+  ASSERT_TRUE(store_->write([&] {
+                      CPA_RETURN_IF_ERROR(store_->enqueue_mail("b@x.co", "s", "b", 100));
+                      return store_->enqueue_mail("c@x.co", "s", "b", 100);
+                    })
+                  .ok());
+  EXPECT_EQ(hooks, 2);
+  EXPECT_EQ(rows_seen_by_other_connection, 3);
+}
+
+TEST_F(StoreTest, MailQueuedHookNotCalledOnRollback) {
+  int hooks = 0;
+  store_->set_mail_queued_hook([&] { ++hooks; });
+  Status st = store_->write([&] {
+    CPA_RETURN_IF_ERROR(store_->enqueue_mail("a@x.co", "s", "b", 100));
+    return Status::Internal("boom");
+  });
+  EXPECT_EQ(st.kind(), Status::Kind::kInternal);
+  EXPECT_EQ(hooks, 0);
+  EXPECT_TRUE(list(MailFilter::kAll).empty());
+
+  // The flag does not leak into the next, mail-less, transaction.
+  ASSERT_TRUE(store_->write([] { return Status(); }).ok());
+  EXPECT_EQ(hooks, 0);
+}
+
+TEST_F(StoreTest, MailQueuedHookCalledWhenABusinessErrorCommits) {
+  int hooks = 0;
+  store_->set_mail_queued_hook([&] { ++hooks; });
+  Status st = store_->write([&] {
+    CPA_RETURN_IF_ERROR(store_->enqueue_mail("a@x.co", "s", "b", 100));
+    return Status::Field("code", "Invalid or expired code.");
+  });
+  EXPECT_EQ(st.http_status(), 400);
+  EXPECT_EQ(hooks, 1);
+  EXPECT_EQ(list(MailFilter::kAll).size(), 1u);
+}
+
+TEST_F(StoreTest, EnqueuedMailFields) {
+  ASSERT_TRUE(store_->write([&] { return store_->enqueue_mail("a@x.co", "Subj", "Body", 123); }).ok());
+  std::vector<Mail> all = list(MailFilter::kAll);
+  ASSERT_EQ(all.size(), 1u);
+  const Mail& m = all[0];
+  EXPECT_GT(m.id, 0);
+  EXPECT_EQ(m.recipient, "a@x.co");
+  EXPECT_EQ(m.subject, "Subj");
+  EXPECT_EQ(m.body, "Body");
+  EXPECT_EQ(m.status, "pending");
+  EXPECT_EQ(m.attempts, 0);
+  EXPECT_EQ(m.next_attempt_at, 123);
+  EXPECT_EQ(m.created_at, 123);
+  EXPECT_EQ(m.last_error, std::nullopt);
+  EXPECT_EQ(m.sent_at, std::nullopt);
+}
+
+TEST_F(StoreTest, MailById) {
+  ASSERT_TRUE(enqueue("a@x.co", 100).ok());
+  int64_t id = list(MailFilter::kAll)[0].id;
+  auto m = store_->mail_by_id(id);
+  ASSERT_TRUE(m.ok());
+  ASSERT_TRUE(m->has_value());
+  EXPECT_EQ((*m)->id, id);
+  EXPECT_EQ((*m)->recipient, "a@x.co");
+  EXPECT_EQ((*m)->body, "Body 123456");
+  auto none = store_->mail_by_id(id + 1000);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+}
+
+TEST_F(StoreTest, DueMailOrderAndLimit) {
+  ASSERT_TRUE(enqueue("late@x.co", 300).ok());
+  ASSERT_TRUE(enqueue("first@x.co", 100).ok());
+  ASSERT_TRUE(enqueue("second@x.co", 100).ok());
+  ASSERT_TRUE(enqueue("future@x.co", 1000).ok());
+
+  auto due = store_->due_mail(500, 10);
+  ASSERT_TRUE(due.ok());
+  ASSERT_EQ(due->size(), 3u);
+  EXPECT_EQ((*due)[0].recipient, "first@x.co");
+  EXPECT_EQ((*due)[1].recipient, "second@x.co");
+  EXPECT_EQ((*due)[2].recipient, "late@x.co");
+
+  auto limited = store_->due_mail(500, 2);
+  ASSERT_TRUE(limited.ok());
+  ASSERT_EQ(limited->size(), 2u);
+  EXPECT_EQ((*limited)[1].recipient, "second@x.co");
+
+  auto at_boundary = store_->due_mail(100, 10);
+  ASSERT_TRUE(at_boundary.ok());
+  EXPECT_EQ(at_boundary->size(), 2u);
+
+  auto next = store_->next_mail_due();
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(*next, 100);
+}
+
+TEST_F(StoreTest, NextMailDueWhenNothingIsPending) {
+  auto next = store_->next_mail_due();
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(*next, std::nullopt);
+}
+
+TEST_F(StoreTest, MarkSentEmptiesTheBodyAndLeavesTheQueue) {
+  ASSERT_TRUE(enqueue("a@x.co", 100).ok());
+  int64_t id = list(MailFilter::kAll)[0].id;
+  ASSERT_TRUE(store_->mark_mail_retry(id, 1, 150, "timeout").ok());
+  ASSERT_TRUE(store_->mark_mail_sent(id, 200).ok());
+  Mail m = list(MailFilter::kAll)[0];
+  EXPECT_EQ(m.status, "sent");
+  EXPECT_EQ(m.body, "");
+  EXPECT_EQ(m.sent_at, 200);
+  EXPECT_EQ(m.attempts, 2);
+  EXPECT_EQ(m.last_error, std::nullopt);
+  EXPECT_TRUE(store_->due_mail(1000, 10)->empty());
+  EXPECT_EQ(*store_->next_mail_due(), std::nullopt);
+  EXPECT_TRUE(list(MailFilter::kPending).empty());
+}
+
+TEST_F(StoreTest, RetryFailedCountsAndListFilters) {
+  ASSERT_TRUE(enqueue("retry@x.co", 100).ok());
+  ASSERT_TRUE(enqueue("fail@x.co", 100).ok());
+  ASSERT_TRUE(enqueue("sent@x.co", 100).ok());
+  std::vector<Mail> all = list(MailFilter::kAll);
+  ASSERT_EQ(all.size(), 3u);
+  // Newest first.
+  EXPECT_EQ(all[0].recipient, "sent@x.co");
+  EXPECT_EQ(all[2].recipient, "retry@x.co");
+  int64_t retry_id = all[2].id, fail_id = all[1].id, sent_id = all[0].id;
+
+  ASSERT_TRUE(store_->mark_mail_retry(retry_id, 1, 400, "421 try later").ok());
+  ASSERT_TRUE(store_->mark_mail_failed(fail_id, 5, "550 no such user").ok());
+  ASSERT_TRUE(store_->mark_mail_sent(sent_id, 150).ok());
+
+  std::vector<Mail> pending = list(MailFilter::kPending);
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].id, retry_id);
+  EXPECT_EQ(pending[0].attempts, 1);
+  EXPECT_EQ(pending[0].next_attempt_at, 400);
+  EXPECT_EQ(pending[0].last_error, "421 try later");
+  EXPECT_TRUE(store_->due_mail(399, 10)->empty());
+  EXPECT_EQ(store_->due_mail(400, 10)->size(), 1u);
+
+  std::vector<Mail> failed = list(MailFilter::kFailed);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0].id, fail_id);
+  EXPECT_EQ(failed[0].status, "failed");
+  EXPECT_EQ(failed[0].attempts, 5);
+  EXPECT_EQ(failed[0].last_error, "550 no such user");
+
+  auto counts = store_->mail_counts();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->pending, 1);
+  EXPECT_EQ(counts->failed, 1);
+
+  EXPECT_EQ(list(MailFilter::kAll, 2).size(), 2u);
+}
+
+TEST_F(StoreTest, MailCountsOfAnEmptyOutbox) {
+  auto counts = store_->mail_counts();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->pending, 0);
+  EXPECT_EQ(counts->failed, 0);
+}
+
+TEST_F(StoreTest, RetryMailResetsAttemptsAndNeverResendsSentMail) {
+  ASSERT_TRUE(enqueue("fail@x.co", 100).ok());
+  ASSERT_TRUE(enqueue("sent@x.co", 100).ok());
+  std::vector<Mail> all = list(MailFilter::kAll);
+  int64_t fail_id = all[1].id, sent_id = all[0].id;
+  ASSERT_TRUE(store_->mark_mail_failed(fail_id, 5, "550").ok());
+  ASSERT_TRUE(store_->mark_mail_sent(sent_id, 150).ok());
+
+  auto changed = store_->retry_mail(fail_id, 500);
+  ASSERT_TRUE(changed.ok());
+  EXPECT_EQ(*changed, 1);
+  std::vector<Mail> pending = list(MailFilter::kPending);
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].id, fail_id);
+  EXPECT_EQ(pending[0].attempts, 0);
+  EXPECT_EQ(pending[0].next_attempt_at, 500);
+
+  auto sent = store_->retry_mail(sent_id, 500);
+  ASSERT_TRUE(sent.ok());
+  EXPECT_EQ(*sent, 0);
+  auto unknown = store_->retry_mail(987654, 500);
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_EQ(*unknown, 0);
+}
+
+TEST_F(StoreTest, RetryAllFailedAndPruneSent) {
+  for (const char* to : {"f1@x.co", "f2@x.co", "p@x.co", "s@x.co"}) ASSERT_TRUE(enqueue(to, 100).ok());
+  std::vector<Mail> all = list(MailFilter::kAll);  // s, p, f2, f1
+  ASSERT_TRUE(store_->mark_mail_failed(all[3].id, 5, "x").ok());
+  ASSERT_TRUE(store_->mark_mail_failed(all[2].id, 5, "x").ok());
+  ASSERT_TRUE(store_->mark_mail_sent(all[0].id, 150).ok());
+
+  auto n = store_->retry_all_failed_mail(600);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 2);
+  EXPECT_TRUE(list(MailFilter::kFailed).empty());
+  EXPECT_EQ(list(MailFilter::kPending).size(), 3u);
+
+  ASSERT_TRUE(store_->prune_sent_mail(150).ok());  // strictly before
+  EXPECT_EQ(list(MailFilter::kAll).size(), 4u);
+  ASSERT_TRUE(store_->prune_sent_mail(151).ok());
+  EXPECT_EQ(list(MailFilter::kAll).size(), 3u);
+}
+
+// --- write()
+
+TEST_F(StoreTest, WriteCommitsOnSuccess) {
+  int64_t id = 0;
+  Status st = store_->write([&] {
+    CPA_ASSIGN_OR_RETURN(id, store_->insert_user(new_user("w@example.com")));
+    return Status();
+  });
+  ASSERT_TRUE(st.ok());
+  RawDb raw(path_);
+  EXPECT_EQ(raw.scalar("SELECT count(*) FROM users"), 1);
+  EXPECT_EQ(get_user(id).email, "w@example.com");
+}
+
+TEST_F(StoreTest, WriteRollsBackOnInternal) {
+  Status st = store_->write([&] {
+    CPA_RETURN_IF_ERROR(store_->insert_user(new_user("gone@example.com")).status_or_ok());
+    return Status::Internal("boom");
+  });
+  EXPECT_EQ(st.kind(), Status::Kind::kInternal);
+  EXPECT_EQ(st.http_status(), 500);
+  EXPECT_EQ(st.reason(), "boom");
+  auto u = store_->user_by_email_key("gone@example.com");
+  ASSERT_TRUE(u.ok());
+  EXPECT_FALSE(u->has_value());
+  // The connection is usable afterwards (no transaction left open).
+  EXPECT_TRUE(store_->write([&] { return store_->insert_user(new_user("next@example.com")).status_or_ok(); }).ok());
+  EXPECT_TRUE(store_->user_by_email_key("next@example.com")->has_value());
+}
+
+TEST_F(StoreTest, WriteRollsBackOnUnavailable) {
+  Status st = store_->write([&] {
+    CPA_RETURN_IF_ERROR(store_->insert_user(new_user("gone@example.com")).status_or_ok());
+    return Status::Unavailable("pretend");
+  });
+  EXPECT_EQ(st.http_status(), 503);
+  EXPECT_FALSE(store_->user_by_email_key("gone@example.com")->has_value());
+}
+
+TEST_F(StoreTest, WriteCommitsWhenTheBodyReturnsABusinessError) {
+  Status st = store_->write([&] {
+    CPA_RETURN_IF_ERROR(store_->insert_user(new_user("stays@example.com")).status_or_ok());
+    return Status::Field("code", "Invalid or expired code.");
+  });
+  EXPECT_EQ(st.kind(), Status::Kind::kValidation);
+  EXPECT_EQ(st.http_status(), 400);
+  EXPECT_TRUE(store_->user_by_email_key("stays@example.com")->has_value());
+
+  Status throttled = store_->write([&] {
+    CPA_RETURN_IF_ERROR(store_->add_throttle_event("login", "x", 1).status_or_ok());
+    return Status::Throttled(30);
+  });
+  EXPECT_EQ(throttled.http_status(), 429);
+  EXPECT_EQ(store_->throttle_window("login", "x", 0)->count, 1);
+}
+
+TEST_F(StoreTest, AFailedStatementInsideWriteRollsBackTheWholeTransaction) {
+  Status st = store_->write([&] {
+    CPA_RETURN_IF_ERROR(store_->insert_user(new_user("one@example.com")).status_or_ok());
+    CPA_RETURN_IF_ERROR(store_->insert_user(new_user("one@example.com")).status_or_ok());  // UNIQUE
+    return Status();
+  });
+  EXPECT_TRUE(st.is_storage_failure());
+  EXPECT_FALSE(store_->user_by_email_key("one@example.com")->has_value());
+}
+
+// --- the database file going away
+
+TEST_F(StoreTest, CheckFileAfterTheFileIsRenamedAwayAndBack) {
+  int64_t id = add_user("survivor@example.com");
+  ASSERT_TRUE(store_->check_file().ok());
+
+  std::string moved = path_ + ".moved";
+  ASSERT_EQ(std::rename(path_.c_str(), moved.c_str()), 0);
+  Status gone = store_->check_file();
+  EXPECT_FALSE(gone.ok());
+  EXPECT_EQ(gone.kind(), Status::Kind::kUnavailable);
+  EXPECT_EQ(gone.http_status(), 503);
+  EXPECT_EQ(gone.retry_after(), 5);
+  EXPECT_FALSE(fs::exists(path_)) << "check_file must not recreate the database";
+
+  auto query = store_->user_by_id(id);
+  ASSERT_FALSE(query.ok());
+  EXPECT_EQ(query.status().http_status(), 503);
+  EXPECT_EQ(store_->ping().http_status(), 503);
+  EXPECT_EQ(store_->write([] { return Status(); }).http_status(), 503);
+  // Still gone on the next check.
+  EXPECT_EQ(store_->check_file().http_status(), 503);
+
+  ASSERT_EQ(std::rename(moved.c_str(), path_.c_str()), 0);
+  Status back = store_->check_file();
+  ASSERT_TRUE(back.ok()) << back.reason();
+  EXPECT_TRUE(store_->ping().ok());
+  EXPECT_EQ(get_user(id).email, "survivor@example.com");
+  EXPECT_TRUE(store_->write([&] { return store_->set_names(id, "A", "B"); }).ok());
+  EXPECT_EQ(get_user(id).first_name, "A");
+}
+
+TEST_F(StoreTest, CheckFileReopensAReplacedFile) {
+  add_user("old@example.com");
+  // Build a different database and move it over the original path.
+  std::string other = (dir_ / "other.db").string();
+  ASSERT_TRUE(Store::migrate(other, 5000).ok());
+  {
+    auto o = Store::open(other, 5000);
+    ASSERT_TRUE(o.ok());
+    ASSERT_TRUE((*o)->insert_user(new_user("new@example.com")).ok());
+  }
+  ASSERT_EQ(std::rename(other.c_str(), path_.c_str()), 0);
+  std::error_code ec;
+  fs::remove(path_ + "-wal", ec);
+  fs::remove(path_ + "-shm", ec);
+  ASSERT_TRUE(store_->check_file().ok());
+  EXPECT_TRUE(store_->user_by_email_key("new@example.com")->has_value());
+  EXPECT_FALSE(store_->user_by_email_key("old@example.com")->has_value());
+}
+
+// --- a second writer holding the lock: 503, not 500
+
+TEST_F(StoreTest, WriteIsUnavailableWhileAnotherConnectionHoldsTheWriteLock) {
+  std::unique_ptr<Store> impatient = open_store(100);
+  ASSERT_NE(impatient, nullptr);
+  int64_t id = add_user("locked@example.com");
+
+  RawDb other(path_);
+  ASSERT_EQ(other.exec("BEGIN IMMEDIATE"), SQLITE_OK);
+
+  bool body_ran = false;
+  auto start = std::chrono::steady_clock::now();
+  Status st = impatient->write([&] {
+    body_ran = true;
+    return Status();
+  });
+  auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_FALSE(body_ran);
+  EXPECT_EQ(st.kind(), Status::Kind::kUnavailable);
+  EXPECT_EQ(st.http_status(), 503);
+  EXPECT_GT(st.retry_after(), 0);
+  EXPECT_GE(waited, std::chrono::milliseconds(80));
+  EXPECT_LT(waited, std::chrono::seconds(3));
+
+  // A write outside write() (autocommit) is refused the same way.
+  Status direct = impatient->set_names(id, "x", "y");
+  EXPECT_EQ(direct.kind(), Status::Kind::kUnavailable);
+  EXPECT_EQ(direct.http_status(), 503);
+
+  // Readers are not blocked (WAL).
+  auto read = impatient->user_by_id(id);
+  ASSERT_TRUE(read.ok());
+  EXPECT_TRUE(read->has_value());
+
+  ASSERT_EQ(other.exec("ROLLBACK"), SQLITE_OK);
+  EXPECT_TRUE(impatient->write([&] { return impatient->set_names(id, "x", "y"); }).ok());
+  EXPECT_EQ(get_user(id).first_name, "x");
+}
+
+TEST_F(StoreTest, WriteIsUnavailableWhileAnotherStoreIsInsideWrite) {
+  std::unique_ptr<Store> impatient = open_store(100);
+  ASSERT_NE(impatient, nullptr);
+  Status inner;
+  Status outer = store_->write([&] {
+    CPA_RETURN_IF_ERROR(store_->insert_user(new_user("outer@example.com")).status_or_ok());
+    inner = impatient->write([&] { return impatient->insert_user(new_user("inner@example.com")).status_or_ok(); });
+    return Status();
+  });
+  ASSERT_TRUE(outer.ok()) << outer.reason();
+  EXPECT_EQ(inner.kind(), Status::Kind::kUnavailable);
+  EXPECT_EQ(inner.http_status(), 503);
+  EXPECT_TRUE(store_->user_by_email_key("outer@example.com")->has_value());
+  EXPECT_FALSE(store_->user_by_email_key("inner@example.com")->has_value());
+}
+
+}  // namespace
+}  // namespace cpa::store
