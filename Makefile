@@ -35,5 +35,30 @@ test-unit: build
 test-e2e: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L e2e
 
+# libFuzzer drivers (fuzz/): a clang build with ASan and UBSan in
+# $(FUZZ_DIR), the saved crash inputs and seeds run once each, then every
+# driver fuzzed for FUZZ_SECONDS on a copy of its seed corpus, FUZZ_JOBS at a
+# time. Fails when any driver crashes; crash inputs land in
+# $(FUZZ_DIR)/artifacts/<target>/. See fuzz/run.sh.
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 2
+
+.PHONY: fuzz-deps fuzz-build fuzz-regress
+
+fuzz-deps:
+	@WITH_EXTRAS=1 scripts/install-deps.sh
+
+$(FUZZ_DIR)/CMakeCache.txt:
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -DCPA_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+fuzz-build: fuzz-deps $(FUZZ_DIR)/CMakeCache.txt
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzzers
+
+fuzz-regress: fuzz-build
+	FUZZ_DIR=$(FUZZ_DIR) fuzz/run.sh regress
+
+fuzz: fuzz-regress
+	FUZZ_DIR=$(FUZZ_DIR) FUZZ_JOBS=$(FUZZ_JOBS) fuzz/run.sh fuzz $(FUZZ_SECONDS)
+
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)

@@ -25,6 +25,7 @@ curl
 EXTRA_PACKAGES="
 clang
 libclang-rt-dev
+llvm
 wrk
 "
 
