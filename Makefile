@@ -60,5 +60,23 @@ fuzz-regress: fuzz-build
 fuzz: fuzz-regress
 	FUZZ_DIR=$(FUZZ_DIR) FUZZ_JOBS=$(FUZZ_JOBS) fuzz/run.sh fuzz $(FUZZ_SECONDS)
 
+# The whole suite (unit and end-to-end: workers, mailer and CLI included)
+# built with AddressSanitizer and UndefinedBehaviorSanitizer. Any report, in
+# any process, fails the run: reports go to $(ASAN_DIR)/sanitizer-logs/.
+SANITIZER_LOGS = $(abspath $(ASAN_DIR))/sanitizer-logs
+$(ASAN_DIR)/CMakeCache.txt:
+	cmake -S . -B $(ASAN_DIR) -DCPA_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+test-asan: deps $(ASAN_DIR)/CMakeCache.txt
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+	rm -rf $(SANITIZER_LOGS) && mkdir -p $(SANITIZER_LOGS)
+	cd $(ASAN_DIR) && \
+	  ASAN_OPTIONS=log_path=$(SANITIZER_LOGS)/asan:detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=log_path=$(SANITIZER_LOGS)/ubsan:print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+	@if [ -n "$$(ls -A $(SANITIZER_LOGS))" ]; then \
+	  echo "sanitizer reports:"; cat $(SANITIZER_LOGS)/*; exit 1; fi
+	@echo "sanitizers: no reports"
+
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)
