@@ -28,7 +28,7 @@ namespace cpa::proc {
 namespace {
 
 constexpr int64_t kDrainMicros = 10 * 1000000;
-constexpr int64_t kStableMicros = 5 * 1000000;   // a child that lived this long is "healthy"
+constexpr int64_t kStableMicros = 1000000;  // a child that lived this long was not crash-looping
 constexpr int64_t kMaxBackoffMicros = 30 * 1000000;
 
 enum class Role { kWorker, kMailer, kNginx };
@@ -351,6 +351,8 @@ bool prepare_state(Config* config, std::string* error) {
   rebase(config->socket_path);
   rebase(config->log_file);
   if (!ensure_secret_key(config, error)) return false;
+  std::string db_dir = config->db_path.substr(0, config->db_path.rfind('/'));
+  if (!db_dir.empty() && db_dir != config->db_path && !make_dir(db_dir, error)) return false;
   if (config->mail_backend == MailBackend::kFile && !make_dir(config->mail_dir, error)) return false;
   Status st = store::Store::migrate(config->db_path, config->db_busy_timeout_ms);
   if (!st.ok()) {

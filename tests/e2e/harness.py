@@ -154,8 +154,9 @@ class SmtpSink:
 class Service:
     """`cryptopay-auth run`: nginx + the pool + the mailer, in a temp state dir."""
 
-    def __init__(self, root, sink=None, env=None):
+    def __init__(self, root, sink=None, env=None, run_as=None):
         self.root = root
+        self.run_as = run_as  # a user name: run the service as that user (when root)
         self.state_dir = os.path.join(root, "state")
         self.port = None
         self.proc = None
@@ -177,14 +178,23 @@ class Service:
         if self.sink:
             env.update({"AUTH_MAIL_BACKEND": "smtp",
                         "AUTH_SMTP_URL": "smtp://127.0.0.1:%d" % self.sink.port})
-        env.update(self.extra_env)
+        # "{state}" in a value stands for this service's state dir.
+        env.update({k: v.replace("{state}", self.state_dir) for k, v in self.extra_env.items()})
         return env
 
     def start(self, timeout=20.0):
         self.port = self.port or free_port()
         self.log = open(self.log_path, "ab")
+        extra = {}
+        if self.run_as and os.geteuid() == 0:
+            import pwd
+            pw = pwd.getpwnam(self.run_as)
+            for dirpath, dirnames, filenames in os.walk(self.root):
+                for name in [dirpath] + [os.path.join(dirpath, n) for n in dirnames + filenames]:
+                    os.chown(name, pw.pw_uid, pw.pw_gid)
+            extra = {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": []}
         self.proc = subprocess.Popen([BINARY, "run"], env=self.environment(),
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+                                     stdout=self.log, stderr=subprocess.STDOUT, **extra)
         def ready():
             if self.proc.poll() is not None:
                 raise RuntimeError("service exited with %s; log:\n%s"
@@ -233,7 +243,7 @@ class Service:
 
     @property
     def db_path(self):
-        return os.path.join(self.state_dir, "auth.db")
+        return self.environment().get("AUTH_DB_PATH", os.path.join(self.state_dir, "auth.db"))
 
     def db(self):
         """A direct connection to the service's database (for assertions and
@@ -314,6 +324,7 @@ class ServiceTestCase(unittest.TestCase):
 
     service_env = {}
     with_sink = True
+    run_as = None  # e.g. "nobody": tests that need permissions to mean something
 
     @classmethod
     def setUpClass(cls):
@@ -323,7 +334,7 @@ class ServiceTestCase(unittest.TestCase):
         if cls.with_sink:
             cls.sink = SmtpSink(cls.root).start()
             cls.addClassCleanup(cls.sink.stop)
-        cls.service = Service(cls.root, cls.sink, cls.service_env)
+        cls.service = Service(cls.root, cls.sink, cls.service_env, cls.run_as)
         cls.addClassCleanup(cls.service.stop)
         cls.service.start()
 
