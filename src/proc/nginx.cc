@@ -15,7 +15,29 @@
 
 namespace cpa::proc {
 
-extern const std::string_view kNginxLocalTemplate;  // generated from nginx/*.local.conf.in
+extern const std::string_view kNginxLocalTemplate;  // nginx/cryptopay-auth.local.conf.in
+extern const std::string_view kNginxFastcgiSnippet;  // nginx/cryptopay-auth-fastcgi.conf
+
+namespace {
+
+bool write_file_atomically(const std::string& path, std::string_view text, std::string* error) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    if (!out) {
+      *error = "cannot write " + tmp;
+      return false;
+    }
+  }
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    *error = "cannot write " + path + ": " + strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 bool render_template(const std::string& text, const std::map<std::string, std::string>& values,
                      std::string* out, std::string* error) {
@@ -76,21 +98,10 @@ bool write_nginx_config(const Config& config, std::string* path, std::string* er
   };
   std::string rendered;
   if (!render_template(text, values, &rendered, error)) return false;
+  // The FastCGI parameters are the production site's snippet, as is.
+  if (!write_file_atomically(state + "/fastcgi.conf", kNginxFastcgiSnippet, error)) return false;
   *path = state + "/nginx.conf";
-  std::string tmp = *path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << rendered;
-    if (!out) {
-      *error = "cannot write " + tmp;
-      return false;
-    }
-  }
-  if (rename(tmp.c_str(), path->c_str()) != 0) {
-    *error = "cannot write " + *path + ": " + strerror(errno);
-    return false;
-  }
-  return true;
+  return write_file_atomically(*path, rendered, error);
 }
 
 pid_t start_nginx(const Config& config, const std::string& conf_path) {

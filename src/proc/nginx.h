@@ -18,7 +18,8 @@ namespace cpa::proc {
 bool render_template(const std::string& text, const std::map<std::string, std::string>& values,
                      std::string* out, std::string* error);
 
-// Renders the template for `config`; returns the path of the rendered file.
+// Renders the template for `config` into $AUTH_STATE_DIR/nginx.conf, beside
+// the FastCGI snippet it includes; returns the path of the rendered file.
 bool write_nginx_config(const Config& config, std::string* path, std::string* error);
 
 // Forks and execs nginx on the rendered config; returns its pid, or -1.

@@ -1,0 +1,180 @@
+"""nginx in front of the pool: per-address limits on the anonymous routes,
+header limits, and the production site file (nginx/cryptopay-auth.site.conf)
+run for real, with TLS, in front of the same pool."""
+
+import http.client
+import os
+import shutil
+import signal
+import ssl
+import subprocess
+import threading
+import time
+import unittest
+
+import harness
+
+THROTTLED = {"detail": "Request was throttled. Expected available in 1 second."}
+SECURITY_HEADERS = ("Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options",
+                    "Referrer-Policy", "Content-Security-Policy", "Cache-Control")
+
+
+def hammer(send, count=250, threads=25):
+    results = []
+    lock = threading.Lock()
+
+    def run(n):
+        for _ in range(n):
+            r = send()
+            with lock:
+                results.append(r)
+    ts = [threading.Thread(target=run, args=(count // threads,)) for _ in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return results
+
+
+class Limits(harness.ServiceTestCase):
+    with_sink = False
+    service_env = {"AUTH_THROTTLE": "on"}
+
+    def test_anonymous_routes_are_limited_per_address(self):
+        results = hammer(lambda: self.api("POST", "resend-code/",
+                                          {"email": "x@example.com", "purpose": "email_verification"}))
+        statuses = [r.status for r in results]
+        self.assertIn(429, statuses)
+        self.assertIn(200, statuses)
+        self.assertTrue(set(statuses) <= {200, 429}, set(statuses))
+        throttled = [r for r in results if r.status == 429][0]
+        self.assertBody(throttled, 429, THROTTLED)
+        self.assertEqual(throttled.header("Retry-After"), "1")
+        self.assertTrue(throttled.header("X-Request-Id"))
+        time.sleep(5.5)  # the burst refills (20 r/s x 100): the other tests start afresh
+
+    def test_authenticated_routes_and_health_are_not(self):
+        results = hammer(lambda: self.api("GET", "health/"))
+        self.assertEqual({r.status for r in results}, {200})
+
+    def test_oversized_headers_get_a_json_400(self):
+        r = self.api("GET", "health/", headers={"X-Big": "a" * 20000})
+        self.assertBody(r, 400, {"detail": "Bad request."})
+
+
+class ProductionSite(harness.ServiceTestCase):
+    """The admin's site file, TLS and all, in front of this test's pool."""
+    with_sink = False
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        d = os.path.join(cls.root, "site")
+        os.makedirs(os.path.join(d, "tmp"))
+        cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=auth.example.com", "-keyout", key, "-out", cert],
+                       check=True, capture_output=True)
+        cls.http_port, cls.https_port = harness.free_port(), harness.free_port()
+        nginx_dir = os.path.join(harness.SOURCE_DIR, "nginx")
+        with open(os.path.join(nginx_dir, "cryptopay-auth.site.conf")) as f:
+            site = f.read()
+        for old, new in (
+                ("/etc/letsencrypt/live/auth.example.com/fullchain.pem", cert),
+                ("/etc/letsencrypt/live/auth.example.com/privkey.pem", key),
+                ("unix:/var/lib/cryptopay-auth/fcgi.sock",
+                 "unix:" + os.path.join(cls.service.state_dir, "fcgi.sock")),
+                ("/etc/nginx/snippets/cryptopay-auth-fastcgi.conf",
+                 os.path.join(nginx_dir, "cryptopay-auth-fastcgi.conf")),
+                ("    listen [::]:80;\n", ""), ("    listen [::]:443 ssl http2;\n", ""),
+                ("listen 80;", "listen 127.0.0.1:%d;" % cls.http_port),
+                ("listen 443 ssl http2;", "listen 127.0.0.1:%d ssl http2;" % cls.https_port)):
+            assert old in site, old
+            site = site.replace(old, new)
+        with open(os.path.join(d, "site.conf"), "w") as f:
+            f.write(site)
+        tmp = os.path.join(d, "tmp")
+        conf = os.path.join(d, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write("%s\nworker_processes 1;\npid %s/nginx.pid;\nevents {}\nhttp {\n"
+                    "  client_body_temp_path %s/b; fastcgi_temp_path %s/f; proxy_temp_path %s/p;\n"
+                    "  uwsgi_temp_path %s/u; scgi_temp_path %s/s;\n  access_log off;\n"
+                    "  include %s/site.conf;\n}\n"
+                    % ("user root;" if os.geteuid() == 0 else "", d, tmp, tmp, tmp, tmp, tmp, d))
+        nginx = "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else "nginx"
+        check = subprocess.run([nginx, "-t", "-p", d, "-c", conf, "-e", os.path.join(d, "err.log")],
+                               capture_output=True, text=True)
+        cls.nginx_t = check
+        cls.nginx = subprocess.Popen([nginx, "-p", d, "-c", conf, "-e", os.path.join(d, "err.log"),
+                                      "-g", "daemon off;"])
+        cls.addClassCleanup(cls._stop_nginx)
+        harness.wait_until(lambda: cls._https("GET", "/api/v1/auth/health/", quiet=True),
+                           what="the site nginx")
+
+    @classmethod
+    def _stop_nginx(cls):
+        cls.nginx.send_signal(signal.SIGQUIT)
+        try:
+            cls.nginx.wait(10)
+        except subprocess.TimeoutExpired:
+            cls.nginx.kill()
+            cls.nginx.wait()
+
+    @classmethod
+    def _https(cls, method, path, body=None, headers=None, quiet=False):
+        conn = http.client.HTTPSConnection("127.0.0.1", cls.https_port, timeout=10,
+                                           context=ssl._create_unverified_context())
+        try:
+            h = {"Host": "auth.example.com"}
+            h.update(headers or {})
+            conn.request(method, path, body=body, headers=h)
+            r = conn.getresponse()
+            return harness.Response(r.status, r.headers, r.read())
+        except OSError:
+            if quiet:
+                return None
+            raise
+        finally:
+            conn.close()
+
+    def test_the_site_file_passes_nginx_t(self):
+        self.assertEqual(self.nginx_t.returncode, 0, self.nginx_t.stderr)
+
+    def test_api_over_tls_with_security_headers(self):
+        r = self._https("GET", "/api/v1/auth/health/")
+        self.assertBody(r, 200, {"status": "ok", "database": "ok",
+                                 "mail_queue": {"pending": 0, "failed": 0}})
+        for name in SECURITY_HEADERS:
+            self.assertTrue(r.header(name), name)
+        self.assertEqual(r.header("Server"), "nginx")  # server_tokens off: no version
+        self.assertTrue(r.header("X-Request-Id"))
+
+    def test_nginx_answers_in_the_contracts_shapes(self):
+        self.assertBody(self._https("GET", "/"), 404, {"detail": "Not found."})
+        r = self._https("POST", "/api/v1/auth/users/", b"x" * (70 * 1024),
+                        {"Content-Type": "application/json"})
+        self.assertBody(r, 413, {"detail": "Request body too large."})
+        self.assertBody(self._https("GET", "/api/v1/auth/nope/"), 404, {"detail": "Not found."})
+
+    def test_plain_http_redirects_to_https(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=10)
+        conn.request("GET", "/api/v1/auth/health/", headers={"Host": "auth.example.com"})
+        r = conn.getresponse()
+        self.assertEqual(r.status, 301)
+        self.assertEqual(r.headers["Location"], "https://auth.example.com/api/v1/auth/health/")
+        conn.close()
+
+    def test_anonymous_routes_are_limited(self):
+        results = hammer(lambda: self._https("POST", "/api/v1/auth/resend-code/",
+                                             '{"email": "x@example.com", "purpose": "email_verification"}',
+                                             {"Content-Type": "application/json"}), 80, 8)
+        statuses = {r.status for r in results}
+        self.assertEqual(statuses, {200, 429})
+        throttled = [r for r in results if r.status == 429][0]
+        self.assertBody(throttled, 429, THROTTLED)
+        self.assertEqual(throttled.header("Retry-After"), "1")
+        time.sleep(2.5)  # the burst refills (10 r/s x 20): the other tests start afresh
+
+
+if __name__ == "__main__":
+    unittest.main()
