@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -97,6 +98,37 @@ class Conventions(harness.ServiceTestCase):
                            what="a replacement worker")
         for _ in range(20):
             self.assertEqual(self.api("GET", "health/").status, 200)
+
+
+class Reload(harness.ServiceTestCase):
+    with_sink = False
+
+    def test_sighup_replaces_the_workers_without_dropping_requests(self):
+        old_workers = set(self.service.children("cpa-worker"))
+        old_mailer = set(self.service.children("cpa-mailer"))
+        statuses = []
+        stop = threading.Event()
+
+        def load():
+            while not stop.is_set():
+                statuses.append(self.api("GET", "health/").status)
+        threads = [threading.Thread(target=load) for _ in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(0.3)
+        os.kill(self.service.master_pid, signal.SIGHUP)
+        harness.wait_until(lambda: not (set(self.service.children("cpa-worker")) & old_workers)
+                           and len(self.service.children("cpa-worker")) == 3,
+                           what="a new generation of workers")
+        time.sleep(0.3)
+        stop.set()
+        for t in threads:
+            t.join()
+        self.assertGreater(len(statuses), 20)
+        self.assertEqual(set(statuses), {200})
+        self.assertFalse(set(self.service.children("cpa-mailer")) & old_mailer)
+        self.assertEqual(len(self.service.children("cpa-mailer")), 1)
+        self.assertEqual(len(self.service.children("nginx")), 1)
 
 
 class PoolDown(harness.ServiceTestCase):
