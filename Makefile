@@ -35,6 +35,15 @@ test-unit: build
 test-e2e: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L e2e
 
+# Load test with wrk (bench/README.md): the release build served as `make run`
+# serves it, on a free port with a fresh state in $(BUILD_DIR)/bench-state;
+# a markdown report on stdout, the same as JSON in $(BUILD_DIR)/bench.json.
+# BENCH_SECONDS (10) per scenario. Fails on any unexpected response or lost mail.
+bench: build
+	@WITH_EXTRAS=1 scripts/install-deps.sh
+	/usr/bin/python3 bench/run.py --binary $(BUILD_DIR)/cryptopay-auth \
+	  --state-dir $(BUILD_DIR)/bench-state --json $(BUILD_DIR)/bench.json
+
 # libFuzzer drivers (fuzz/): a clang build with ASan and UBSan in
 # $(FUZZ_DIR), the saved crash inputs and seeds run once each, then every
 # driver fuzzed for FUZZ_SECONDS on a copy of its seed corpus, FUZZ_JOBS at a
