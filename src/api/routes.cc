@@ -12,43 +12,64 @@ namespace cpa::api {
 namespace {
 
 constexpr Route kRoutes[] = {
-    // pattern, method, handler, access, reports_database
+    // pattern, method, handler, access, cost, reports_database
     // §3 registration, §7 users
     {"users/", "GET", list_users, Access::kUser},
     {"users/", "POST", register_user, Access::kPublic},
     {"users/me/", "GET", get_user, Access::kUser},
     {"users/me/", "PUT", update_user, Access::kUser},
     {"users/me/", "PATCH", update_user, Access::kUser},
-    {"users/me/", "DELETE", delete_user, Access::kUser},
-    {"users/set_password/", "POST", set_password, Access::kUser},
+    {"users/me/", "DELETE", delete_user, Access::kUser, Cost::kHash},
+    {"users/set_password/", "POST", set_password, Access::kUser, Cost::kHash},
     {"users/<id>/", "GET", get_user, Access::kUser},
     {"users/<id>/", "PUT", update_user, Access::kUser},
     {"users/<id>/", "PATCH", update_user, Access::kUser},
-    {"users/<id>/", "DELETE", delete_user, Access::kUser},
+    {"users/<id>/", "DELETE", delete_user, Access::kUser, Cost::kHash},
     {"verify-code/", "POST", verify_code, Access::kPublic},
-    {"public-set-password/", "POST", public_set_password, Access::kPublic},
+    {"public-set-password/", "POST", public_set_password, Access::kPublic, Cost::kHash},
     {"resend-code/", "POST", resend_code, Access::kPublic},
     // §4 tokens
-    {"token/obtain/", "POST", obtain_token, Access::kPublic},
+    {"token/obtain/", "POST", obtain_token, Access::kPublic, Cost::kHash},
     {"token/verify/", "POST", verify_token, Access::kPublic},
     {"token/refresh/", "POST", refresh_token, Access::kPublic},
     {"token/blacklist/", "POST", blacklist_token, Access::kPublic},
     // §5 recovery
     {"recovery-request/", "POST", recovery_request, Access::kPublic},
-    {"recovery-reset-password/", "POST", recovery_reset_password, Access::kPublic},
+    {"recovery-reset-password/", "POST", recovery_reset_password, Access::kPublic,
+     Cost::kHash},
     // §6 PIN and email change
-    {"set-pin/", "POST", set_pin, Access::kUser},
-    {"verify-pin/", "POST", verify_pin, Access::kUser},
+    {"set-pin/", "POST", set_pin, Access::kUser, Cost::kHash},
+    {"verify-pin/", "POST", verify_pin, Access::kUser, Cost::kHash},
     {"reset-pin-request/", "POST", reset_pin_request, Access::kUser},
-    {"reset-pin-verify/", "POST", reset_pin_verify, Access::kUser},
-    {"reset-email-request/", "POST", reset_email_request, Access::kUser},
+    {"reset-pin-verify/", "POST", reset_pin_verify, Access::kUser, Cost::kHash},
+    {"reset-email-request/", "POST", reset_email_request, Access::kUser, Cost::kHash},
     {"reset-email-verify/", "POST", reset_email_verify, Access::kUser},
     // §8 operations
-    {"health/", "GET", health, Access::kPublic, true},
+    {"health/", "GET", health, Access::kPublic, Cost::kCheap, true},
 };
 
 }  // namespace
 
 std::span<const Route> routes() { return kRoutes; }
+
+std::string hash_routes_regex() {
+  std::string alternatives;
+  for (const Route& r : kRoutes) {
+    if (r.cost != Cost::kHash) continue;
+    std::string_view pattern = r.pattern;
+    if (!pattern.empty() && pattern.back() == '/') pattern.remove_suffix(1);
+    if (!alternatives.empty()) alternatives += '|';
+    alternatives.append(r.method).append(" /api/v1/auth/");
+    for (size_t i = 0; i < pattern.size(); ++i) {
+      if (pattern[i] == '<') {  // "<id>": a decimal id
+        i = pattern.find('>', i);
+        alternatives += "[0-9]+";
+      } else {
+        alternatives += pattern[i];
+      }
+    }
+  }
+  return "^(" + alternatives + ")/?$";
+}
 
 }  // namespace cpa::api

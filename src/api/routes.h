@@ -4,6 +4,7 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "api/context.h"
@@ -15,16 +16,31 @@ enum class Access {
   kUser,    // 🔒 needs a valid access token of an active user
 };
 
+enum class Cost {
+  kCheap,
+  // Spends a password or PIN hash (tens to hundreds of milliseconds of CPU).
+  // nginx sends these to a pool of their own, so that logins saturating the
+  // CPU never queue the cheap routes behind them.
+  kHash,
+};
+
 struct Route {
   std::string_view pattern;  // relative to /api/v1/auth/, e.g. "users/<id>/"
   std::string_view method;
   Handler handler;
   Access access;
+  Cost cost = Cost::kCheap;
   // The handler checks the database itself and answers in its own shape
   // (health/); for every other route the dispatcher answers 503 first.
   bool reports_database = false;
 };
 
 std::span<const Route> routes();
+
+// The nginx map key regex that picks the hashing pool: every kHash route as
+// "METHOD /api/v1/auth/path", e.g. ^(POST /api/v1/auth/token/obtain|...)/?$.
+// `run` renders it into nginx's config; the production site file carries a
+// copy that a unit test keeps equal to this.
+std::string hash_routes_regex();
 
 }  // namespace cpa::api

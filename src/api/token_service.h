@@ -2,6 +2,9 @@
 // the store (jti, user, type, family, expiry) so that rotation, reuse
 // detection, logout and "revoke everything before a password change" work,
 // and a well-signed token with no row is refused.
+//
+// Minting (signing) is pure CPU and happens before the write transaction;
+// only recording the rows happens inside it, so the lock is held briefly.
 #pragma once
 
 #include <string>
@@ -10,14 +13,19 @@
 
 namespace cpa::api {
 
-struct TokenPair {
+struct MintedTokens {
   std::string access;
   std::string refresh;
+  store::Token access_row;
+  store::Token refresh_row;
 };
 
-// A new refresh + access pair for `user`. `family` is the family to continue
+// A new refresh + access pair for `user_id`. `family` continues a family
 // (token/refresh/); empty starts a new one named after the new refresh token
-// (token/obtain/). Must run inside write().
-Result<TokenPair> issue_tokens(Call& call, int64_t user_id, const std::string& family);
+// (token/obtain/).
+MintedTokens mint_tokens(Call& call, int64_t user_id, const std::string& family);
+
+// Records both rows. Must run inside write().
+Status record_tokens(Call& call, const MintedTokens& tokens);
 
 }  // namespace cpa::api

@@ -15,26 +15,29 @@ constexpr const char* kNoActiveAccount = "No active account found with the given
 
 Status no_active_account() { return Status::Unauthorized(kNoActiveAccount); }
 
-// A refresh token presented to token/refresh/ or token/blacklist/, checked
-// against its signature, its record and its user (inside write()).
+// A refresh token presented to token/refresh/ or token/blacklist/: its
+// signature and claims, then its record and its user.
 struct Presented {
   auth::Claims claims;
   store::Token row;
 };
 
-Result<Presented> read_refresh_token(Call& call, const std::string& token) {
-  Presented p;
-  if (!auth::decode_jwt(token, call.svc.keys.jwt, call.now(), &p.claims) ||
-      p.claims.token_type != "refresh") {
+Result<auth::Claims> decode_refresh_token(Call& call, const std::string& token) {
+  auth::Claims claims;
+  if (!auth::decode_jwt(token, call.svc.keys.jwt, call.now(), &claims) ||
+      claims.token_type != "refresh") {
     return Status::TokenInvalidOrExpired();
   }
-  CPA_ASSIGN_OR_RETURN(auto found, call.svc.store.token_with_user(p.claims.jti));
-  if (!found || found->first.token_type != "refresh" || found->first.user_id != p.claims.user_id ||
+  return claims;
+}
+
+Result<Presented> find_refresh_token(Call& call, const auth::Claims& claims) {
+  CPA_ASSIGN_OR_RETURN(auto found, call.svc.store.token_with_user(claims.jti));
+  if (!found || found->first.token_type != "refresh" || found->first.user_id != claims.user_id ||
       !found->second.is_active) {
     return Status::TokenInvalidOrExpired();
   }
-  p.row = std::move(found->first);
-  return p;
+  return Presented{claims, std::move(found->first)};
 }
 
 std::string pair_json(const char* first_key, const std::string& first, const char* second_key,
@@ -71,16 +74,15 @@ Result<http::Response> obtain_token(Call& call) {
   std::optional<std::string> rehashed;
   if (check.needs_rehash) rehashed = auth::hash_password(*password, iterations, call.svc.rng);
 
-  TokenPair pair;
+  MintedTokens tokens = mint_tokens(call, user->id, "");
   Status st = store.write([&]() -> Status {
     CPA_RETURN_IF_ERROR(release_password_attempt(call, attempt));
     if (rehashed) CPA_RETURN_IF_ERROR(store.set_password(user->id, *rehashed, false));
     CPA_RETURN_IF_ERROR(store.set_last_login(user->id, now));
-    CPA_ASSIGN_OR_RETURN(pair, issue_tokens(call, user->id, ""));
-    return Status();
+    return record_tokens(call, tokens);
   });
   CPA_RETURN_IF_ERROR(st);
-  return http::Response::Json(200, pair_json("refresh", pair.refresh, "access", pair.access));
+  return http::Response::Json(200, pair_json("refresh", tokens.refresh, "access", tokens.access));
 }
 
 Result<http::Response> verify_token(Call& call) {
@@ -107,21 +109,24 @@ Result<http::Response> refresh_token(Call& call) {
   CPA_RETURN_IF_ERROR(form.status());
 
   store::Store& store = call.svc.store;
-  TokenPair pair;
-  // One transaction: of concurrent refreshes of one token exactly one finds it
-  // live; the others find it rotated, which is reuse.
+  CPA_ASSIGN_OR_RETURN(auth::Claims claims, decode_refresh_token(call, *token));
+  // The new pair is signed before the transaction; the family never changes,
+  // so reading it outside is safe. Inside, the record is read again: of
+  // concurrent refreshes of one token exactly one finds it live; the others
+  // find it rotated, which is reuse.
+  CPA_ASSIGN_OR_RETURN(Presented before, find_refresh_token(call, claims));
+  MintedTokens fresh = mint_tokens(call, claims.user_id, before.row.family);
   Status st = store.write([&]() -> Status {
-    CPA_ASSIGN_OR_RETURN(Presented p, read_refresh_token(call, *token));
+    CPA_ASSIGN_OR_RETURN(Presented p, find_refresh_token(call, claims));
     if (p.row.revoked_at) {
       if (p.row.rotated) CPA_RETURN_IF_ERROR(store.revoke_family(p.row.family, call.now()));
       return Status::TokenBlacklisted();
     }
     CPA_RETURN_IF_ERROR(store.rotate_token(p.row.jti, call.now()).status_or_ok());
-    CPA_ASSIGN_OR_RETURN(pair, issue_tokens(call, p.row.user_id, p.row.family));
-    return Status();
+    return record_tokens(call, fresh);
   });
   CPA_RETURN_IF_ERROR(st);
-  return http::Response::Json(200, pair_json("access", pair.access, "refresh", pair.refresh));
+  return http::Response::Json(200, pair_json("access", fresh.access, "refresh", fresh.refresh));
 }
 
 Result<http::Response> blacklist_token(Call& call) {
@@ -131,8 +136,9 @@ Result<http::Response> blacklist_token(Call& call) {
   CPA_RETURN_IF_ERROR(form.status());
 
   store::Store& store = call.svc.store;
+  CPA_ASSIGN_OR_RETURN(auth::Claims claims, decode_refresh_token(call, *token));
   Status st = store.write([&]() -> Status {
-    CPA_ASSIGN_OR_RETURN(Presented p, read_refresh_token(call, *token));
+    CPA_ASSIGN_OR_RETURN(Presented p, find_refresh_token(call, claims));
     if (p.row.revoked_at) return Status::TokenBlacklisted();
     // Logout ends the whole session: the refresh token and every token
     // descended from the same login.

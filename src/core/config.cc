@@ -118,6 +118,9 @@ std::optional<Config> load_config(const Environment& env, const Environment& fil
   unsigned cores = std::thread::hardware_concurrency();
   c.workers = static_cast<int>(cores ? cores * 2 : 2);
   integer("AUTH_WORKERS", 1, 256, &c.workers);
+  // One hasher per core: more only share the same cores, one hash at a time.
+  c.hash_workers = static_cast<int>(cores ? cores : 1);
+  integer("AUTH_HASH_WORKERS", 1, 256, &c.hash_workers);
   integer("AUTH_ACCESS_TTL", 1, 10LL * 365 * 86400, &c.access_ttl);
   integer("AUTH_REFRESH_TTL", 1, 10LL * 365 * 86400, &c.refresh_ttl);
   integer("AUTH_CODE_TTL", 1, 7LL * 86400, &c.code_ttl);
@@ -165,6 +168,11 @@ std::optional<Config> load_config(const Environment& env, const Environment& fil
   text("AUTH_SOCKET", &c.socket_path);
   if (c.socket_path.size() >= 108)
     fail("AUTH_SOCKET: the socket path must be shorter than 108 bytes: " + c.socket_path);
+  c.hash_socket_path = c.state_dir + "/fcgi-hash.sock";
+  text("AUTH_HASH_SOCKET", &c.hash_socket_path);
+  if (c.hash_socket_path.size() >= 108)
+    fail("AUTH_HASH_SOCKET: the socket path must be shorter than 108 bytes: " +
+         c.hash_socket_path);
   c.log_file = c.state_dir + "/auth.log";
   text("AUTH_LOG_FILE", &c.log_file);
   text("AUTH_NGINX_TEMPLATE", &c.nginx_template);

@@ -20,6 +20,7 @@ struct Config {
   std::string secret_key;       // AUTH_SECRET_KEY or the contents of secret_key_file
   std::string secret_key_file;  // $state_dir/secret.key
   int workers = 0;              // default: cores x 2
+  int hash_workers = 0;         // AUTH_HASH_WORKERS: the pool for hashing routes; = cores
   int64_t access_ttl = 3000;
   int64_t refresh_ttl = 86400;
   int64_t code_ttl = 600;
@@ -35,6 +36,7 @@ struct Config {
 
   // Not in the contract's table; for deployments and tests.
   std::string socket_path;      // AUTH_SOCKET: FastCGI socket, default $state_dir/fcgi.sock
+  std::string hash_socket_path; // AUTH_HASH_SOCKET: the hashing pool's, $state_dir/fcgi-hash.sock
   std::string log_file;         // AUTH_LOG_FILE: default $state_dir/auth.log
   std::string nginx_template;   // AUTH_NGINX_TEMPLATE: used by `run`
   std::string nginx_bin;        // AUTH_NGINX_BIN: default /usr/sbin/nginx

@@ -71,6 +71,15 @@ void read_request(FCGX_Request& fcgi, Rng& rng, Request* out, bool* too_large) {
   out->body.resize(got);
 }
 
+bool read_to_end(FCGX_Request& fcgi) {
+  char buf[512];
+  for (int i = 0; i < 256; ++i) {
+    int n = FCGX_GetStr(buf, sizeof buf, fcgi.in);
+    if (n <= 0) return FCGX_GetError(fcgi.in) == 0;
+  }
+  return false;  // more than we ever read: leave it to the lingering close
+}
+
 void write_response(FCGX_Request& fcgi, const Request& request, const Response& response) {
   std::string head;
   head.reserve(256);

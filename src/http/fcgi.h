@@ -15,6 +15,10 @@ namespace cpa::http {
 // client sent none (or an insane one).
 void read_request(FCGX_Request& fcgi, Rng& rng, Request* out, bool* too_large);
 
+// Reads what is left of the request body up to its end marker; true when
+// the end was reached (nothing unread is left on the connection).
+bool read_to_end(FCGX_Request& fcgi);
+
 // Writes status, headers (Content-Type, Content-Length, X-Request-Id and the
 // response's own) and, unless the method is HEAD, the body.
 void write_response(FCGX_Request& fcgi, const Request& request, const Response& response);

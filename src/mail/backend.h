@@ -25,6 +25,10 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual Delivery deliver(const Message& message) = 0;
+  // True when delivering a message again changes nothing (the file backend
+  // rewrites the same file): the mailer may then record a batch of
+  // deliveries in one transaction instead of one each.
+  virtual bool idempotent() const { return false; }
 };
 
 // The backend config.mail_backend names. Never null: a backend that cannot

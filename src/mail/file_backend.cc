@@ -54,6 +54,10 @@ class FileBackend final : public Backend {
     if (dir_.empty()) dir_ = ".";
   }
 
+  // One file name per message (<created_at>-<id>.eml): a second delivery
+  // replaces the first.
+  bool idempotent() const override { return true; }
+
   Delivery deliver(const Message& message) override {
     if (int err = make_dirs(dir_); err != 0) return retry(errno_text("mkdir", dir_, err));
 

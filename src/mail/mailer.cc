@@ -38,11 +38,32 @@ int64_t backoff_seconds(int attempts) {
   return std::min<int64_t>(int64_t{1} << (attempts - 1), kMaxBackoffSeconds);
 }
 
-Status Mailer::deliver_due(int max, int* delivered, const volatile bool* should_stop) {
+Status Mailer::deliver_due(int max, int* delivered, const std::function<bool()>& should_stop) {
   if (delivered != nullptr) *delivered = 0;
   CPA_ASSIGN_OR_RETURN(std::vector<store::Mail> due, store_.due_mail(clock_.now(), max));
+  std::vector<const store::Mail*> batch;  // delivered, recorded together below
+  auto record_sent = [&](const std::vector<const store::Mail*>& mails) -> Status {
+    const int64_t now = clock_.now();
+    Status st = store_.write([&]() -> Status {
+      for (const store::Mail* m : mails) CPA_RETURN_IF_ERROR(store_.mark_mail_sent(m->id, now));
+      return Status();
+    });
+    for (const store::Mail* m : mails) {
+      if (st.ok()) {
+        log::info(describe(*m, m->attempts + 1, "sent"));
+      } else {
+        // The relay has it but the row still says pending: it will go again.
+        log::error(describe(*m, m->attempts + 1, "sent") +
+                   " but not recorded (may be delivered twice): " + st.reason());
+      }
+    }
+    if (st.ok() && delivered != nullptr) *delivered += static_cast<int>(mails.size());
+    return st;
+  };
+
+  Status st;
   for (const store::Mail& mail : due) {
-    if (should_stop != nullptr && *should_stop) break;
+    if (should_stop && should_stop()) break;
 
     Message message;
     message.id = mail.id;
@@ -55,34 +76,34 @@ Status Mailer::deliver_due(int max, int* delivered, const volatile bool* should_
 
     const int attempt = mail.attempts + 1;
     const int64_t now = clock_.now();  // a delivery may take a while
-    Status st;
     switch (d.outcome) {
       case Delivery::Outcome::kSent:
-        st = store_.mark_mail_sent(mail.id, now);
-        if (st.ok()) {
-          log::info(describe(mail, attempt, "sent"));
-          if (delivered != nullptr) ++*delivered;
+        if (backend_.idempotent()) {
+          batch.push_back(&mail);
         } else {
-          // The relay has it but the row still says pending: it will go again.
-          log::error(describe(mail, attempt, "sent") +
-                     " but not recorded (may be delivered twice): " + st.reason());
+          st = record_sent({&mail});
         }
         break;
       case Delivery::Outcome::kRetry: {
         int64_t wait = backoff_seconds(attempt);
-        st = store_.mark_mail_retry(mail.id, attempt, now + wait, d.error);
+        st = store_.write(
+            [&] { return store_.mark_mail_retry(mail.id, attempt, now + wait, d.error); });
         log::warn(describe(mail, attempt, "retry") + " next_in=" + std::to_string(wait) +
                   "s error=" + d.error);
         break;
       }
       case Delivery::Outcome::kPermanent:
-        st = store_.mark_mail_failed(mail.id, attempt, d.error);
+        st = store_.write([&] { return store_.mark_mail_failed(mail.id, attempt, d.error); });
         log::warn(describe(mail, attempt, "failed") + " error=" + d.error);
         break;
     }
-    if (!st.ok()) return st;
+    if (!st.ok()) break;
   }
-  return Status();
+  if (!batch.empty()) {
+    Status recorded = record_sent(batch);
+    if (st.ok()) st = recorded;
+  }
+  return st;
 }
 
 Result<std::optional<int64_t>> Mailer::seconds_until_next() {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 
 #include "core/clock.h"
@@ -28,8 +29,11 @@ class Mailer {
       : store_(store), backend_(backend), clock_(clock), from_(std::move(from)) {}
 
   // Delivers at most `max` due messages; *delivered counts those sent.
-  // `should_stop` is polled between messages (never during one).
-  Status deliver_due(int max, int* delivered, const volatile bool* should_stop = nullptr);
+  // `should_stop` is asked between messages (never during one). Each outcome
+  // is recorded through Store::write(); with an idempotent backend the
+  // deliveries of one call are recorded together, in one transaction.
+  Status deliver_due(int max, int* delivered,
+                     const std::function<bool()>& should_stop = nullptr);
 
   // Seconds until the next pending message is due (0 = now); nullopt if none.
   Result<std::optional<int64_t>> seconds_until_next();

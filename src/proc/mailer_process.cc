@@ -17,6 +17,7 @@ namespace cpa::proc {
 namespace {
 
 constexpr int64_t kHousekeepingEvery = 60;
+constexpr int kBatch = 64;  // messages per round, recorded together when the backend allows
 constexpr int64_t kKeepExpiredTokens = 86400;     // then their rows go
 constexpr int64_t kKeepThrottleEvents = 2 * 3600; // longer than the longest window (1 h)
 constexpr int64_t kKeepSentMail = 7 * 86400;
@@ -59,25 +60,20 @@ void run_mailer(const Config& config, int wake_fd) {
     int64_t timeout_ms = 1000;
     Status db = store->check_file();
     if (db.ok()) {
-      // One message at a time, so that a stop request waits for at most one.
+      // Up to a batch at a time; a stop request is looked at between messages,
+      // so it waits for the message in hand only.
       for (;;) {
         int delivered = 0;
-        Status s = mailer.deliver_due(1, &delivered);
+        Status s = mailer.deliver_due(kBatch, &delivered, stop_pending);
+        if (stop_pending()) _exit(0);
         if (!s.ok()) {
           log::warn("outbox: " + s.reason());
           break;
         }
-        if (delivered == 0) {
-          // Nothing was due, or the one due message failed and was rescheduled.
-          auto due = mailer.seconds_until_next();
-          if (due.ok() && due.value() && *due.value() == 0) {
-            if (stop_pending()) _exit(0);
-            continue;
-          }
-          if (due.ok() && due.value()) timeout_ms = std::min<int64_t>(*due.value() * 1000, 1000);
-          break;
-        }
-        if (stop_pending()) _exit(0);
+        auto due = mailer.seconds_until_next();
+        if (due.ok() && due.value() && *due.value() == 0) continue;  // more is due now
+        if (due.ok() && due.value()) timeout_ms = std::min<int64_t>(*due.value() * 1000, 1000);
+        break;
       }
       int64_t now = clock.now();
       if (now >= next_housekeeping) {

@@ -31,11 +31,18 @@ constexpr int64_t kDrainMicros = 10 * 1000000;
 constexpr int64_t kStableMicros = 1000000;  // a child that lived this long was not crash-looping
 constexpr int64_t kMaxBackoffMicros = 30 * 1000000;
 
-enum class Role { kWorker, kMailer, kNginx };
+enum class Role { kWorker, kHasher, kMailer, kNginx };
 
 const char* role_name(Role r) {
-  return r == Role::kWorker ? "worker" : r == Role::kMailer ? "mailer" : "nginx";
+  switch (r) {
+    case Role::kWorker: return "worker";
+    case Role::kHasher: return "hasher";
+    case Role::kMailer: return "mailer";
+    default: return "nginx";
+  }
 }
+
+bool is_pool(Role r) { return r == Role::kWorker || r == Role::kHasher; }
 
 struct Child {
   pid_t pid;
@@ -100,9 +107,12 @@ class Master {
   template <typename Done>
   bool wait_until(Done done, int64_t deadline_us);
 
+  void add_pool_slots();
+
   Config config_;
   MasterOptions options_;
-  int listen_fd_ = -1;
+  int listen_fd_ = -1;       // the pool for every route
+  int hash_listen_fd_ = -1;  // the pool nginx sends password-hashing routes to
   int wake_pipe_[2] = {-1, -1};
   std::string nginx_conf_;
   std::vector<Slot> slots_;
@@ -124,11 +134,15 @@ void Master::spawn(Slot& slot) {
       prctl(PR_SET_PDEATHSIG, SIGTERM);
       sigprocmask(SIG_UNBLOCK, &signals_, nullptr);
       signal(SIGCHLD, SIG_DFL);
-      if (slot.role == Role::kWorker) {
+      if (is_pool(slot.role)) {
         close(wake_pipe_[0]);
-        run_worker(config_, listen_fd_, wake_pipe_[1]);
+        bool hasher = slot.role == Role::kHasher;
+        close(hasher ? listen_fd_ : hash_listen_fd_);
+        run_worker(config_, hasher ? hash_listen_fd_ : listen_fd_, wake_pipe_[1],
+                   hasher ? WorkerKind::kHasher : WorkerKind::kWorker);
       }
       close(listen_fd_);
+      close(hash_listen_fd_);
       close(wake_pipe_[1]);
       run_mailer(config_, wake_pipe_[0]);
     }
@@ -201,6 +215,12 @@ bool Master::wait_until(Done done, int64_t deadline_us) {
   return true;
 }
 
+void Master::add_pool_slots() {
+  for (int i = 0; i < config_.workers; ++i) slots_.push_back(Slot{Role::kWorker, i});
+  for (int i = 0; i < config_.hash_workers; ++i) slots_.push_back(Slot{Role::kHasher, i});
+  slots_.push_back(Slot{Role::kMailer, 0});
+}
+
 void Master::reload() {
   std::string error;
   Environment file_env;
@@ -217,6 +237,7 @@ void Master::reload() {
   fresh->state_dir = config_.state_dir;
   fresh->db_path = config_.db_path;
   fresh->socket_path = config_.socket_path;
+  fresh->hash_socket_path = config_.hash_socket_path;
   fresh->log_file = config_.log_file;
   fresh->secret_key = config_.secret_key;
   config_ = *fresh;
@@ -227,14 +248,14 @@ void Master::reload() {
   slots_.erase(std::remove_if(slots_.begin(), slots_.end(),
                               [](const Slot& s) { return s.role != Role::kNginx; }),
                slots_.end());
-  for (int i = 0; i < config_.workers; ++i) slots_.push_back(Slot{Role::kWorker, i});
-  slots_.push_back(Slot{Role::kMailer, 0});
+  add_pool_slots();
   for (Slot& s : slots_)
     if (s.role != Role::kNginx) spawn(s);
   // nginx children keep their generation: bump it so on_exit still restarts them.
   for (Child& c : children_)
     if (c.role == Role::kNginx) c.generation = generation_;
   signal_children(Role::kWorker, SIGTERM, old + 1);
+  signal_children(Role::kHasher, SIGTERM, old + 1);
   signal_children(Role::kMailer, SIGTERM, old + 1);
   if (options_.with_nginx) {
     std::string conf;
@@ -256,8 +277,11 @@ void Master::stop() {
       wait_until([&] { return !has_children(Role::kNginx); }, monotonic_micros() + 1000000);
     }
   }
-  unlink(config_.socket_path.c_str());  // new connections fail fast from here on
+  // New connections fail fast from here on.
+  unlink(config_.socket_path.c_str());
+  unlink(config_.hash_socket_path.c_str());
   signal_children(Role::kWorker, SIGTERM);
+  signal_children(Role::kHasher, SIGTERM);
   signal_children(Role::kMailer, SIGTERM);
   if (!wait_until([&] { return children_.empty(); }, monotonic_micros() + kDrainMicros)) {
     log::warn("drain timed out; killing what is left");
@@ -269,7 +293,8 @@ void Master::stop() {
 int Master::run() {
   std::string error;
   listen_fd_ = open_listen_socket(config_.socket_path, &error);
-  if (listen_fd_ < 0) {
+  if (listen_fd_ >= 0) hash_listen_fd_ = open_listen_socket(config_.hash_socket_path, &error);
+  if (listen_fd_ < 0 || hash_listen_fd_ < 0) {
     log::error(error);
     return 1;
   }
@@ -287,8 +312,7 @@ int Master::run() {
   sigprocmask(SIG_BLOCK, &signals_, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  for (int i = 0; i < config_.workers; ++i) slots_.push_back(Slot{Role::kWorker, i});
-  slots_.push_back(Slot{Role::kMailer, 0});
+  add_pool_slots();
   if (options_.with_nginx) slots_.push_back(Slot{Role::kNginx, 0});
   for (Slot& s : slots_) spawn(s);
 
@@ -298,7 +322,8 @@ int Master::run() {
     fclose(f);
   }
   log::info("serving on " + config_.socket_path + " with " + std::to_string(config_.workers) +
-            " workers" +
+            " workers, " + config_.hash_socket_path + " with " +
+            std::to_string(config_.hash_workers) + " for password hashing" +
             (options_.with_nginx ? ", nginx on http://127.0.0.1:" + std::to_string(config_.http_port)
                                  : std::string()));
 
@@ -349,6 +374,7 @@ bool prepare_state(Config* config, std::string* error) {
   rebase(config->secret_key_file);
   rebase(config->mail_dir);
   rebase(config->socket_path);
+  rebase(config->hash_socket_path);
   rebase(config->log_file);
   if (!ensure_secret_key(config, error)) return false;
   std::string db_dir = config->db_path.substr(0, config->db_path.rfind('/'));

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "api/routes.h"
 #include "core/log.h"
 #include "proc/signals.h"
 
@@ -89,6 +90,8 @@ bool write_nginx_config(const Config& config, std::string* path, std::string* er
   std::map<std::string, std::string> values = {
       {"STATE_DIR", state},
       {"SOCKET", config.socket_path},
+      {"HASH_SOCKET", config.hash_socket_path},
+      {"HASH_ROUTES", api::hash_routes_regex()},
       {"LISTEN", "127.0.0.1:" + std::to_string(config.http_port)},
       // nginx started by root would drop its workers to `nobody`, who cannot
       // reach the socket in a private state dir: keep the invoking user.

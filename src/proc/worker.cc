@@ -2,6 +2,7 @@
 
 #include <fcgiapp.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,6 +22,9 @@
 
 namespace cpa::proc {
 namespace {
+
+// The hashing pool yields the CPU to the cheap routes (nice 0) when both want it.
+constexpr int kHasherNice = 5;
 
 void log_request(const http::Request& req, int status, int64_t started_us) {
   double ms = static_cast<double>(monotonic_micros() - started_us) / 1000.0;
@@ -49,15 +53,25 @@ void serve(FCGX_Request& fcgi, int fd, api::Services& services, Rng& rng) {
   http::Response response = too_large ? http::render_error(Status::TooLarge())
                                       : api::dispatch(request, services);
   http::write_response(fcgi, request, response);
+  // Once the request is read to its end, close at once: libfcgi's lingering
+  // close (shutdown, then wait for nginx to close first) idles the worker for
+  // a round trip on every request. An unread body keeps the lingering close.
+  if (!too_large) fcgi.detached = http::read_to_end(fcgi) ? 1 : 0;
   FCGX_Finish_r(&fcgi);
   log_request(request, response.status, started);
 }
 
 }  // namespace
 
-void run_worker(const Config& config, int listen_fd, int wake_fd) {
-  log::set_role("worker");
-  set_process_name("cpa-worker");
+void run_worker(const Config& config, int listen_fd, int wake_fd, WorkerKind kind) {
+  if (kind == WorkerKind::kHasher) {
+    log::set_role("hasher");
+    set_process_name("cpa-hasher");
+    setpriority(PRIO_PROCESS, 0, kHasherNice);
+  } else {
+    log::set_role("worker");
+    set_process_name("cpa-worker");
+  }
   sigset_t wait_mask;
   install_stop_handler(&wait_mask);
 

@@ -7,8 +7,13 @@
 
 namespace cpa::proc {
 
+// Which pool a worker serves. Both serve every route; a hasher is where nginx
+// sends the routes that spend a password hash, and runs at a lower priority
+// so that the cheap routes keep the CPU when logins saturate it.
+enum class WorkerKind { kWorker, kHasher };
+
 // Never returns normally: exits the process. `listen_fd` is non-blocking;
 // `wake_fd` is the write end of the mailer's wake-up pipe (non-blocking).
-[[noreturn]] void run_worker(const Config& config, int listen_fd, int wake_fd);
+[[noreturn]] void run_worker(const Config& config, int listen_fd, int wake_fd, WorkerKind kind);
 
 }  // namespace cpa::proc

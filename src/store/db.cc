@@ -1,7 +1,14 @@
 #include "store/db.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 namespace cpa::store {
 
@@ -88,15 +95,63 @@ Status Db::connect(bool create) {
     dev_ = st.st_dev;
     ino_ = st.st_ino;
   }
+  open_writer_gate();
+  // cache_size: 1 MiB per connection (SQLite's default is 2 MiB): the hot
+  // pages of a few small tables fit, and a worker stays well under 10 MB.
   Status s = exec(
       "PRAGMA journal_mode=WAL;"
       "PRAGMA synchronous=FULL;"
-      "PRAGMA foreign_keys=ON;");
+      "PRAGMA foreign_keys=ON;"
+      "PRAGMA cache_size=-1024;");
   if (!s.ok()) disconnect();
   return s;
 }
 
+namespace {
+
+void on_alarm(int) {}  // only to interrupt a blocked flock()
+
+}  // namespace
+
+void Db::open_writer_gate() {
+  // Beside the database: every process that writes it takes this lock, so
+  // writers queue in the kernel and are woken the moment it is free, instead
+  // of polling SQLite's lock with sleeps of up to 100 ms.
+  std::string path = path_ + "-writer.lock";
+  gate_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0660);
+  static bool alarm_installed = false;  // once per process, before any wait
+  if (gate_fd_ >= 0 && !alarm_installed) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;  // no SA_RESTART: the alarm ends the wait
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, nullptr);
+    alarm_installed = true;
+  }
+}
+
+Status Db::lock_writer() {
+  if (gate_fd_ < 0) return Status();  // no gate (unwritable dir): SQLite's lock alone
+  if (flock(gate_fd_, LOCK_EX | LOCK_NB) == 0) return Status();
+  struct itimerval timer{};
+  timer.it_value.tv_sec = busy_ms_ / 1000;
+  timer.it_value.tv_usec = (busy_ms_ % 1000) * 1000;
+  setitimer(ITIMER_REAL, &timer, nullptr);
+  int rc = flock(gate_fd_, LOCK_EX);
+  int saved = errno;
+  struct itimerval off{};
+  setitimer(ITIMER_REAL, &off, nullptr);
+  if (rc == 0) return Status();
+  return Status::Unavailable(saved == EINTR ? "database is locked" : strerror(saved));
+}
+
+void Db::unlock_writer() {
+  if (gate_fd_ >= 0) flock(gate_fd_, LOCK_UN);
+}
+
 void Db::disconnect() {
+  if (gate_fd_ >= 0) close(gate_fd_);
+  gate_fd_ = -1;
   for (auto& entry : cache_) sqlite3_finalize(entry.second);
   cache_.clear();
   if (db_) sqlite3_close_v2(db_);

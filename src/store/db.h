@@ -90,6 +90,11 @@ class Db {
   bool in_transaction() const { return !sqlite3_get_autocommit(db_); }
   bool read_only() const { return sqlite3_db_readonly(db_, "main") == 1; }
 
+  // The writer gate: taken around every write transaction, so that writers
+  // queue instead of polling SQLite's lock. Unavailable after the busy timeout.
+  Status lock_writer();
+  void unlock_writer();
+
   // The Status for a failed SQLite call.
   Status error(int rc, std::string_view what) const;
 
@@ -97,10 +102,12 @@ class Db {
   Db(std::string path, int busy_timeout_ms) : path_(std::move(path)), busy_ms_(busy_timeout_ms) {}
   Status connect(bool create);
   void disconnect();
+  void open_writer_gate();
 
   std::string path_;
   int busy_ms_;
   sqlite3* db_ = nullptr;
+  int gate_fd_ = -1;
   dev_t dev_ = 0;
   ino_t ino_ = 0;
   std::unordered_map<const char*, sqlite3_stmt*> cache_;

@@ -57,6 +57,13 @@ Status Store::migrate(const std::string& path, int busy_timeout_ms) {
 }
 
 Status Store::write(const std::function<Status()>& body) {
+  CPA_RETURN_IF_ERROR(db_->lock_writer());
+  Status st = write_locked(body);
+  db_->unlock_writer();
+  return st;
+}
+
+Status Store::write_locked(const std::function<Status()>& body) {
   CPA_RETURN_IF_ERROR(db_->exec("BEGIN IMMEDIATE"));
   mail_queued_ = false;
   Status st = body();

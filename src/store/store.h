@@ -198,6 +198,7 @@ class Store {
 
  private:
   explicit Store(std::unique_ptr<Db> db);
+  Status write_locked(const std::function<Status()>& body);
 
   std::unique_ptr<Db> db_;
   std::function<void()> mail_hook_;

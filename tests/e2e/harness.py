@@ -170,6 +170,7 @@ class Service:
             "AUTH_STATE_DIR": self.state_dir,
             "AUTH_HTTP_PORT": str(self.port),
             "AUTH_WORKERS": "3",
+            "AUTH_HASH_WORKERS": "2",
             "AUTH_SECRET_KEY": TEST_SECRET,
             "AUTH_PBKDF2_ITERATIONS": "1000",
             "AUTH_PIN_ITERATIONS": "1000",
@@ -205,6 +206,14 @@ class Service:
                 return False
         wait_until(ready, timeout, what="the service to answer health/")
         return self
+
+    def served_by(self, request_id, timeout=5.0):
+        """The role ("worker" or "hasher") whose log line has this request id."""
+        import re as _re
+        def find():
+            m = _re.search(r"(\w+)\[\d+\] info rid=%s " % _re.escape(request_id), self.read_log())
+            return m.group(1) if m else None
+        return wait_until(find, timeout, what="the log line of request " + request_id)
 
     def read_log(self):
         with open(self.log_path, "rb") as f:

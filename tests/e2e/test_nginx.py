@@ -84,6 +84,8 @@ class ProductionSite(harness.ServiceTestCase):
                 ("/etc/letsencrypt/live/auth.example.com/privkey.pem", key),
                 ("unix:/var/lib/cryptopay-auth/fcgi.sock",
                  "unix:" + os.path.join(cls.service.state_dir, "fcgi.sock")),
+                ("unix:/var/lib/cryptopay-auth/fcgi-hash.sock",
+                 "unix:" + os.path.join(cls.service.state_dir, "fcgi-hash.sock")),
                 ("/etc/nginx/snippets/cryptopay-auth-fastcgi.conf",
                  os.path.join(nginx_dir, "cryptopay-auth-fastcgi.conf")),
                 ("    listen [::]:80;\n", ""), ("    listen [::]:443 ssl http2;\n", ""),
@@ -155,6 +157,13 @@ class ProductionSite(harness.ServiceTestCase):
                         {"Content-Type": "application/json"})
         self.assertBody(r, 413, {"detail": "Request body too large."})
         self.assertBody(self._https("GET", "/api/v1/auth/nope/"), 404, {"detail": "Not found."})
+
+    def test_password_hashing_routes_go_to_their_own_pool(self):
+        for i, (path, pool) in enumerate((("/api/v1/auth/token/obtain/", "hasher"),
+                                          ("/api/v1/auth/token/verify/", "worker"))):
+            rid = "site-pool-%d-%d" % (os.getpid(), i)
+            self._https("POST", path, '{}', {"Content-Type": "application/json", "X-Request-Id": rid})
+            self.assertEqual(self.service.served_by(rid), pool, path)
 
     def test_plain_http_redirects_to_https(self):
         conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=10)

@@ -89,6 +89,19 @@ class Conventions(harness.ServiceTestCase):
         self.assertBody(r, 413, {"detail": "Request body too large."})
         self.assertTrue(r.header("X-Request-Id"))
 
+    def test_password_hashing_routes_go_to_their_own_pool(self):
+        cases = (("POST", "token/obtain/", {"email": "a@example.com", "password": "x"}, "hasher"),
+                 ("POST", "token/obtain", {"email": "a@example.com", "password": "x"}, "hasher"),
+                 ("DELETE", "users/12/", {}, "hasher"),
+                 ("POST", "token/verify/", {"token": "x"}, "worker"),
+                 ("GET", "users/me/", None, "worker"),
+                 ("GET", "health/", None, "worker"))
+        for i, (method, route, data, pool) in enumerate(cases):
+            rid = "pool-check-%d-%d" % (os.getpid(), i)
+            self.api(method, route, data, headers={"X-Request-Id": rid})
+            self.assertEqual(self.service.served_by(rid), pool, (method, route))
+        self.assertEqual(len(self.service.children("cpa-hasher")), 2)
+
     def test_a_killed_worker_is_replaced(self):
         workers = self.service.children("cpa-worker")
         self.assertEqual(len(workers), 3)

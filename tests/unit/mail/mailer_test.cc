@@ -87,7 +87,7 @@ class MailerTest : public ::testing::Test {
 
   int deliver(int max = 100, const volatile bool* stop = nullptr) {
     int delivered = -1;
-    Status st = mailer_->deliver_due(max, &delivered, stop);
+    Status st = mailer_->deliver_due(max, &delivered, [stop] { return stop && *stop; });
     EXPECT_TRUE(st.ok()) << st.reason();
     return delivered;
   }
