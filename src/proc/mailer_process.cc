@@ -1,6 +1,7 @@
 #include "proc/mailer_process.h"
 
 #include <poll.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,7 +18,8 @@ namespace cpa::proc {
 namespace {
 
 constexpr int64_t kHousekeepingEvery = 60;
-constexpr int kBatch = 64;  // messages per round, recorded together when the backend allows
+constexpr int kBatch = 64;
+constexpr int kMailerNice = 10;  // messages per round, recorded together when the backend allows
 constexpr int64_t kKeepExpiredTokens = 86400;     // then their rows go
 constexpr int64_t kKeepThrottleEvents = 2 * 3600; // longer than the longest window (1 h)
 constexpr int64_t kKeepSentMail = 7 * 86400;
@@ -41,6 +43,9 @@ void housekeeping(store::Store& store, int64_t now) {
 void run_mailer(const Config& config, int wake_fd) {
   log::set_role("mailer");
   set_process_name("cpa-mailer");
+  // Requests come first: in a burst the mailer takes the CPU that is left,
+  // and catches up as soon as the burst ends.
+  setpriority(PRIO_PROCESS, 0, kMailerNice);
   sigset_t wait_mask;
   install_stop_handler(&wait_mask);
 

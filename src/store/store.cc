@@ -60,6 +60,8 @@ Status Store::write(const std::function<Status()>& body) {
   CPA_RETURN_IF_ERROR(db_->lock_writer());
   Status st = write_locked(body);
   db_->unlock_writer();
+  if (mail_queued_ && mail_hook_) mail_hook_();  // after unlocking: the mailer will want it
+  mail_queued_ = false;
   return st;
 }
 
@@ -78,8 +80,6 @@ Status Store::write_locked(const std::function<Status()>& body) {
     mail_queued_ = false;
     return committed;
   }
-  if (mail_queued_ && mail_hook_) mail_hook_();
-  mail_queued_ = false;
   return st;
 }
 
