@@ -10,6 +10,8 @@
 namespace cpa::mail {
 namespace {
 
+constexpr int kRecordTries = 5;
+
 // What the log may say about a recipient: its domain, never the mailbox.
 std::string recipient_domain(std::string_view address) {
   size_t at = address.rfind('@');
@@ -44,10 +46,16 @@ Status Mailer::deliver_due(int max, int* delivered, const std::function<bool()>&
   std::vector<const store::Mail*> batch;  // delivered, recorded together below
   auto record_sent = [&](const std::vector<const store::Mail*>& mails) -> Status {
     const int64_t now = clock_.now();
-    Status st = store_.write([&]() -> Status {
-      for (const store::Mail* m : mails) CPA_RETURN_IF_ERROR(store_.mark_mail_sent(m->id, now));
-      return Status();
-    });
+    // Delivered mail that is not recorded goes out again: a busy database
+    // (503) is worth a few more waits before giving up.
+    Status st;
+    for (int tries = 0; tries < kRecordTries; ++tries) {
+      st = store_.write([&]() -> Status {
+        for (const store::Mail* m : mails) CPA_RETURN_IF_ERROR(store_.mark_mail_sent(m->id, now));
+        return Status();
+      });
+      if (st.kind() != Status::Kind::kUnavailable) break;
+    }
     for (const store::Mail* m : mails) {
       if (st.ok()) {
         log::info(describe(*m, m->attempts + 1, "sent"));

@@ -1,7 +1,6 @@
 #include "proc/mailer_process.h"
 
 #include <poll.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -43,9 +42,6 @@ void housekeeping(store::Store& store, int64_t now) {
 void run_mailer(const Config& config, int wake_fd) {
   log::set_role("mailer");
   set_process_name("cpa-mailer");
-  // Requests come first: in a burst the mailer takes the CPU that is left,
-  // and catches up as soon as the burst ends.
-  setpriority(PRIO_PROCESS, 0, kMailerNice);
   sigset_t wait_mask;
   install_stop_handler(&wait_mask);
 

@@ -2,7 +2,6 @@
 
 #include <fcgiapp.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -22,9 +21,6 @@
 
 namespace cpa::proc {
 namespace {
-
-// The hashing pool yields the CPU to the cheap routes (nice 0) when both want it.
-constexpr int kHasherNice = 5;
 
 void log_request(const http::Request& req, int status, int64_t started_us) {
   double ms = static_cast<double>(monotonic_micros() - started_us) / 1000.0;
@@ -67,7 +63,6 @@ void run_worker(const Config& config, int listen_fd, int wake_fd, WorkerKind kin
   if (kind == WorkerKind::kHasher) {
     log::set_role("hasher");
     set_process_name("cpa-hasher");
-    setpriority(PRIO_PROCESS, 0, kHasherNice);
   } else {
     log::set_role("worker");
     set_process_name("cpa-worker");

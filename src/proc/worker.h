@@ -8,8 +8,10 @@
 namespace cpa::proc {
 
 // Which pool a worker serves. Both serve every route; a hasher is where nginx
-// sends the routes that spend a password hash, and runs at a lower priority
-// so that the cheap routes keep the CPU when logins saturate it.
+// sends the routes that spend a password hash, so that a flood of logins
+// occupies the hashers and never the workers the cheap routes need.
+// (Same priority: a lower one would let the cheap routes' writers starve the
+// hashers' at the writer gate.)
 enum class WorkerKind { kWorker, kHasher };
 
 // Never returns normally: exits the process. `listen_fd` is non-blocking;
