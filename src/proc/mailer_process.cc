@@ -17,8 +17,7 @@ namespace cpa::proc {
 namespace {
 
 constexpr int64_t kHousekeepingEvery = 60;
-constexpr int kBatch = 64;
-constexpr int kMailerNice = 10;  // messages per round, recorded together when the backend allows
+constexpr int kBatch = 64;  // messages per round, recorded together when the backend allows
 constexpr int64_t kKeepExpiredTokens = 86400;     // then their rows go
 constexpr int64_t kKeepThrottleEvents = 2 * 3600; // longer than the longest window (1 h)
 constexpr int64_t kKeepSentMail = 7 * 86400;
