@@ -31,6 +31,15 @@ Result<auth::Claims> decode_refresh_token(Call& call, const std::string& token) 
   return claims;
 }
 
+// The "refresh" field of token/refresh/ and token/blacklist/, decoded.
+Result<auth::Claims> read_refresh_field(Call& call) {
+  CPA_ASSIGN_OR_RETURN(const http::Body* body, call.body());
+  http::Form form(*body);
+  std::optional<std::string> token = form.text("refresh");
+  CPA_RETURN_IF_ERROR(form.status());
+  return decode_refresh_token(call, *token);
+}
+
 Result<Presented> find_refresh_token(Call& call, const auth::Claims& claims) {
   CPA_ASSIGN_OR_RETURN(auto found, call.svc.store.token_with_user(claims.jti));
   if (!found || found->first.token_type != "refresh" || found->first.user_id != claims.user_id ||
@@ -103,13 +112,8 @@ Result<http::Response> verify_token(Call& call) {
 }
 
 Result<http::Response> refresh_token(Call& call) {
-  CPA_ASSIGN_OR_RETURN(const http::Body* body, call.body());
-  http::Form form(*body);
-  std::optional<std::string> token = form.text("refresh");
-  CPA_RETURN_IF_ERROR(form.status());
-
+  CPA_ASSIGN_OR_RETURN(auth::Claims claims, read_refresh_field(call));
   store::Store& store = call.svc.store;
-  CPA_ASSIGN_OR_RETURN(auth::Claims claims, decode_refresh_token(call, *token));
   // The new pair is signed before the transaction; the family never changes,
   // so reading it outside is safe. Inside, the record is read again: of
   // concurrent refreshes of one token exactly one finds it live; the others
@@ -130,13 +134,8 @@ Result<http::Response> refresh_token(Call& call) {
 }
 
 Result<http::Response> blacklist_token(Call& call) {
-  CPA_ASSIGN_OR_RETURN(const http::Body* body, call.body());
-  http::Form form(*body);
-  std::optional<std::string> token = form.text("refresh");
-  CPA_RETURN_IF_ERROR(form.status());
-
+  CPA_ASSIGN_OR_RETURN(auth::Claims claims, read_refresh_field(call));
   store::Store& store = call.svc.store;
-  CPA_ASSIGN_OR_RETURN(auth::Claims claims, decode_refresh_token(call, *token));
   Status st = store.write([&]() -> Status {
     CPA_ASSIGN_OR_RETURN(Presented p, find_refresh_token(call, claims));
     if (p.row.revoked_at) return Status::TokenBlacklisted();
