@@ -144,6 +144,33 @@ class Reload(harness.ServiceTestCase):
         self.assertEqual(len(self.service.children("nginx")), 1)
 
 
+class CrashLoop(harness.ServiceTestCase):
+    """A worker that keeps dying right after it starts is restarted with
+    growing delays, not in a tight loop; one that lived is restarted at once."""
+    with_sink = False
+    service_env = {"AUTH_WORKERS": "1"}
+
+    def next_worker(self, old):
+        started = time.monotonic()
+        pid = harness.wait_until(
+            lambda: next((p for p in self.service.children("cpa-worker") if p != old), None),
+            15, 0.005, "a replacement worker")
+        return pid, time.monotonic() - started
+
+    def test_restarts_back_off_while_a_worker_crash_loops(self):
+        pid = self.service.children("cpa-worker")[0]
+        time.sleep(1.2)  # it has lived: its first death is restarted at once
+        gaps = []
+        for _ in range(6):
+            os.kill(pid, signal.SIGKILL)
+            pid, gap = self.next_worker(pid)
+            gaps.append(gap)
+        self.assertLess(gaps[0], 0.5, gaps)
+        self.assertGreater(gaps[-1], 1.2, gaps)  # 0.1, 0.2, 0.4, 0.8, 1.6 s
+        self.assertGreater(gaps[-1], gaps[1] + 0.8, gaps)
+        harness.wait_until(lambda: self.api("GET", "health/").status == 200, 5)
+
+
 class PoolDown(harness.ServiceTestCase):
     with_sink = False
 
