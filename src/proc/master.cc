@@ -271,10 +271,17 @@ void Master::stop() {
   stopping_ = true;
   log::info("stopping: nginx first, then the pool, then the mailer");
   if (has_children(Role::kNginx)) {
+    auto nginx_gone = [&] { return !has_children(Role::kNginx); };
+    // QUIT: stop accepting, finish what is in flight. Then TERM (nginx's
+    // master stops its workers itself); KILL only as a last resort, since it
+    // would orphan nginx's workers.
     signal_children(Role::kNginx, SIGQUIT);
-    if (!wait_until([&] { return !has_children(Role::kNginx); }, monotonic_micros() + kDrainMicros)) {
-      signal_children(Role::kNginx, SIGKILL);
-      wait_until([&] { return !has_children(Role::kNginx); }, monotonic_micros() + 1000000);
+    if (!wait_until(nginx_gone, monotonic_micros() + kDrainMicros)) {
+      signal_children(Role::kNginx, SIGTERM);
+      if (!wait_until(nginx_gone, monotonic_micros() + 2000000)) {
+        signal_children(Role::kNginx, SIGKILL);
+        wait_until(nginx_gone, monotonic_micros() + 1000000);
+      }
     }
   }
   // New connections fail fast from here on.
