@@ -7,6 +7,7 @@
 #include "api/password_policy.h"
 #include "api/user_view.h"
 #include "auth/password.h"
+#include "core/strings.h"
 #include "http/fields.h"
 #include "http/json.h"
 #include "mail/templates.h"
@@ -69,15 +70,12 @@ std::string page_link(const http::Request& req, int64_t limit, int64_t offset) {
   return url;
 }
 
-// DRF's _positive_int: a decimal integer > 0 (or >= 0 when !strict).
+// DRF's _positive_int: a decimal integer > 0 (or >= 0 when !strict). Past
+// 18 digits it is no sane page position: ignored, so offset + limit cannot overflow.
 std::optional<int64_t> positive_int(const std::optional<std::string>& text, bool strict) {
-  if (!text || text->empty() || text->size() > 18) return std::nullopt;
-  int64_t v = 0;
-  for (char c : *text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + (c - '0');
-  }
-  if (strict && v == 0) return std::nullopt;
+  if (!text || text->size() > 18) return std::nullopt;
+  std::optional<int64_t> v = parse_decimal(*text);
+  if (!v || (strict && *v == 0)) return std::nullopt;
   return v;
 }
 

@@ -157,18 +157,10 @@ void print_error(std::string_view command, const Status& status) {
 
 // --- arguments
 
-std::optional<int64_t> parse_digits(std::string_view s) {
-  if (s.empty() || s.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
-  int64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
 Result<int64_t> limit_option(const Args& args, int64_t fallback, int64_t max) {
   const std::string* text = args.value("--limit");
   if (!text) return fallback;
-  std::optional<int64_t> n = parse_digits(*text);
+  std::optional<int64_t> n = parse_decimal(*text);
   if (!n || *n < 1 || *n > max) {
     return usage_error("--limit must be a positive integer at most " + std::to_string(max));
   }
@@ -178,7 +170,7 @@ Result<int64_t> limit_option(const Args& args, int64_t fallback, int64_t max) {
 Result<store::User> find_user(store::Store& store, const std::string& ref) {
   std::optional<store::User> user;
   if (!ref.empty() && ref.find_first_not_of("0123456789") == std::string::npos) {
-    std::optional<int64_t> id = parse_digits(ref);  // nullopt: too large for any id
+    std::optional<int64_t> id = parse_decimal(ref);  // nullopt: too large for any id
     if (id) {
       CPA_ASSIGN_OR_RETURN(user, store.user_by_id(*id));
     }

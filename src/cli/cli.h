@@ -91,8 +91,6 @@ void print_error(std::string_view command, const Status& status);
 
 // --- arguments
 
-// All digits, fitting in int64: the number; otherwise nullopt.
-std::optional<int64_t> parse_digits(std::string_view s);
 // The value of --limit: a positive integer at most `max`; `fallback` when absent.
 Result<int64_t> limit_option(const Args& args, int64_t fallback, int64_t max);
 

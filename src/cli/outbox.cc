@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/cli.h"
+#include "core/strings.h"
 
 namespace cpa::cli {
 
@@ -30,7 +31,7 @@ Status outbox_retry(Context& ctx, const Args& args) {
   if (all_failed == !args.operands.empty()) return usage_error("give either an ID or --all-failed");
   std::optional<int64_t> id;
   if (!all_failed) {
-    id = parse_digits(args.operands[0]);
+    id = parse_decimal(args.operands[0]);
     if (!id) return usage_error("ID must be a message id (digits)");
   }
   int64_t made_due = 0;

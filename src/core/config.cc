@@ -21,14 +21,9 @@ namespace {
 std::string trim(const std::string& s) { return std::string(trim_whitespace(s)); }
 
 bool parse_int(const std::string& text, int64_t min, int64_t max, int64_t* out) {
-  if (text.empty() || text.size() > 18) return false;
-  int64_t v = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  if (v < min || v > max) return false;
-  *out = v;
+  std::optional<int64_t> v = parse_decimal(text);
+  if (!v || *v < min || *v > max) return false;
+  *out = *v;
   return true;
 }
 

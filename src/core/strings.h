@@ -1,6 +1,9 @@
 // Small string helpers shared across layers.
 #pragma once
 
+#include <charconv>
+#include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace cpa {
@@ -12,6 +15,16 @@ inline std::string_view trim_whitespace(std::string_view s) {
   size_t b = s.find_first_not_of(kWhitespace);
   if (b == std::string_view::npos) return {};
   return s.substr(b, s.find_last_not_of(kWhitespace) - b + 1);
+}
+
+// A non-negative decimal made of ASCII digits only (no sign, no spaces) that
+// fits in int64; nullopt otherwise.
+inline std::optional<int64_t> parse_decimal(std::string_view s) {
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
 }
 
 }  // namespace cpa

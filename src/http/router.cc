@@ -1,5 +1,7 @@
 #include "http/router.h"
 
+#include "core/strings.h"
+
 namespace cpa::http {
 
 bool api_relative_path(std::string_view path, std::string_view* out) {
@@ -23,13 +25,9 @@ bool match_pattern(std::string_view pattern, std::string_view path, std::vector<
     std::string_view pseg = pattern.substr(0, ps);
     std::string_view qseg = path.substr(0, qs);
     if (pseg.size() >= 2 && pseg.front() == '<' && pseg.back() == '>') {
-      if (qseg.empty() || qseg.size() > 18) return false;
-      int64_t v = 0;
-      for (char c : qseg) {
-        if (c < '0' || c > '9') return false;
-        v = v * 10 + (c - '0');
-      }
-      ids->push_back(v);
+      std::optional<int64_t> id = qseg.size() <= 18 ? parse_decimal(qseg) : std::nullopt;
+      if (!id) return false;
+      ids->push_back(*id);
     } else if (pseg != qseg) {
       return false;
     }
