@@ -6,7 +6,6 @@
 #include <rapidjson/writer.h>
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -39,10 +38,6 @@ class JsonWriter {
   JsonWriter& field(std::string_view k, const T& v) {
     key(k);
     return value(v);
-  }
-  JsonWriter& field_or_null(std::string_view k, const std::optional<std::string>& v) {
-    key(k);
-    return v ? value(*v) : null();
   }
 
   std::string str() const { return std::string(buffer_.GetString(), buffer_.GetSize()); }

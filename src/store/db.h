@@ -88,7 +88,6 @@ class Db {
   int64_t last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
   int changes() const { return sqlite3_changes(db_); }
   bool in_transaction() const { return !sqlite3_get_autocommit(db_); }
-  bool read_only() const { return sqlite3_db_readonly(db_, "main") == 1; }
 
   // The writer gate: taken around every write transaction, so that writers
   // queue instead of polling SQLite's lock. Unavailable after the busy timeout.

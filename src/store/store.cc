@@ -85,10 +85,5 @@ Status Store::write_locked(const std::function<Status()>& body) {
 
 Status Store::check_file() { return db_->check_file(); }
 
-Status Store::ping() {
-  CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare("SELECT count(*) FROM users WHERE id = 0"));
-  bool row = false;
-  return s.step(&row);
-}
 
 }  // namespace cpa::store

@@ -124,8 +124,6 @@ class Store {
 
   // Detects a database file that was removed or replaced under us; reopens.
   Status check_file();
-  // A cheap read that proves the database answers.
-  Status ping();
 
   // --- users (store/users.cc)
   Result<std::optional<User>> user_by_id(int64_t id);
@@ -161,19 +159,15 @@ class Store {
   Status remove_throttle_event(int64_t id);
   // Forgets the code-send history of an email (released by deletion or change).
   Status clear_send_history(const std::string& subject);
-  Status clear_throttle(const std::string& scope, const std::string& subject);
   Status prune_throttle_events(int64_t before);
 
   // --- tokens (store/tokens.cc)
   Status insert_token(const Token& token);
-  Result<std::optional<Token>> token(const std::string& jti);
   // The token and its (active or not) user in one indexed read: the hot path
   // of every authenticated request.
   Result<std::optional<std::pair<Token, User>>> token_with_user(const std::string& jti);
   // Marks a live refresh token rotated; false when it was no longer live.
   Result<bool> rotate_token(const std::string& jti, int64_t now);
-  // Revokes one live token; false when it was already revoked.
-  Result<bool> revoke_token(const std::string& jti, int64_t now);
   Status revoke_family(const std::string& family, int64_t now);
   Status revoke_user_tokens(int64_t user_id, int64_t now);
   Status prune_tokens(int64_t expired_before);

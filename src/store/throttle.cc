@@ -44,13 +44,6 @@ Status Store::clear_send_history(const std::string& subject) {
   return s.bind_all(subject).run();
 }
 
-Status Store::clear_throttle(const std::string& scope, const std::string& subject) {
-  static constexpr const char* kSql =
-      "DELETE FROM throttle_events WHERE scope = ?1 AND subject = ?2";
-  CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
-  return s.bind_all(scope, subject).run();
-}
-
 Status Store::prune_throttle_events(int64_t before) {
   static constexpr const char* kSql = "DELETE FROM throttle_events WHERE at < ?1";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));

@@ -26,16 +26,6 @@ Status Store::insert_token(const Token& t) {
   return s.bind_all(t.jti, t.user_id, t.token_type, t.family, t.issued_at, t.expires_at).run();
 }
 
-Result<std::optional<Token>> Store::token(const std::string& jti) {
-  static constexpr const char* kSql = "SELECT " CPA_TOKEN_COLUMNS " FROM tokens t WHERE t.jti = ?1";
-  CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
-  s.bind_all(jti);
-  bool row = false;
-  CPA_RETURN_IF_ERROR(s.step(&row));
-  if (!row) return std::optional<Token>();
-  return std::optional<Token>(read_token(s, 0));
-}
-
 Result<std::optional<std::pair<Token, User>>> Store::token_with_user(const std::string& jti) {
   static constexpr const char* kSql =
       "SELECT " CPA_TOKEN_COLUMNS ", " CPA_USER_COLUMNS
@@ -52,14 +42,6 @@ Result<std::optional<std::pair<Token, User>>> Store::token_with_user(const std::
 Result<bool> Store::rotate_token(const std::string& jti, int64_t now) {
   static constexpr const char* kSql =
       "UPDATE tokens SET revoked_at = ?2, rotated = 1 WHERE jti = ?1 AND revoked_at IS NULL";
-  CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
-  CPA_RETURN_IF_ERROR(s.bind_all(jti, now).run());
-  return db_->changes() == 1;
-}
-
-Result<bool> Store::revoke_token(const std::string& jti, int64_t now) {
-  static constexpr const char* kSql =
-      "UPDATE tokens SET revoked_at = ?2 WHERE jti = ?1 AND revoked_at IS NULL";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
   CPA_RETURN_IF_ERROR(s.bind_all(jti, now).run());
   return db_->changes() == 1;
