@@ -10,8 +10,6 @@
 namespace cpa::api {
 namespace {
 
-constexpr const char* kEmailTaken = "user with this email already exists.";
-
 // True when `key` belongs to an account other than `self`.
 Result<bool> taken_by_other(store::Store& store, const std::string& key, int64_t self) {
   CPA_ASSIGN_OR_RETURN(auto owner, store.user_by_email_key(key));
@@ -68,6 +66,7 @@ Result<http::Response> reset_email_verify(Call& call) {
     if (taken) return Status::Field("new_email", kEmailTaken);
     const int64_t now = call.now();
     CPA_ASSIGN_OR_RETURN(auto before, store.user_by_id(user_id));
+    if (!before) return Status::TokenNotValid();  // deleted since authentication
     CPA_RETURN_IF_ERROR(store.mark_code_used(user_id, purpose::kEmailChange, now));
     CPA_RETURN_IF_ERROR(store.set_email(user_id, *row.new_email, key));
     // The old address is released: it may register again at once.

@@ -13,7 +13,6 @@ namespace cpa::api {
 namespace {
 
 constexpr const char* kMustAcceptTerms = "You must accept the terms and conditions.";
-constexpr const char* kEmailTaken = "user with this email already exists.";
 constexpr const char* kCannotSetPassword = "Password cannot be set for this account.";
 
 // An account that has not finished registering: it may be sent a fresh code.

@@ -8,6 +8,9 @@
 
 namespace cpa::api {
 
+// The users table's uniqueness error (Django's wording for email).
+inline constexpr const char* kEmailTaken = "user with this email already exists.";
+
 void write_user(http::JsonWriter& w, const store::User& user);
 std::string user_json(const store::User& user);
 
