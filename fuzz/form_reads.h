@@ -8,6 +8,7 @@
 
 #include "core/email.h"
 #include "core/status.h"
+#include "core/utf8.h"
 #include "http/body.h"
 #include "http/fields.h"
 #include "http/render.h"
@@ -36,6 +37,9 @@ inline void read_form(const http::Body& body) {
   if (purpose && *purpose != "email_verification" && *purpose != "password_recovery")
     __builtin_trap();
   if (email && http::utf8_length(*email) > kMaxEmailLength) __builtin_trap();
+  // Every text a body yields is UTF-8, whatever the bytes or escapes sent.
+  for (const std::optional<std::string>* text : {&email, &new_email, &password, &code, &first})
+    if (*text && !is_valid_utf8(**text)) __builtin_trap();
   // A required field without a value is always an error, and a form whose
   // every read produced a value has no error.
   const bool required = email && password && code && terms && purpose;
@@ -45,6 +49,7 @@ inline void read_form(const http::Body& body) {
   if (const http::Value* raw = form.raw("terms_accepted")) (void)http::parse_boolean(*raw);
   http::Response response = http::render_error(form.status());
   if (!form.ok() && response.status != 400) __builtin_trap();
+  if (!is_valid_utf8(response.body)) __builtin_trap();
 }
 
 inline void check_body(const Result<http::Body>& parsed) {
@@ -54,6 +59,7 @@ inline void check_body(const Result<http::Body>& parsed) {
     // A parse failure renders as a 4xx error body.
     http::Response response = http::render_error(parsed.status());
     if (response.status < 400 || response.status >= 500) __builtin_trap();
+    if (!is_valid_utf8(response.body)) __builtin_trap();
   }
 }
 

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "auth/keys.h"
+#include "core/utf8.h"
 
 namespace cpa::auth {
 namespace {
@@ -50,10 +51,14 @@ const rapidjson::Value* unique_member(const rapidjson::Value& object, std::strin
   return found;
 }
 
+// Strings that are UTF-8: RapidJSON decodes an escaped lone low surrogate
+// ("\udc00") to bytes that are not, which no token we sign could contain.
 bool string_member(const rapidjson::Value& object, std::string_view name, std::string* out) {
   const rapidjson::Value* value = unique_member(object, name);
   if (value == nullptr || !value->IsString()) return false;
-  out->assign(value->GetString(), value->GetStringLength());
+  const std::string_view text(value->GetString(), value->GetStringLength());
+  if (!is_valid_utf8(text)) return false;
+  out->assign(text);
   return true;
 }
 

@@ -11,6 +11,8 @@
 #include <cctype>
 #include <exception>
 
+#include "core/utf8.h"
+
 namespace cpa::http {
 namespace {
 
@@ -26,10 +28,12 @@ class TopLevelHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, T
     return scalar(Value{Value::Kind::kNumber, std::string(str, len), false});
   }
   bool String(const char* str, rapidjson::SizeType len, bool) {
+    if (!decoded_utf8(str, len)) return false;
     return scalar(Value{Value::Kind::kString, std::string(str, len), false});
   }
   bool StartObject() { return open(Value::Kind::kObject); }
   bool Key(const char* str, rapidjson::SizeType len, bool) {
+    if (!decoded_utf8(str, len)) return false;
     if (depth_ == 1) key_.assign(str, len);
     return true;
   }
@@ -39,8 +43,16 @@ class TopLevelHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, T
 
   bool top_not_object = false;
   bool too_deep = false;
+  bool lone_surrogate = false;
 
  private:
+  // RapidJSON validates the bytes it reads, but turns an escaped lone low
+  // surrogate ("\udc00") into bytes that are not UTF-8; refuse those.
+  bool decoded_utf8(const char* str, rapidjson::SizeType len) {
+    if (is_valid_utf8(std::string_view(str, len))) return true;
+    lone_surrogate = true;
+    return false;
+  }
   bool scalar(Value v) {
     if (depth_ == 0) {
       top_not_object = true;
@@ -84,7 +96,9 @@ Result<Body> parse_json(std::string_view text) {
   if (ok) return body;
   if (handler.top_not_object) return Status::ParseError("The top level must be a JSON object.");
   if (handler.too_deep) return Status::ParseError("Nesting is too deep.");
-  std::string reason = rapidjson::GetParseError_En(ok.Code());
+  const rapidjson::ParseErrorCode code =
+      handler.lone_surrogate ? rapidjson::kParseErrorStringUnicodeSurrogateInvalid : ok.Code();
+  std::string reason = rapidjson::GetParseError_En(code);
   if (!reason.empty() && reason.back() == '.') reason.pop_back();
   return Status::ParseError(reason + " (at character " + std::to_string(ok.Offset()) + ").");
 }
@@ -114,37 +128,6 @@ class BodyInput : public cgicc::CgiInput {
   std::string_view body_;
   size_t offset_ = 0;
 };
-
-// Replaces invalid UTF-8 with U+FFFD, as Django decodes form data.
-std::string sanitize_utf8(const std::string& in) {
-  std::string out;
-  out.reserve(in.size());
-  size_t i = 0;
-  while (i < in.size()) {
-    unsigned char c = static_cast<unsigned char>(in[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    bool ok = len > 0 && i + len <= in.size();
-    uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1f) : len == 3 ? (c & 0x0f) : (c & 0x07);
-    for (size_t k = 1; ok && k < len; ++k) {
-      unsigned char cc = static_cast<unsigned char>(in[i + k]);
-      if ((cc >> 6) != 0x2) ok = false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    if (ok) {
-      // Reject overlong forms, surrogates and values past U+10FFFF.
-      static const uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
-      if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) ok = false;
-    }
-    if (ok) {
-      out.append(in, i, len);
-      i += len;
-    } else {
-      out.append("\xef\xbf\xbd");
-      ++i;
-    }
-  }
-  return out;
-}
 
 // The value of parameter `name` in a Content-Type, unquoted; empty if absent.
 std::string content_type_param(std::string_view content_type, std::string_view name) {
@@ -198,8 +181,8 @@ Result<Body> parse_form(std::string_view content_type, std::string_view text, bo
     BodyInput input(normalized, text);
     cgicc::Cgicc cgi(&input);
     for (const cgicc::FormEntry& entry : *cgi) {
-      body.set(sanitize_utf8(entry.getName()),
-               Value{Value::Kind::kString, sanitize_utf8(entry.getValue()), false});
+      body.set(replace_invalid_utf8(entry.getName()),
+               Value{Value::Kind::kString, replace_invalid_utf8(entry.getValue()), false});
     }
   } catch (const std::exception&) {
     return Status::Detail(400, "Multipart form parse error - Malformed input.");

@@ -197,6 +197,24 @@ TEST(Jwt, RejectsClaimsOfTheWrongType) {
                                                     R"(,"user_id":2,"extra":[1,{"a":null}]})")));
 }
 
+// Found by fuzz_jwt: an escaped lone low surrogate decodes to bytes that are
+// not UTF-8, and re-encoding such claims gave a token that no longer decoded.
+TEST(Jwt, RejectsStringClaimsThatAreNotUtf8) {
+  const std::string rest = R"("exp":1742851362,"iat":1742848362,"user_id":2)";
+  for (const std::string& strings :
+       {std::string(R"("token_type":"\udc00","jti":"cac375465f2b4356aba27ec52c85e1a6")"),
+        std::string(R"("token_type":"access","jti":"a\udfffb")")}) {
+    EXPECT_FALSE(accepts(signed_token(kHeaderJson, "{" + strings + "," + rest + "}"))) << strings;
+  }
+  // Escapes that are UTF-8 stay accepted: a pair, and a plain one.
+  Claims claims;
+  ASSERT_TRUE(decode_jwt(signed_token(kHeaderJson, R"({"token_type":"\u0061ccess",)"
+                                                   R"("jti":"\ud83d\ude00",)" + rest + "}"),
+                         kKey, kIat, &claims));
+  EXPECT_EQ(claims.token_type, "access");
+  EXPECT_EQ(claims.jti, "\xf0\x9f\x98\x80");
+}
+
 TEST(Jwt, RejectsExpiredTokens) {
   EXPECT_TRUE(accepts(kVector, kExp - 1));
   EXPECT_FALSE(accepts(kVector, kExp));

@@ -188,6 +188,21 @@ TEST(ParseJson, InvalidUtf8IsAParseError) {
   }
 }
 
+// Escapes decode to code points; a lone surrogate is none, so it cannot
+// become UTF-8. RapidJSON refuses a lone high surrogate itself and would let
+// a lone low one through as CESU-8 bytes.
+TEST(ParseJson, EscapedLoneSurrogateIsAParseError) {
+  for (const char* bad : {R"({"a": "\udc00"})", R"({"\udfff": 1})", R"({"a": "x\ud800"})",
+                          R"({"a": "\ud800\u0041"})", R"({"a": {"b": ["\udc00"]}})"}) {
+    Status s = parse_error(kJson, bad);
+    EXPECT_EQ(s.http_status(), 400) << bad;
+    EXPECT_TRUE(starts_with(s.detail(), "JSON parse error - The surrogate pair in string is invalid"))
+        << bad << " -> " << s.detail();
+  }
+  // A proper pair is one code point.
+  EXPECT_EQ(parse_ok(kJson, R"({"a": "\ud83d\ude00"})").find("a")->text, "\xf0\x9f\x98\x80");
+}
+
 TEST(ParseJson, TopLevelMustBeAnObject) {
   for (const char* bad : {"[1, 2]", "\"string\"", "42", "null", "true", "[]"}) {
     Status s = parse_error(kJson, bad);

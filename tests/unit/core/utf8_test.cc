@@ -1,0 +1,38 @@
+#include "core/utf8.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace cpa {
+namespace {
+
+TEST(Utf8, AcceptsEveryWellFormedLength) {
+  EXPECT_TRUE(is_valid_utf8(""));
+  EXPECT_TRUE(is_valid_utf8("plain ascii"));
+  EXPECT_TRUE(is_valid_utf8("\xc3\xa9"));          // é
+  EXPECT_TRUE(is_valid_utf8("\xe2\x82\xac"));      // €
+  EXPECT_TRUE(is_valid_utf8("\xf0\x9f\x98\x80"));  // U+1F600
+  EXPECT_TRUE(is_valid_utf8("\xf4\x8f\xbf\xbf"));  // U+10FFFF
+  EXPECT_TRUE(is_valid_utf8(std::string("a\0b", 3)));
+}
+
+TEST(Utf8, RefusesWhatRfc3629Forbids) {
+  for (const char* bad : {"\xff", "\x80", "\xc3", "\xc0\xaf", "\xe0\x80\xaf",
+                          "\xed\xa0\x80",        // U+D800, a high surrogate
+                          "\xed\xb0\x80",        // U+DC00, a low surrogate (CESU-8)
+                          "\xf4\x90\x80\x80",    // past U+10FFFF
+                          "\xe2\x82", "a\xe2\x82\xacz\xc3"}) {
+    EXPECT_FALSE(is_valid_utf8(bad)) << bad;
+  }
+}
+
+TEST(Utf8, ReplacementIsPerByteAndKeepsWhatIsValid) {
+  EXPECT_EQ(replace_invalid_utf8("a\xff" "b"), "a\xef\xbf\xbd" "b");
+  EXPECT_EQ(replace_invalid_utf8("\xed\xb0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(replace_invalid_utf8("\xc3\xa9\xe2\x82"), "\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_TRUE(is_valid_utf8(replace_invalid_utf8("\xc0\xaf\xf4\x90\x80\x80")));
+}
+
+}  // namespace
+}  // namespace cpa
