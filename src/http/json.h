@@ -24,7 +24,12 @@ class JsonWriter {
     return *this;
   }
   JsonWriter& value(std::string_view s) {
-    writer_.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    if (needs_hex_escape(s)) {
+      const std::string quoted = quote_with_lowercase_hex(s);
+      writer_.RawValue(quoted.data(), quoted.size(), rapidjson::kStringType);
+    } else {
+      writer_.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    }
     return *this;
   }
   JsonWriter& value(const char* s) { return value(std::string_view(s)); }
@@ -43,6 +48,18 @@ class JsonWriter {
   std::string str() const { return std::string(buffer_.GetString(), buffer_.GetSize()); }
 
  private:
+  // RapidJSON spells control characters \u001F; Python's json (DRF) spells
+  // them \u001f. Strings holding one (rare: a name or an echoed choice) are
+  // quoted by hand so that the bytes match.
+  static bool needs_hex_escape(std::string_view s) {
+    for (char c : s)
+      if (static_cast<unsigned char>(c) < 0x20 && c != '\b' && c != '\f' && c != '\n' &&
+          c != '\r' && c != '\t')
+        return true;
+    return false;
+  }
+  static std::string quote_with_lowercase_hex(std::string_view s);
+
   rapidjson::StringBuffer buffer_;
   rapidjson::Writer<rapidjson::StringBuffer> writer_;
 };

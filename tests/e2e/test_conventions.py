@@ -48,6 +48,16 @@ class BodyParsing(harness.ServiceTestCase):
         self.assertEqual(r.status, 400)
         self.assertTrue(r.json()["detail"].startswith("JSON parse error - "), r)
 
+    def test_an_escaped_lone_surrogate_is_rejected(self):
+        # "\udc00" names no character: it could be neither stored nor echoed.
+        for body in (b'{"email": "\\udc00@example.com", "terms_accepted": true}',
+                     b'{"email": "a@example.com", "purpose": "\\ud800"}'):
+            r = self.service.request("POST", "/api/v1/auth/users/", body,
+                                     {"Content-Type": "application/json"})
+            self.assertEqual(r.status, 400, (body, r))
+            self.assertTrue(r.json()["detail"].startswith(
+                "JSON parse error - The surrogate pair in string is invalid"), r)
+
     def test_deep_nesting_is_refused_not_crashed(self):
         body = '{"email": ' + "[" * 5000 + "]" * 5000 + "}"
         r = self.service.request("POST", "/api/v1/auth/users/", body,

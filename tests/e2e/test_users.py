@@ -121,6 +121,10 @@ class Users(harness.ServiceTestCase):
         self.assertEqual(r.status, 200, r)
         r = self.api("PATCH", "users/me/", {"first_name": ["a"]}, token=self.token)
         self.assertBody(r, 400, {"first_name": ["Not a valid string."]})
+        # A control character comes back escaped as Python's json writes it.
+        r = self.api("PATCH", "users/me/", {"first_name": "a\x1fb"}, token=self.token)
+        self.assertEqual(r.status, 200, r)
+        self.assertIn(b'"first_name":"a\\u001fb"', r.body)
 
     def test_delete_needs_the_current_password_then_the_email_is_free(self):
         r = self.api("DELETE", "users/me/", {}, token=self.token)

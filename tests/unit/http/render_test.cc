@@ -52,6 +52,15 @@ TEST(RenderError, QuotesAndUnicodeAreEncodedAsDrfDoes) {
   EXPECT_EQ(nl.body, R"({"purpose":["\"a\nb\" is not a valid choice."]})");
 }
 
+// Python's json.dumps writes other control characters as \u00xx in lower
+// case (RapidJSON would write upper case); the bytes must be DRF's.
+TEST(RenderError, ControlCharactersAreEscapedInLowerCaseAsPythonDoes) {
+  Response r = render_error(
+      Status::Field("purpose", std::string("\"a\x1f\x0b\x01\x00\b\f\r\t\\z\x7f\" is not a valid choice.", 14 + 23)));
+  EXPECT_EQ(r.body, R"({"purpose":["\"a\u001f\u000b\u0001\u0000\b\f\r\t\\z)" "\x7f"
+                    R"(\" is not a valid choice."]})");
+}
+
 TEST(RenderError, DetailWithoutCode) {
   Response r = render_error(Status::NotFound());
   EXPECT_EQ(r.status, 404);
