@@ -1,33 +1,52 @@
 #include "core/utf8.h"
 
-#include <cstdint>
-
 namespace cpa {
+namespace {
 
-size_t utf8_sequence_length(std::string_view s, size_t i) {
+// How far the well-formed prefix starting at s[i] goes, by the table of
+// well-formed byte sequences (Unicode, table 3-7). `*complete` says whether it
+// is a whole character; if not, the bytes read are its "maximal subpart",
+// which Python's decode(errors="replace") turns into one U+FFFD.
+size_t scan(std::string_view s, size_t i, bool* complete) {
   const unsigned char lead = static_cast<unsigned char>(s[i]);
-  const size_t len = lead < 0x80            ? 1
-                     : (lead >> 5) == 0x6   ? 2
-                     : (lead >> 4) == 0xe   ? 3
-                     : (lead >> 3) == 0x1e  ? 4
-                                            : 0;
-  if (len == 0 || i + len > s.size()) return 0;
-  uint32_t cp = len == 1 ? lead : len == 2 ? (lead & 0x1f) : len == 3 ? (lead & 0x0f) : (lead & 0x07);
-  for (size_t k = 1; k < len; ++k) {
-    const unsigned char next = static_cast<unsigned char>(s[i + k]);
-    if ((next >> 6) != 0x2) return 0;
-    cp = (cp << 6) | (next & 0x3f);
+  *complete = false;
+  if (lead < 0x80) {
+    *complete = true;
+    return 1;
   }
-  static constexpr uint32_t kMinForLength[5] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMinForLength[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  return len;
+  size_t length;
+  unsigned char second_min = 0x80, second_max = 0xbf;
+  if (lead >= 0xc2 && lead <= 0xdf) {
+    length = 2;
+  } else if (lead >= 0xe0 && lead <= 0xef) {
+    length = 3;
+    if (lead == 0xe0) second_min = 0xa0;  // no overlong forms
+    if (lead == 0xed) second_max = 0x9f;  // no surrogates
+  } else if (lead >= 0xf0 && lead <= 0xf4) {
+    length = 4;
+    if (lead == 0xf0) second_min = 0x90;  // no overlong forms
+    if (lead == 0xf4) second_max = 0x8f;  // nothing past U+10FFFF
+  } else {
+    return 1;  // a continuation byte, C0, C1 or F5..FF: never a start
+  }
+  size_t n = 1;
+  for (; n < length && i + n < s.size(); ++n) {
+    const unsigned char next = static_cast<unsigned char>(s[i + n]);
+    const unsigned char min = n == 1 ? second_min : 0x80;
+    const unsigned char max = n == 1 ? second_max : 0xbf;
+    if (next < min || next > max) return n;
+  }
+  *complete = n == length;
+  return n;
 }
+
+}  // namespace
 
 bool is_valid_utf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
-    const size_t len = utf8_sequence_length(s, i);
-    if (len == 0) return false;
-    i += len;
+    bool complete;
+    i += scan(s, i, &complete);
+    if (!complete) return false;
   }
   return true;
 }
@@ -36,14 +55,14 @@ std::string replace_invalid_utf8(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
-    const size_t len = utf8_sequence_length(s, i);
-    if (len == 0) {
-      out.append("\xef\xbf\xbd");
-      ++i;
+    bool complete;
+    const size_t n = scan(s, i, &complete);
+    if (complete) {
+      out.append(s.substr(i, n));
     } else {
-      out.append(s.substr(i, len));
-      i += len;
+      out.append("\xef\xbf\xbd");
     }
+    i += n;
   }
   return out;
 }

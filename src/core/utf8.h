@@ -8,13 +8,10 @@
 
 namespace cpa {
 
-// The length of the well-formed sequence that starts at s[i], or 0 when the
-// bytes there are not one.
-size_t utf8_sequence_length(std::string_view s, size_t i);
-
 bool is_valid_utf8(std::string_view s);
 
-// Each byte that does not start a well-formed sequence becomes U+FFFD.
+// What Python's bytes.decode("utf-8", errors="replace") gives, as Django
+// decodes form fields: each maximal ill-formed subpart becomes one U+FFFD.
 std::string replace_invalid_utf8(std::string_view s);
 
 }  // namespace cpa

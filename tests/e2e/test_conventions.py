@@ -130,6 +130,14 @@ class FieldMessages(harness.ServiceTestCase):
         self.assertBody(r, 400, {"email": ["Null characters are not allowed.",
                                            "Enter a valid email address."]})
 
+    def test_invalid_utf8_in_a_form_is_replaced_as_django_decodes_it(self):
+        # bytes.decode("utf-8", "replace"): one U+FFFD per maximal ill-formed
+        # subpart (a truncated character is one, a surrogate three).
+        r = self.service.request("POST", "/api/v1/auth/resend-code/",
+                                 "email=a%40example.com&purpose=x%E2%82y%ED%A0%80",
+                                 {"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertBody(r, 400, {"purpose": ['"x\ufffdy\ufffd\ufffd\ufffd" is not a valid choice.']})
+
     def test_semicolons_in_form_values_are_kept(self):
         r = self.service.request("POST", "/api/v1/auth/resend-code/",
                                  "email=a%40example.com;purpose=email_verification",

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 
 namespace cpa {
 namespace {
@@ -27,11 +28,27 @@ TEST(Utf8, RefusesWhatRfc3629Forbids) {
   }
 }
 
-TEST(Utf8, ReplacementIsPerByteAndKeepsWhatIsValid) {
-  EXPECT_EQ(replace_invalid_utf8("a\xff" "b"), "a\xef\xbf\xbd" "b");
-  EXPECT_EQ(replace_invalid_utf8("\xed\xb0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
-  EXPECT_EQ(replace_invalid_utf8("\xc3\xa9\xe2\x82"), "\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd");
-  EXPECT_TRUE(is_valid_utf8(replace_invalid_utf8("\xc0\xaf\xf4\x90\x80\x80")));
+// Expected values from CPython: bytes.decode("utf-8", errors="replace").
+TEST(Utf8, ReplacementMatchesPythonMaximalSubparts) {
+  const std::string r = "\xef\xbf\xbd";
+  const std::pair<std::string, std::string> cases[] = {
+      {"a\xff" "b", "a" + r + "b"},
+      {"\xe2\x82", r},                      // a truncated character: one
+      {"\xe2\x82" "A", r + "A"},
+      {"\xf0\x9f\x98", r},
+      {"\xed\xa0\x80", r + r + r},            // a surrogate: ED takes 80..9F only
+      {"\xc0\xaf", r + r},                    // C0 never starts a character
+      {"\xf4\x90\x80\x80", r + r + r + r},    // past U+10FFFF
+      {"\xe0\x80\xaf", r + r + r},            // overlong
+      {"\xf0\x80", r + r},
+      {"\xff\xfe", r + r},
+      {"a\xe2\x82\xacz\xc3", "a\xe2\x82\xacz" + r},
+      {"\xc3\xa9\xe2\x82", "\xc3\xa9" + r},
+  };
+  for (const auto& [in, out] : cases) {
+    EXPECT_EQ(replace_invalid_utf8(in), out) << in;
+    EXPECT_TRUE(is_valid_utf8(replace_invalid_utf8(in)));
+  }
 }
 
 }  // namespace

@@ -282,11 +282,12 @@ TEST(ParseForm, InvalidUtf8IsReplacedWithUFFFD) {
   ASSERT_NE(b.find("\xef\xbf\xbd"), nullptr);
   EXPECT_EQ(b.find("\xef\xbf\xbd")->text, "k");
 
-  // Overlong forms and surrogates are invalid too: one U+FFFD per byte, as
-  // Python's decode(errors="replace") does for these.
-  Body c = parse_ok(kForm, "o=%C0%80&s=%ED%A0%80");
+  // Overlong forms and surrogates are invalid too, and a truncated
+  // character is one U+FFFD, as Python's decode(errors="replace") has them.
+  Body c = parse_ok(kForm, "o=%C0%80&s=%ED%A0%80&t=%E2%82z");
   EXPECT_EQ(c.find("o")->text, "\xef\xbf\xbd\xef\xbf\xbd");
   EXPECT_EQ(c.find("s")->text, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(c.find("t")->text, "\xef\xbf\xbdz");
 
   // Valid multi-byte sequences, raw or escaped, are kept.
   Body d = parse_ok(kForm, "a=\xc3\xa9&b=%F0%9F%98%80");
