@@ -10,22 +10,27 @@
 #include <algorithm>
 #include <cctype>
 #include <exception>
+#include <vector>
 
 #include "core/utf8.h"
+#include "http/python_str.h"
 
 namespace cpa::http {
 namespace {
 
-// Keeps the top-level members of a JSON object; nested values are recorded
-// only by kind. Refuses nesting deeper than kMaxJsonDepth.
+// Keeps the top-level members of a JSON object. A nested value is kept as
+// Python's str() of it (what DRF echoes in "\"['a']\" is not a valid
+// choice."), a number as str() of the int or float json.loads makes of it.
+// Refuses nesting deeper than kMaxJsonDepth.
 class TopLevelHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, TopLevelHandler> {
  public:
   explicit TopLevelHandler(Body* body) : body_(body) {}
 
-  bool Null() { return scalar(Value{Value::Kind::kNull, "", false}); }
-  bool Bool(bool b) { return scalar(Value{Value::Kind::kBool, "", b}); }
+  bool Null() { return scalar(Value{Value::Kind::kNull, "None", false}); }
+  bool Bool(bool b) { return scalar(Value{Value::Kind::kBool, b ? "True" : "False", b}); }
   bool RawNumber(const char* str, rapidjson::SizeType len, bool) {
-    return scalar(Value{Value::Kind::kNumber, std::string(str, len), false});
+    return scalar(
+        Value{Value::Kind::kNumber, python_str_of_json_number(std::string_view(str, len)), false});
   }
   bool String(const char* str, rapidjson::SizeType len, bool) {
     if (!decoded_utf8(str, len)) return false;
@@ -34,12 +39,19 @@ class TopLevelHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, T
   bool StartObject() { return open(Value::Kind::kObject); }
   bool Key(const char* str, rapidjson::SizeType len, bool) {
     if (!decoded_utf8(str, len)) return false;
-    if (depth_ == 1) key_.assign(str, len);
+    if (depth_ == 1) {
+      key_.assign(str, len);
+    } else {
+      begin_item();
+      append_python_repr(&nested_, std::string_view(str, len));
+      nested_.append(": ");
+      after_key_ = true;
+    }
     return true;
   }
-  bool EndObject(rapidjson::SizeType) { return close(); }
+  bool EndObject(rapidjson::SizeType) { return close('}'); }
   bool StartArray() { return open(Value::Kind::kArray); }
-  bool EndArray(rapidjson::SizeType) { return close(); }
+  bool EndArray(rapidjson::SizeType) { return close(']'); }
 
   bool top_not_object = false;
   bool too_deep = false;
@@ -58,7 +70,16 @@ class TopLevelHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, T
       top_not_object = true;
       return false;
     }
-    if (depth_ == 1) body_->set(key_, std::move(v));
+    if (depth_ == 1) {
+      body_->set(key_, std::move(v));
+    } else {
+      begin_item();
+      if (v.kind == Value::Kind::kString) {
+        append_python_repr(&nested_, v.text);
+      } else {
+        nested_.append(v.text);
+      }
+    }
     return true;
   }
   bool open(Value::Kind kind) {
@@ -66,21 +87,48 @@ class TopLevelHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, T
       top_not_object = true;
       return false;
     }
-    if (depth_ == 1) body_->set(key_, Value{kind, "", false});
+    if (depth_ >= 1) {
+      if (depth_ == 1) {
+        nested_kind_ = kind;
+        nested_.clear();
+      } else {
+        begin_item();
+      }
+      nested_.push_back(kind == Value::Kind::kArray ? '[' : '{');
+      has_items_.push_back(false);
+    }
     if (++depth_ > kMaxJsonDepth) {
       too_deep = true;
       return false;
     }
     return true;
   }
-  bool close() {
-    --depth_;
+  bool close(char bracket) {
+    if (--depth_ >= 1) {
+      nested_.push_back(bracket);
+      has_items_.pop_back();
+      if (depth_ == 1) body_->set(key_, Value{nested_kind_, std::move(nested_), false});
+    }
     return true;
+  }
+  // Python writes ", " between items, nothing between a key and its value.
+  void begin_item() {
+    if (after_key_) {
+      after_key_ = false;
+      return;
+    }
+    if (has_items_.back()) nested_.append(", ");
+    has_items_.back() = true;
   }
 
   Body* body_;
   int depth_ = 0;
   std::string key_;
+  // The nested value of the current top-level member, as str() shows it.
+  std::string nested_;
+  Value::Kind nested_kind_ = Value::Kind::kNull;
+  std::vector<bool> has_items_;
+  bool after_key_ = false;
 };
 
 Result<Body> parse_json(std::string_view text) {

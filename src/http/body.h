@@ -1,8 +1,9 @@
 // Body: a request body parsed into top-level fields (API.md §1).
 //
-// application/json (RapidJSON, SAX: bounded nesting, UTF-8 validated,
-// numbers kept as their source text), application/x-www-form-urlencoded and
-// multipart/form-data (cgicc) all yield the same Body. An empty body is {}.
+// application/json (RapidJSON, SAX: bounded nesting, UTF-8 validated, each
+// value kept with the text Python's str() gives it),
+// application/x-www-form-urlencoded and multipart/form-data (cgicc) all
+// yield the same Body. An empty body is {}.
 // Files in a multipart body are ignored.
 #pragma once
 
@@ -21,7 +22,9 @@ inline constexpr int kMaxJsonDepth = 32;
 struct Value {
   enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject };
   Kind kind = Kind::kNull;
-  std::string text;  // kString: the string; kNumber: the number as written
+  // kString: the string; any other kind (from JSON): str() of the value as
+  // Python's json.loads makes it: "None", "True", "1.5" for 1.50, "['a', 1]".
+  std::string text;
   bool boolean = false;
 };
 

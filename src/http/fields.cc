@@ -170,9 +170,7 @@ std::optional<std::string> Form::choice(const std::string& name,
     return std::nullopt;
   }
   // DRF's ChoiceField compares str(value); "" is just another invalid choice.
-  std::string s = v->kind == Value::Kind::kString || v->kind == Value::Kind::kNumber ? v->text
-                  : v->kind == Value::Kind::kBool ? (v->boolean ? "True" : "False")
-                                                  : "";
+  const std::string& s = v->text;
   for (std::string_view c : choices)
     if (s == c) return s;
   fail(name, msg::invalid_choice(s));

@@ -123,6 +123,17 @@ class FieldMessages(harness.ServiceTestCase):
         r = self.api("POST", "resend-code/", {"email": "not-an-email", "purpose": "foo"})
         self.assertBody(r, 400, {"email": ["Enter a valid email address."],
                                  "purpose": ['"foo" is not a valid choice.']})
+        # The value echoed is Python's str() of what json.loads made of it.
+        for purpose, shown in ((["email_verification"], "['email_verification']"),
+                               ({"a": None, "b": [True, 1.50]}, "{'a': None, 'b': [True, 1.5]}"),
+                               (1.50, "1.5"), (False, "False")):
+            r = self.api("POST", "resend-code/", {"email": "a@example.com", "purpose": purpose})
+            self.assertBody(r, 400, {"purpose": ['"%s" is not a valid choice.' % shown]})
+        for number, shown in ((b"1.50", "1.5"), (b"1E2", "100.0"), (b"-0", "0")):
+            r = self.service.request("POST", "/api/v1/auth/resend-code/",
+                                     b'{"email": "a@example.com", "purpose": ' + number + b"}",
+                                     {"Content-Type": "application/json"})
+            self.assertBody(r, 400, {"purpose": ['"%s" is not a valid choice.' % shown]})
 
     def test_null_characters_are_refused(self):
         r = self.api("POST", "resend-code/", {"email": "a\u0000@example.com",
