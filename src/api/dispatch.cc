@@ -51,4 +51,9 @@ http::Response dispatch(const http::Request& request, Services& services) {
   return std::move(result.value());
 }
 
+bool spends_hash(const http::Request& request) {
+  const Route* route = router().find(request.method, request.path).route;
+  return route != nullptr && route->cost == Cost::kHash;
+}
+
 }  // namespace cpa::api

@@ -10,4 +10,9 @@ namespace cpa::api {
 
 http::Response dispatch(const http::Request& request, Services& services);
 
+// Whether the request's route spends a password or PIN hash (Cost::kHash).
+// The worker serves those outside a group commit: a group holds the writer
+// lock, and must never hold it across a hash.
+bool spends_hash(const http::Request& request);
+
 }  // namespace cpa::api

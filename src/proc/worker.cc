@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
+#include <vector>
 
 #include "api/context.h"
 #include "api/dispatch.h"
@@ -22,7 +24,8 @@
 namespace cpa::proc {
 namespace {
 
-void log_request(const http::Request& req, int status, int64_t started_us) {
+// `group`: how many requests shared this one's commit (shown when over 1).
+void log_request(const http::Request& req, int status, int64_t started_us, int group) {
   double ms = static_cast<double>(monotonic_micros() - started_us) / 1000.0;
   char duration[32];
   snprintf(duration, sizeof duration, "%.3fms", ms);
@@ -32,29 +35,97 @@ void log_request(const http::Request& req, int status, int64_t started_us) {
   // The path only: a query string could carry anything.
   line.append(req.path.substr(0, 200)).append(" ").append(std::to_string(status)).append(" ");
   line.append(duration).append(" addr=").append(req.remote_addr);
+  if (group > 1) line.append(" group=").append(std::to_string(group));
   log::info(line);
 }
 
-// Serves one accepted connection.
-void serve(FCGX_Request& fcgi, int fd, api::Services& services, Rng& rng) {
+// One accepted FastCGI connection: its libfcgi request, what it asks and
+// what it will be answered.
+struct Exchange {
+  FCGX_Request fcgi;
+  http::Request request;
+  http::Response response;
+  bool too_large = false;
+  int64_t started_us = 0;
+};
+
+// A group commit takes at most this many requests: enough to share one fsync
+// widely, few enough that the writer lock is never held for long.
+constexpr int kMaxGroup = 16;
+
+// Takes the connection `fd` into `ex` and reads its request; false on a
+// protocol error (libfcgi has closed the connection).
+bool receive(Exchange& ex, int fd, Rng& rng) {
   // libfcgi would close a preset descriptor on entry unless it believes the
   // connection is kept; the BEGIN_REQUEST record then sets the real flag.
-  fcgi.ipcFd = fd;
-  fcgi.keepConnection = 1;
-  if (FCGX_Accept_r(&fcgi) < 0) return;  // protocol error: libfcgi closed it
-  int64_t started = monotonic_micros();
-  http::Request request;
-  bool too_large = false;
-  http::read_request(fcgi, rng, &request, &too_large);
-  http::Response response = too_large ? http::render_error(Status::TooLarge())
-                                      : api::dispatch(request, services);
-  http::write_response(fcgi, request, response);
+  ex.fcgi.ipcFd = fd;
+  ex.fcgi.keepConnection = 1;
+  if (FCGX_Accept_r(&ex.fcgi) < 0) return false;
+  ex.started_us = monotonic_micros();
+  ex.request = http::Request();
+  ex.too_large = false;
+  http::read_request(ex.fcgi, rng, &ex.request, &ex.too_large);
+  return true;
+}
+
+void handle(Exchange& ex, api::Services& services) {
+  ex.response = ex.too_large ? http::render_error(Status::TooLarge())
+                             : api::dispatch(ex.request, services);
+}
+
+void answer(Exchange& ex, int group = 1) {
+  http::write_response(ex.fcgi, ex.request, ex.response);
   // Once the request is read to its end, close at once: libfcgi's lingering
   // close (shutdown, then wait for nginx to close first) idles the worker for
   // a round trip on every request. An unread body keeps the lingering close.
-  if (!too_large) fcgi.detached = http::read_to_end(fcgi) ? 1 : 0;
-  FCGX_Finish_r(&fcgi);
-  log_request(request, response.status, started);
+  if (!ex.too_large) ex.fcgi.detached = http::read_to_end(ex.fcgi) ? 1 : 0;
+  FCGX_Finish_r(&ex.fcgi);
+  log_request(ex.request, ex.response.status, ex.started_us, group);
+}
+
+// Serves the connection `fd`. With `group_commit`, once a request has
+// written, the connections already queued behind it are served in the same
+// transaction: one commit (one fsync) for them all, and only then every
+// answer, so nothing is answered before it is durable. A request that spends
+// a hash (or is too large) ends the group and is served after it, alone.
+void serve(int fd, int listen_fd, Exchange* slots, bool group_commit, api::Services& services,
+           Rng& rng) {
+  Exchange& first = slots[0];
+  if (!receive(first, fd, rng)) return;
+  if (!group_commit || first.too_large || api::spends_hash(first.request)) {
+    handle(first, services);
+    answer(first);
+    return;
+  }
+  store::Store& store = services.store;
+  store.begin_group();
+  handle(first, services);
+  int grouped = 1;
+  Exchange* after_group = nullptr;
+  while (grouped < kMaxGroup && store.group_has_writes()) {
+    int next_fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (next_fd < 0) break;  // nothing queued: the socket is non-blocking
+    Exchange& ex = slots[grouped];
+    if (!receive(ex, next_fd, rng)) continue;
+    if (ex.too_large || api::spends_hash(ex.request)) {
+      after_group = &ex;
+      break;
+    }
+    handle(ex, services);
+    ++grouped;
+  }
+  Status committed = store.end_group();
+  if (!committed.ok()) {
+    // Nothing the group wrote happened: no answer of it may say otherwise.
+    log::warn("group commit of " + std::to_string(grouped) +
+              " requests failed: " + committed.reason());
+    for (int i = 0; i < grouped; ++i) slots[i].response = http::render_error(committed);
+  }
+  for (int i = 0; i < grouped; ++i) answer(slots[i], grouped);
+  if (after_group != nullptr) {
+    handle(*after_group, services);
+    answer(*after_group);
+  }
 }
 
 }  // namespace
@@ -89,8 +160,11 @@ void run_worker(const Config& config, int listen_fd, int wake_fd, WorkerKind kin
   api::Services services{config, *store, clock, rng, keys};
 
   FCGX_Init();
-  FCGX_Request fcgi;
-  FCGX_InitRequest(&fcgi, listen_fd, 0);
+  std::vector<Exchange> slots(kMaxGroup);
+  for (Exchange& ex : slots) FCGX_InitRequest(&ex.fcgi, listen_fd, 0);
+  // Hashers never group: their requests would hold the writer lock across a
+  // hash.
+  const bool group_commit = kind == WorkerKind::kWorker;
 
   // EPOLLEXCLUSIVE: one idle worker wakes per connection, not the whole pool.
   int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -108,7 +182,7 @@ void run_worker(const Config& config, int listen_fd, int wake_fd, WorkerKind kin
       for (;;) {
         int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
         if (fd < 0) break;
-        serve(fcgi, fd, services, rng);
+        serve(fd, listen_fd, slots.data(), group_commit, services, rng);
       }
       _exit(0);
     }
@@ -117,7 +191,7 @@ void run_worker(const Config& config, int listen_fd, int wake_fd, WorkerKind kin
     if (n <= 0) continue;  // EINTR: a signal; the loop head looks at it
     int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;  // another worker took it
-    serve(fcgi, fd, services, rng);
+    serve(fd, listen_fd, slots.data(), group_commit, services, rng);
   }
 }
 

@@ -158,20 +158,22 @@ void Db::disconnect() {
   db_ = nullptr;
 }
 
+bool Db::unchanged() const {
+  struct stat st;
+  return db_ && stat(path_.c_str(), &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_ &&
+         access(path_.c_str(), W_OK) == 0;
+}
+
 Status Db::check_file() {
   // An open descriptor outlives a rename, an unlink or a chmod: without this
   // check the connection would keep writing to a file that is no longer the
   // database, or past a read-only mark.
-  struct stat st;
-  bool same = db_ && stat(path_.c_str(), &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_;
-  if (same && access(path_.c_str(), W_OK) != 0) {
-    disconnect();
-    return Status::Unavailable("database is read-only");
-  }
-  if (same) return Status();
-  // Replaced, removed, or a previous reopen failed: try again. Never create
-  // here, so that a vanished database is reported rather than recreated empty.
+  if (unchanged()) return Status();
+  // Replaced, removed, read-only, or a previous reopen failed: try again.
+  // Never create here, so that a vanished database is reported rather than
+  // recreated empty.
   disconnect();
+  struct stat st;
   if (stat(path_.c_str(), &st) == 0 && access(path_.c_str(), W_OK) != 0)
     return Status::Unavailable("database is read-only");
   return connect(false);

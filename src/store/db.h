@@ -84,6 +84,8 @@ class Db {
   // Checks that the path still names the file this connection has open, and
   // reopens it if it was replaced; Unavailable if it is gone.
   Status check_file();
+  // The path still names this connection's file, and it is writable.
+  bool unchanged() const;
 
   int64_t last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
   int changes() const { return sqlite3_changes(db_); }

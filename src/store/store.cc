@@ -57,6 +57,7 @@ Status Store::migrate(const std::string& path, int busy_timeout_ms) {
 }
 
 Status Store::write(const std::function<Status()>& body) {
+  if (grouping_) return write_in_group(body);
   CPA_RETURN_IF_ERROR(db_->lock_writer());
   Status st = write_locked(body);
   db_->unlock_writer();
@@ -83,7 +84,78 @@ Status Store::write_locked(const std::function<Status()>& body) {
   return st;
 }
 
-Status Store::check_file() { return db_->check_file(); }
+Status Store::write_in_group(const std::function<Status()>& body) {
+  if (!group_failure_.ok()) return group_failure_;
+  if (!group_open_) {
+    CPA_RETURN_IF_ERROR(db_->lock_writer());
+    Status begun = db_->exec("BEGIN IMMEDIATE");
+    if (!begun.ok()) {
+      db_->unlock_writer();
+      return begun;
+    }
+    group_open_ = true;
+  }
+  // Each body in a savepoint: a storage failure undoes that body only, as
+  // write_locked() would, and the rest of the group stands. A business error
+  // keeps what the body changed.
+  Status st = db_->exec("SAVEPOINT request");
+  if (!st.ok()) {
+    abandon_group(st);
+    return st;
+  }
+  Status outcome = body();
+  if (outcome.is_storage_failure()) {
+    // After an I/O error SQLite may have rolled the whole transaction back.
+    Status undone = db_->in_transaction() ? db_->exec("ROLLBACK TO request")
+                                          : Status::Unavailable("the group's transaction is gone");
+    if (!undone.ok()) {
+      abandon_group(outcome);
+      return outcome;
+    }
+  }
+  st = db_->exec("RELEASE request");
+  if (!st.ok()) {
+    abandon_group(st);
+    return st;
+  }
+  return outcome;
+}
+
+void Store::abandon_group(const Status& why) {
+  db_->exec("ROLLBACK");
+  db_->unlock_writer();
+  group_open_ = false;
+  mail_queued_ = false;
+  group_failure_ = why;
+}
+
+Status Store::end_group() {
+  grouping_ = false;
+  Status st = group_failure_;
+  group_failure_ = Status();
+  if (group_open_) {
+    Status committed = db_->exec("COMMIT");
+    if (!committed.ok()) {
+      db_->exec("ROLLBACK");
+      mail_queued_ = false;
+      st = committed;
+    }
+    db_->unlock_writer();
+    group_open_ = false;
+  }
+  if (mail_queued_ && mail_hook_) mail_hook_();
+  mail_queued_ = false;
+  return st;
+}
+
+Status Store::check_file() {
+  if (!group_open_) return db_->check_file();
+  if (db_->unchanged()) return Status();
+  // Reopening would leave the group's transaction behind on the old file.
+  Status gone = Status::Unavailable("database file changed during a group commit");
+  abandon_group(gone);
+  return gone;
+}
 
 
 }  // namespace cpa::store

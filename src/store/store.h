@@ -122,7 +122,21 @@ class Store {
   Status write(const std::function<Status()>& body);
   void set_mail_queued_hook(std::function<void()> hook) { mail_hook_ = std::move(hook); }
 
-  // Detects a database file that was removed or replaced under us; reopens.
+  // Group commit. Between begin_group() and end_group(), every write() body
+  // runs in a savepoint of one transaction (taken at the first write, writer
+  // gate held throughout) that end_group() commits: requests served back to
+  // back share one fsync. Their answers must wait for end_group(). A body's
+  // storage failure undoes that body only; when the transaction itself is
+  // lost (an I/O error, the file replaced, a failed commit) the group is
+  // abandoned: none of its writes happened, later write()s in it return the
+  // failure, and so does end_group(). The mail-queued hook runs after the
+  // commit.
+  void begin_group() { grouping_ = true; }
+  bool group_has_writes() const { return group_open_; }
+  Status end_group();
+
+  // Detects a database file that was removed or replaced under us; reopens
+  // (never inside a group's transaction: the group is abandoned instead).
   Status check_file();
 
   // --- users (store/users.cc)
@@ -193,10 +207,15 @@ class Store {
  private:
   explicit Store(std::unique_ptr<Db> db);
   Status write_locked(const std::function<Status()>& body);
+  Status write_in_group(const std::function<Status()>& body);
+  void abandon_group(const Status& why);
 
   std::unique_ptr<Db> db_;
   std::function<void()> mail_hook_;
   bool mail_queued_ = false;
+  bool grouping_ = false;    // between begin_group() and end_group()
+  bool group_open_ = false;  // the group's transaction is open, gate held
+  Status group_failure_;     // why the group was abandoned
 };
 
 }  // namespace cpa::store

@@ -2,6 +2,7 @@
 refresh chains, PIN and code guesses). Nothing answers 500 or 503, and the
 counters are exact: 5 PIN strikes, 5 wrong code guesses, never more."""
 
+import re
 import threading
 import time
 import unittest
@@ -76,6 +77,11 @@ class ConcurrentWriters(harness.ServiceTestCase):
         self.assertEqual(attempts, 5)
         self.assertEqual(set(load.outcomes.values()), {201})
         integrity.check_registrations(self, self.service, self.sink, load.outcomes)
+        # The exact counts above held while writes were group-committed
+        # (several requests answered after one shared commit).
+        groups = [int(g) for g in re.findall(r" group=(\d+)$", self.service.read_log(), re.M)]
+        self.assertTrue(groups, "no request was served in a group commit")
+        self.assertLessEqual(max(groups), 16)
 
 
 if __name__ == "__main__":

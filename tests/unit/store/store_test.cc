@@ -990,6 +990,97 @@ TEST_F(StoreTest, AFailedStatementInsideWriteRollsBackTheWholeTransaction) {
   EXPECT_FALSE(store_->user_by_email_key("one@example.com")->has_value());
 }
 
+// --- group commit (the worker's: several requests, one transaction)
+
+TEST_F(StoreTest, AGroupCommitsEveryWriteAtEndGroupAndHooksMailOnce) {
+  int hooks = 0;
+  store_->set_mail_queued_hook([&] { ++hooks; });
+  RawDb other(path_);  // sees committed data only
+  store_->begin_group();
+  EXPECT_FALSE(store_->group_has_writes());
+  ASSERT_TRUE(store_->write([&] { return store_->insert_user(new_user("g1@example.com")).status_or_ok(); }).ok());
+  EXPECT_TRUE(store_->group_has_writes());
+  ASSERT_TRUE(store_->write([&] { return store_->enqueue_mail("g1@example.com", "s", "b", 100); }).ok());
+  // A business error keeps what its body wrote, as outside a group.
+  Status refused = store_->write([&] {
+    CPA_RETURN_IF_ERROR(store_->add_throttle_event("login", "x", 1).status_or_ok());
+    return Status::Throttled(30);
+  });
+  EXPECT_EQ(refused.http_status(), 429);
+  // The group's own reads see its writes; nobody else does yet.
+  EXPECT_TRUE(store_->user_by_email_key("g1@example.com")->has_value());
+  EXPECT_EQ(other.scalar("SELECT count(*) FROM users"), 0);
+  EXPECT_EQ(hooks, 0);
+
+  ASSERT_TRUE(store_->end_group().ok());
+  EXPECT_FALSE(store_->group_has_writes());
+  EXPECT_EQ(other.scalar("SELECT count(*) FROM users"), 1);
+  EXPECT_EQ(other.scalar("SELECT count(*) FROM outbox"), 1);
+  EXPECT_EQ(other.scalar("SELECT count(*) FROM throttle_events"), 1);
+  EXPECT_EQ(hooks, 1);
+
+  // After the group, write() commits on its own again.
+  ASSERT_TRUE(store_->write([&] { return store_->insert_user(new_user("g2@example.com")).status_or_ok(); }).ok());
+  EXPECT_EQ(other.scalar("SELECT count(*) FROM users"), 2);
+}
+
+TEST_F(StoreTest, AGroupHoldsTheWriterGateUntilEndGroup) {
+  std::unique_ptr<Store> impatient = open_store(100);
+  ASSERT_NE(impatient, nullptr);
+  store_->begin_group();
+  // A group without writes takes no lock.
+  EXPECT_TRUE(impatient->write([&] { return impatient->insert_user(new_user("a@example.com")).status_or_ok(); }).ok());
+  ASSERT_TRUE(store_->write([&] { return store_->insert_user(new_user("b@example.com")).status_or_ok(); }).ok());
+  EXPECT_EQ(impatient->write([] { return Status(); }).http_status(), 503);
+  ASSERT_TRUE(store_->end_group().ok());
+  EXPECT_TRUE(impatient->write([&] { return impatient->insert_user(new_user("c@example.com")).status_or_ok(); }).ok());
+}
+
+TEST_F(StoreTest, AStorageFailureInAGroupUndoesThatBodyOnly) {
+  store_->begin_group();
+  ASSERT_TRUE(store_->write([&] { return store_->insert_user(new_user("first@example.com")).status_or_ok(); }).ok());
+  Status failed = store_->write([&] {
+    CPA_RETURN_IF_ERROR(store_->insert_user(new_user("second@example.com")).status_or_ok());
+    return store_->insert_user(new_user("first@example.com")).status_or_ok();  // UNIQUE
+  });
+  EXPECT_TRUE(failed.is_storage_failure());
+  EXPECT_TRUE(store_->group_has_writes());
+  ASSERT_TRUE(store_->write([&] { return store_->insert_user(new_user("third@example.com")).status_or_ok(); }).ok());
+  ASSERT_TRUE(store_->end_group().ok());
+  RawDb other(path_);
+  EXPECT_EQ(other.scalar("SELECT count(*) FROM users WHERE email_key IN "
+                         "('first@example.com', 'third@example.com')"), 2);
+  EXPECT_EQ(other.scalar("SELECT count(*) FROM users"), 2);  // not second@
+}
+
+// The transaction cannot follow the file: the whole group is abandoned.
+TEST_F(StoreTest, TheFileGoingAwayDuringAGroupAbandonsIt) {
+  int hooks = 0;
+  store_->set_mail_queued_hook([&] { ++hooks; });
+  store_->begin_group();
+  ASSERT_TRUE(store_->write([&] {
+                      CPA_RETURN_IF_ERROR(store_->insert_user(new_user("lost@example.com")).status_or_ok());
+                      return store_->enqueue_mail("lost@example.com", "s", "b", 100);
+                    }).ok());
+  std::string moved = path_ + ".moved";
+  ASSERT_EQ(std::rename(path_.c_str(), moved.c_str()), 0);
+  EXPECT_EQ(store_->check_file().http_status(), 503);
+  EXPECT_FALSE(store_->group_has_writes());
+  // Later writes of the group do not run: the group already failed.
+  bool ran = false;
+  EXPECT_EQ(store_->write([&] { ran = true; return Status(); }).http_status(), 503);
+  EXPECT_FALSE(ran);
+  EXPECT_EQ(store_->end_group().http_status(), 503);
+  EXPECT_EQ(hooks, 0);
+
+  ASSERT_EQ(std::rename(moved.c_str(), path_.c_str()), 0);
+  ASSERT_TRUE(store_->check_file().ok());
+  EXPECT_FALSE(store_->user_by_email_key("lost@example.com")->has_value());
+  EXPECT_TRUE(list(MailFilter::kAll).empty());
+  EXPECT_TRUE(store_->write([&] { return store_->insert_user(new_user("lost@example.com")).status_or_ok(); }).ok());
+  EXPECT_TRUE(store_->end_group().ok());  // no group: nothing to do
+}
+
 // --- the database file going away
 
 TEST_F(StoreTest, CheckFileAfterTheFileIsRenamedAwayAndBack) {
