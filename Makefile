@@ -47,10 +47,12 @@ bench: build
 # libFuzzer drivers (fuzz/): a clang build with ASan and UBSan in
 # $(FUZZ_DIR), the saved crash inputs and seeds run once each, then every
 # driver fuzzed for FUZZ_SECONDS on a copy of its seed corpus, FUZZ_JOBS at a
-# time. Fails when any driver crashes; crash inputs land in
-# $(FUZZ_DIR)/artifacts/<target>/. See fuzz/run.sh.
+# time, from libFuzzer seed FUZZ_SEED (random when empty). Fails when any
+# driver crashes; crash inputs land in $(FUZZ_DIR)/artifacts/<target>/.
+# See fuzz/run.sh.
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS    ?= 2
+FUZZ_SEED    ?=
 
 .PHONY: fuzz-deps fuzz-build fuzz-regress
 
@@ -67,7 +69,7 @@ fuzz-regress: fuzz-build
 	FUZZ_DIR=$(FUZZ_DIR) fuzz/run.sh regress
 
 fuzz: fuzz-regress
-	FUZZ_DIR=$(FUZZ_DIR) FUZZ_JOBS=$(FUZZ_JOBS) fuzz/run.sh fuzz $(FUZZ_SECONDS)
+	FUZZ_DIR=$(FUZZ_DIR) FUZZ_JOBS=$(FUZZ_JOBS) FUZZ_SEED=$(FUZZ_SEED) fuzz/run.sh fuzz $(FUZZ_SECONDS)
 
 # The whole suite (unit and end-to-end: workers, mailer and CLI included)
 # built with AddressSanitizer and UndefinedBehaviorSanitizer. Any report, in

@@ -7,7 +7,10 @@
 #       regressions are read too). New inputs accumulate there, never in the
 #       repository. Crash inputs go to $FUZZ_DIR/artifacts/<target>/, logs to
 #       $FUZZ_DIR/logs/<target>.log. $FUZZ_JOBS targets run at once (default
-#       2: one per core of the project's machines).
+#       2: one per core of the project's machines). $FUZZ_SEED, when set,
+#       fixes libFuzzer's random seed: .ci/run sets it, so that on a fresh
+#       $FUZZ_DIR a commit's fuzzing repeats, up to where the time runs out,
+#       instead of depending on luck. Unset, every run explores anew.
 #   fuzz/run.sh regress [TARGET...]
 #       Runs each target once over every file in fuzz/regressions/<target>/
 #       and fuzz/corpus/<target>/: no fuzzing, a plain regression check.
@@ -20,6 +23,7 @@ cd "$(dirname "$0")/.."
 FUZZ_DIR="${FUZZ_DIR:-build-fuzz}"
 FUZZ_JOBS="${FUZZ_JOBS:-2}"
 COMMON_FLAGS=(-timeout=10 -rss_limit_mb=2048)
+FUZZ_SEED="${FUZZ_SEED:-}"
 
 # UBSan reports with a stack; symbolized stacks when llvm-symbolizer exists
 # (Debian's package `llvm`, a recommendation of clang that is not always there).
@@ -31,7 +35,7 @@ if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ]; then
 fi
 
 usage() {
-  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -98,9 +102,10 @@ fuzz_one() {
   if [ -d "fuzz/corpus/$t" ]; then
     find "fuzz/corpus/$t" -maxdepth 1 -type f ! -name 'README*' -exec cp -n {} "$corpus/" \;
   fi
-  local dirs=("$corpus")
+  local dirs=("$corpus") seed=()
   [ -d "fuzz/regressions/$t" ] && dirs+=("fuzz/regressions/$t")
-  "$bin" "${COMMON_FLAGS[@]}" -max_total_time="$seconds" -dict="$dict" \
+  [ -n "$FUZZ_SEED" ] && seed=(-seed="$FUZZ_SEED")
+  "$bin" "${COMMON_FLAGS[@]}" "${seed[@]}" -max_total_time="$seconds" -dict="$dict" \
     -artifact_prefix="$artifacts/" -print_final_stats=1 "${dirs[@]}" >"$log" 2>&1 || rc=$?
   echo "$rc" >"$FUZZ_DIR/logs/$t.rc"
 }
@@ -112,7 +117,8 @@ cmd_fuzz() {
   [[ "$seconds" =~ ^[1-9][0-9]*$ ]] || usage
   for t in "${targets[@]}"; do binary_for "$t" >/dev/null; dict_for "$t" >/dev/null; done
   trap 'kill $(jobs -p) 2>/dev/null; exit 130' INT TERM
-  echo "fuzz: ${#targets[@]} targets, ${seconds}s each, $FUZZ_JOBS at a time (logs: $FUZZ_DIR/logs/)"
+  echo "fuzz: ${#targets[@]} targets, ${seconds}s each, $FUZZ_JOBS at a time," \
+       "seed ${FUZZ_SEED:-random} (logs: $FUZZ_DIR/logs/)"
   for t in "${targets[@]}"; do
     while [ "$(jobs -rp | wc -l)" -ge "$FUZZ_JOBS" ]; do wait -n || true; done
     rm -f "$FUZZ_DIR/logs/$t.rc"
