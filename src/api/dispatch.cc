@@ -1,10 +1,8 @@
 #include "api/dispatch.h"
 
 #include "api/auth_gate.h"
-#include "api/routes.h"
 #include "core/log.h"
 #include "http/render.h"
-#include "http/router.h"
 
 namespace cpa::api {
 namespace {
@@ -23,8 +21,12 @@ http::Response fail(const Status& status, const http::Request& request) {
 
 }  // namespace
 
-http::Response dispatch(const http::Request& request, Services& services) {
-  auto match = router().find(request.method, request.path);
+RouteMatch resolve(const http::Request& request) {
+  return router().find(request.method, request.path);
+}
+
+http::Response dispatch(const http::Request& request, RouteMatch match,
+                        Services& services) {
   if (!match.path_found()) return fail(Status::NotFound(), request);
 
   // A path whose every route is 🔒 checks credentials before answering 405.
@@ -44,16 +46,11 @@ http::Response dispatch(const http::Request& request, Services& services) {
     Status auth = authenticate(call);
     if (!auth.ok()) return fail(auth, request);
   }
-  if (!route) return fail(Status::MethodNotAllowed(request.method, match.allow), request);
+  if (!route) return fail(Status::MethodNotAllowed(request.method, match.allow()), request);
 
   Result<http::Response> result = route->handler(call);
   if (!result.ok()) return fail(result.status(), request);
   return std::move(result.value());
-}
-
-bool spends_hash(const http::Request& request) {
-  const Route* route = router().find(request.method, request.path).route;
-  return route != nullptr && route->cost == Cost::kHash;
 }
 
 }  // namespace cpa::api

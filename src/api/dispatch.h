@@ -3,16 +3,27 @@
 #pragma once
 
 #include "api/context.h"
+#include "api/routes.h"
 #include "http/request.h"
 #include "http/response.h"
+#include "http/router.h"
 
 namespace cpa::api {
 
-http::Response dispatch(const http::Request& request, Services& services);
+using RouteMatch = http::Router<Route>::Match;
 
-// Whether the request's route spends a password or PIN hash (Cost::kHash).
+// The request's place in the route table, found once per request: the
+// worker looks at it before dispatching.
+RouteMatch resolve(const http::Request& request);
+
+// Whether the matched route spends a password or PIN hash (Cost::kHash).
 // The worker serves those outside a group commit: a group holds the writer
 // lock, and must never hold it across a hash.
-bool spends_hash(const http::Request& request);
+inline bool spends_hash(const RouteMatch& match) {
+  return match.route != nullptr && match.route->cost == Cost::kHash;
+}
+
+http::Response dispatch(const http::Request& request, RouteMatch match,
+                        Services& services);
 
 }  // namespace cpa::api

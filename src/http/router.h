@@ -30,9 +30,26 @@ class Router {
   struct Match {
     const Route* route = nullptr;          // the route for this method, if any
     std::vector<const Route*> siblings;    // every route of the matched path
-    std::string allow;                     // Allow header for a 405
     std::vector<int64_t> ids;
     bool path_found() const { return !siblings.empty(); }
+
+    // The Allow header of a 405, in the order GET, POST, PUT, PATCH, DELETE,
+    // then HEAD when there is a GET. Built only for a 405.
+    std::string allow() const {
+      static constexpr std::string_view kOrder[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+      std::string out;
+      bool has_get = false;
+      for (std::string_view candidate : kOrder) {
+        for (const Route* r : siblings) {
+          if (r->method != candidate) continue;
+          if (candidate == "GET") has_get = true;
+          if (!out.empty()) out += ", ";
+          out += candidate;
+        }
+      }
+      if (has_get) out += ", HEAD";
+      return out;
+    }
   };
 
   Router(const Route* begin, const Route* end) : begin_(begin), end_(end) {}
@@ -53,18 +70,8 @@ class Router {
       m.siblings.push_back(r);
     }
     std::string_view want = method == "HEAD" ? std::string_view("GET") : method;
-    static constexpr std::string_view kOrder[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
-    bool has_get = false;
-    for (std::string_view candidate : kOrder) {
-      for (const Route* r : m.siblings) {
-        if (r->method != candidate) continue;
-        if (candidate == want) m.route = r;
-        if (candidate == "GET") has_get = true;
-        if (!m.allow.empty()) m.allow += ", ";
-        m.allow += candidate;
-      }
-    }
-    if (has_get) m.allow += ", HEAD";
+    for (const Route* r : m.siblings)
+      if (r->method == want) m.route = r;
     return m;
   }
 

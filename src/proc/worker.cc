@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "api/context.h"
@@ -44,6 +45,7 @@ void log_request(const http::Request& req, int status, int64_t started_us, int g
 struct Exchange {
   FCGX_Request fcgi;
   http::Request request;
+  api::RouteMatch match;  // the request's route, looked up once
   http::Response response;
   bool too_large = false;
   int64_t started_us = 0;
@@ -65,12 +67,13 @@ bool receive(Exchange& ex, int fd, Rng& rng) {
   ex.request = http::Request();
   ex.too_large = false;
   http::read_request(ex.fcgi, rng, &ex.request, &ex.too_large);
+  ex.match = api::resolve(ex.request);
   return true;
 }
 
 void handle(Exchange& ex, api::Services& services) {
   ex.response = ex.too_large ? http::render_error(Status::TooLarge())
-                             : api::dispatch(ex.request, services);
+                             : api::dispatch(ex.request, std::move(ex.match), services);
 }
 
 void answer(Exchange& ex, int group = 1) {
@@ -92,7 +95,7 @@ void serve(int fd, int listen_fd, Exchange* slots, bool group_commit, api::Servi
            Rng& rng) {
   Exchange& first = slots[0];
   if (!receive(first, fd, rng)) return;
-  if (!group_commit || first.too_large || api::spends_hash(first.request)) {
+  if (!group_commit || first.too_large || api::spends_hash(first.match)) {
     handle(first, services);
     answer(first);
     return;
@@ -107,7 +110,7 @@ void serve(int fd, int listen_fd, Exchange* slots, bool group_commit, api::Servi
     if (next_fd < 0) break;  // nothing queued: the socket is non-blocking
     Exchange& ex = slots[grouped];
     if (!receive(ex, next_fd, rng)) continue;
-    if (ex.too_large || api::spends_hash(ex.request)) {
+    if (ex.too_large || api::spends_hash(ex.match)) {
       after_group = &ex;
       break;
     }
