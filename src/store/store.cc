@@ -87,15 +87,10 @@ Status Store::write_locked(const std::function<Status()>& body) {
 Status Store::write_in_group(const std::function<Status()>& body) {
   if (!group_failure_.ok()) return group_failure_;
   if (!group_open_) {
-    // Not getting the lock fails the group at once: every request gathered
-    // would otherwise wait out the busy timeout in turn.
-    Status begun = db_->lock_writer();
-    if (begun.ok()) {
-      begun = db_->exec("BEGIN IMMEDIATE");
-      if (!begun.ok()) db_->unlock_writer();
-    }
+    CPA_RETURN_IF_ERROR(db_->lock_writer());
+    Status begun = db_->exec("BEGIN IMMEDIATE");
     if (!begun.ok()) {
-      group_failure_ = begun;
+      db_->unlock_writer();
       return begun;
     }
     group_open_ = true;
