@@ -146,17 +146,19 @@ Result<http::Response> update_user(Call& call) {
   std::optional<std::string> first = form.text("first_name", name);
   std::optional<std::string> last = form.text("last_name", name);
   CPA_RETURN_IF_ERROR(form.status());
-  if (first) user.first_name = *first;
-  if (last) user.last_name = *last;
+  // The names not sent come from the row as it is inside the transaction,
+  // so that two PATCHes of different names both stand.
   store::Store& store = call.svc.store;
+  store::User updated;
   CPA_RETURN_IF_ERROR(store.write([&]() -> Status {
-    CPA_ASSIGN_OR_RETURN(auto still, store.user_by_id(user.id));
-    if (!still) return Status::NotFound();
-    return store.set_names(user.id, user.first_name, user.last_name);
+    CPA_ASSIGN_OR_RETURN(auto row, store.user_by_id(user.id));
+    if (!row) return Status::NotFound();
+    if (first) row->first_name = *first;
+    if (last) row->last_name = *last;
+    updated = std::move(*row);
+    return store.set_names(updated.id, updated.first_name, updated.last_name);
   }));
-  CPA_ASSIGN_OR_RETURN(auto fresh, store.user_by_id(user.id));
-  if (!fresh) return Status::NotFound();
-  return http::Response::Json(200, user_json(*fresh));
+  return http::Response::Json(200, user_json(updated));
 }
 
 Result<http::Response> delete_user(Call& call) {
