@@ -35,13 +35,14 @@ std::string mint(Call& call, int64_t user_id, const char* type, int64_t ttl,
 
 }  // namespace
 
-MintedTokens mint_tokens(Call& call, int64_t user_id, const std::string& family) {
+MintedTokens mint_tokens(Call& call, int64_t user_id) {
   const Config& config = call.svc.config;
   MintedTokens t;
-  std::string refresh_jti = new_jti(call);
-  std::string fam = family.empty() ? refresh_jti : family;
-  t.refresh = mint(call, user_id, "refresh", config.refresh_ttl, refresh_jti, fam, &t.refresh_row);
-  t.access = mint(call, user_id, "access", config.access_ttl, new_jti(call), fam, &t.access_row);
+  const std::string refresh_jti = new_jti(call);
+  t.refresh =
+      mint(call, user_id, "refresh", config.refresh_ttl, refresh_jti, refresh_jti, &t.refresh_row);
+  t.access = mint(call, user_id, "access", config.access_ttl, new_jti(call), refresh_jti,
+                  &t.access_row);
   return t;
 }
 

@@ -18,12 +18,15 @@ struct MintedTokens {
   std::string refresh;
   store::Token access_row;
   store::Token refresh_row;
+
+  // The rows continue `family` (token/refresh/) instead of starting one. The
+  // family is in the rows only, never in the signed tokens.
+  void join_family(const std::string& family) { access_row.family = refresh_row.family = family; }
 };
 
-// A new refresh + access pair for `user_id`. `family` continues a family
-// (token/refresh/); empty starts a new one named after the new refresh token
-// (token/obtain/).
-MintedTokens mint_tokens(Call& call, int64_t user_id, const std::string& family);
+// A new refresh + access pair for `user_id`, its rows starting a family named
+// after the new refresh token.
+MintedTokens mint_tokens(Call& call, int64_t user_id);
 
 // Records both rows. Must run inside write().
 Status record_tokens(Call& call, const MintedTokens& tokens);

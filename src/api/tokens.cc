@@ -15,13 +15,6 @@ constexpr const char* kNoActiveAccount = "No active account found with the given
 
 Status no_active_account() { return Status::Unauthorized(kNoActiveAccount); }
 
-// A refresh token presented to token/refresh/ or token/blacklist/: its
-// signature and claims, then its record and its user.
-struct Presented {
-  auth::Claims claims;
-  store::Token row;
-};
-
 Result<auth::Claims> decode_refresh_token(Call& call, const std::string& token) {
   auth::Claims claims;
   if (!auth::decode_jwt(token, call.svc.keys.jwt, call.now(), &claims) ||
@@ -40,13 +33,15 @@ Result<auth::Claims> read_refresh_field(Call& call) {
   return decode_refresh_token(call, *token);
 }
 
-Result<Presented> find_refresh_token(Call& call, const auth::Claims& claims) {
+// The record of a refresh token presented to token/refresh/ or
+// token/blacklist/, when it matches the claims and its user is active.
+Result<store::Token> find_refresh_token(Call& call, const auth::Claims& claims) {
   CPA_ASSIGN_OR_RETURN(auto found, call.svc.store.token_with_user(claims.jti));
   if (!found || found->first.token_type != "refresh" || found->first.user_id != claims.user_id ||
       !found->second.is_active) {
     return Status::TokenInvalidOrExpired();
   }
-  return Presented{claims, std::move(found->first)};
+  return std::move(found->first);
 }
 
 std::string pair_json(const char* first_key, const std::string& first, const char* second_key,
@@ -83,7 +78,7 @@ Result<http::Response> obtain_token(Call& call) {
   std::optional<std::string> rehashed;
   if (check.needs_rehash) rehashed = auth::hash_password(*password, iterations, call.svc.rng);
 
-  MintedTokens tokens = mint_tokens(call, user->id, "");
+  MintedTokens tokens = mint_tokens(call, user->id);
   Status st = store.write([&]() -> Status {
     CPA_RETURN_IF_ERROR(release_password_attempt(call, attempt));
     if (rehashed) CPA_RETURN_IF_ERROR(store.set_password(user->id, *rehashed, false));
@@ -114,19 +109,20 @@ Result<http::Response> verify_token(Call& call) {
 Result<http::Response> refresh_token(Call& call) {
   CPA_ASSIGN_OR_RETURN(auth::Claims claims, read_refresh_field(call));
   store::Store& store = call.svc.store;
-  // The new pair is signed before the transaction; the family never changes,
-  // so reading it outside is safe. Inside, the record is read again: of
-  // concurrent refreshes of one token exactly one finds it live; the others
-  // find it rotated, which is reuse.
-  CPA_ASSIGN_OR_RETURN(Presented before, find_refresh_token(call, claims));
-  MintedTokens fresh = mint_tokens(call, claims.user_id, before.row.family);
+  // The new pair is signed before the transaction (the family is in the rows
+  // only, not in the tokens). Inside, the record is read once: of concurrent
+  // refreshes of one token exactly one finds it live; the others find it
+  // rotated, which is reuse.
+  MintedTokens fresh = mint_tokens(call, claims.user_id);
   Status st = store.write([&]() -> Status {
-    CPA_ASSIGN_OR_RETURN(Presented p, find_refresh_token(call, claims));
-    if (p.row.revoked_at) {
-      if (p.row.rotated) CPA_RETURN_IF_ERROR(store.revoke_family(p.row.family, call.now()));
+    CPA_ASSIGN_OR_RETURN(store::Token presented, find_refresh_token(call, claims));
+    if (presented.revoked_at) {
+      if (presented.rotated) CPA_RETURN_IF_ERROR(store.revoke_family(presented.family, call.now()));
       return Status::TokenBlacklisted();
     }
-    CPA_RETURN_IF_ERROR(store.rotate_token(p.row.jti, call.now()).status_or_ok());
+    CPA_ASSIGN_OR_RETURN(bool rotated, store.rotate_token(presented.jti, call.now()));
+    if (!rotated) return Status::TokenBlacklisted();
+    fresh.join_family(presented.family);
     return record_tokens(call, fresh);
   });
   CPA_RETURN_IF_ERROR(st);
@@ -137,11 +133,11 @@ Result<http::Response> blacklist_token(Call& call) {
   CPA_ASSIGN_OR_RETURN(auth::Claims claims, read_refresh_field(call));
   store::Store& store = call.svc.store;
   Status st = store.write([&]() -> Status {
-    CPA_ASSIGN_OR_RETURN(Presented p, find_refresh_token(call, claims));
-    if (p.row.revoked_at) return Status::TokenBlacklisted();
+    CPA_ASSIGN_OR_RETURN(store::Token presented, find_refresh_token(call, claims));
+    if (presented.revoked_at) return Status::TokenBlacklisted();
     // Logout ends the whole session: the refresh token and every token
     // descended from the same login.
-    return store.revoke_family(p.row.family, call.now());
+    return store.revoke_family(presented.family, call.now());
   });
   CPA_RETURN_IF_ERROR(st);
   return http::Response::Json(200, "{}");
