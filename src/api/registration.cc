@@ -31,6 +31,13 @@ Result<http::Response> register_user(Call& call) {
   std::optional<std::string> email = form.email("email");
   const http::Value* terms = form.raw("terms_accepted");
   if (!terms || http::parse_boolean(*terms) != true) form.fail("terms_accepted", kMustAcceptTerms);
+  // Every failing field is reported at once (§1): when the terms already
+  // fail, a taken email is reported beside them. Otherwise the check inside
+  // the transaction below is the one that counts.
+  if (email && form.failed("terms_accepted")) {
+    CPA_ASSIGN_OR_RETURN(auto owner, call.svc.store.user_by_email_key(email_key(*email)));
+    if (owner && !unfinished(*owner)) form.fail("email", kEmailTaken);
+  }
   CPA_RETURN_IF_ERROR(form.status());
 
   const std::string key = email_key(*email);
@@ -129,15 +136,16 @@ Result<http::Response> resend_code(Call& call) {
   std::optional<std::string> code_purpose = read_public_purpose(form);
   CPA_RETURN_IF_ERROR(form.status());
 
+  const bool verification = *code_purpose == purpose::kEmailVerification;
+  const char* wanted = verification ? purpose::kEmailVerification : purpose::kPasswordRecovery;
+  // As recovery-request/: the same work whether or not a code goes out, so
+  // that neither the answer nor its timing tells whether the account exists.
   Status st = call.svc.store.write([&]() -> Status {
-    CPA_ASSIGN_OR_RETURN(auto user, call.svc.store.user_by_email_key(email_key(*email)));
-    if (!user) return Status();
-    if (*code_purpose == purpose::kEmailVerification) {
-      if (!unfinished(*user)) return Status();
-      return send_code(call, *user, purpose::kEmailVerification, user->email, SendLimit::kSilent);
-    }
-    if (!user->is_active) return Status();
-    return send_code(call, *user, purpose::kPasswordRecovery, user->email, SendLimit::kSilent);
+    const std::string key = email_key(*email);
+    CPA_ASSIGN_OR_RETURN(auto user, call.svc.store.user_by_email_key(key));
+    const bool eligible = user && (verification ? unfinished(*user) : user->is_active);
+    if (!eligible) return probe_send_limit(call, key, wanted);
+    return send_code(call, *user, wanted, user->email, SendLimit::kSilent);
   });
   CPA_RETURN_IF_ERROR(st);
   return http::Response::Detail(200, "If the account exists, a new code has been sent.");

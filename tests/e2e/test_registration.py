@@ -119,6 +119,10 @@ class Registration(harness.ServiceTestCase):
             db.execute("UPDATE users SET is_active = 0 WHERE email_key = ?", (email.lower(),))
         r = self.api("POST", "users/", {"email": email, "terms_accepted": True})
         self.assertBody(r, 400, {"email": ["user with this email already exists."]})
+        # Every failing field at once (§1): the taken email beside the terms.
+        r = self.api("POST", "users/", {"email": email, "terms_accepted": False})
+        self.assertBody(r, 400, {"email": ["user with this email already exists."],
+                                 "terms_accepted": ["You must accept the terms and conditions."]})
 
     def test_one_code_a_minute(self):
         email = self.unique_email()
