@@ -1,5 +1,8 @@
 #include "api/health.h"
 
+#include <string>
+
+#include "core/log.h"
 #include "http/json.h"
 
 namespace cpa::api {
@@ -9,13 +12,18 @@ Result<http::Response> health(Call& call) {
   Status db = store.check_file();
   Result<store::MailCounts> counts = db.ok() ? store.mail_counts() : Result<store::MailCounts>(db);
   if (!counts.ok()) {
+    // An Unavailable reason is SQLite's short message ("database is
+    // locked"); any other failure's reason may quote SQL, so it goes to the
+    // log only.
+    Status down = counts.status();
+    if (down.kind() != Status::Kind::kUnavailable) {
+      log::warn("health: " + down.reason());
+      down = Status::Unavailable("error");
+    }
     http::JsonWriter w;
-    w.begin_object()
-        .field("status", "unavailable")
-        .field("database", counts.status().reason())
-        .end_object();
+    w.begin_object().field("status", "unavailable").field("database", down.reason()).end_object();
     http::Response r = http::Response::Json(503, w.str());
-    r.set_header("Retry-After", "5");
+    r.set_header("Retry-After", std::to_string(down.retry_after()));
     return r;
   }
   http::JsonWriter w;

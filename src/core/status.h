@@ -58,7 +58,8 @@ class Status {
   static Status UnsupportedMediaType(const std::string& content_type);  // 415
   static Status Throttled(int64_t retry_after_seconds);        // 429
 
-  // Storage failures. `reason` is for the log, never for the client.
+  // Storage failures. `reason` is for the log, never for the client (health/
+  // alone shows an Unavailable reason: SQLite's short message, no SQL).
   static Status Unavailable(std::string reason);
   static Status Internal(std::string reason);
 
