@@ -12,7 +12,6 @@ namespace cpa::store {
   "u.terms_accepted, u.email_verified, u.verified_at, u.is_active, u.is_staff, "      \
   "u.is_superuser, u.date_joined, u.last_login, u.pin_hash, u.pin_failures, "         \
   "u.pin_locked_until, u.pin_reset_until"
-inline constexpr int kUserColumnCount = 18;
 
 User read_user(const Stmt& s, int first_col);
 

@@ -2,7 +2,6 @@
 
 #include <string_view>
 
-#include "core/log.h"
 #include "store/db.h"
 
 namespace cpa::store {
@@ -94,6 +93,13 @@ Status Store::write_in_group(const std::function<Status()>& body) {
       return begun;
     }
     group_open_ = true;
+  } else if (!db_->in_transaction()) {
+    // A read of an earlier request hit an I/O error and SQLite rolled the
+    // group back: a savepoint now would start, and commit, a transaction of
+    // its own.
+    Status gone = Status::Unavailable("the group's transaction is gone");
+    abandon_group(gone);
+    return gone;
   }
   // Each body in a savepoint: a storage failure undoes that body only, as
   // write_locked() would, and the rest of the group stands. A business error
@@ -103,6 +109,7 @@ Status Store::write_in_group(const std::function<Status()>& body) {
     abandon_group(st);
     return st;
   }
+  const bool mail_queued_before = mail_queued_;
   Status outcome = body();
   if (outcome.is_storage_failure()) {
     // After an I/O error SQLite may have rolled the whole transaction back.
@@ -112,6 +119,7 @@ Status Store::write_in_group(const std::function<Status()>& body) {
       abandon_group(outcome);
       return outcome;
     }
+    mail_queued_ = mail_queued_before;  // its mail went with it
   }
   st = db_->exec("RELEASE request");
   if (!st.ok()) {
