@@ -22,7 +22,7 @@ std::string header_name(std::string_view cgi_name) {
 
 }  // namespace
 
-void read_request(FCGX_Request& fcgi, Rng& rng, Request* out, bool* too_large) {
+bool read_request(FCGX_Request& fcgi, Rng& rng, Request* out, bool* too_large) {
   *too_large = false;
   out->method = param(fcgi, "REQUEST_METHOD");
   std::string uri = param(fcgi, "REQUEST_URI");
@@ -59,7 +59,7 @@ void read_request(FCGX_Request& fcgi, Rng& rng, Request* out, bool* too_large) {
   if (n < 0) n = 0;
   if (static_cast<unsigned long long>(n) > kMaxBodyBytes) {
     *too_large = true;
-    return;
+    return true;
   }
   out->body.resize(static_cast<size_t>(n));
   size_t got = 0;
@@ -68,7 +68,7 @@ void read_request(FCGX_Request& fcgi, Rng& rng, Request* out, bool* too_large) {
     if (r <= 0) break;
     got += static_cast<size_t>(r);
   }
-  out->body.resize(got);
+  return got == out->body.size();
 }
 
 bool read_to_end(FCGX_Request& fcgi) {

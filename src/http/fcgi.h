@@ -12,8 +12,10 @@ namespace cpa::http {
 
 // Reads params and body. A body over kMaxBodyBytes is not read: *too_large
 // is set and the caller answers 413. `rng` makes a request id when the
-// client sent none (or an insane one).
-void read_request(FCGX_Request& fcgi, Rng& rng, Request* out, bool* too_large);
+// client sent none (or an insane one). False when the body ends before its
+// Content-Length (nginx gave up on the request): a cut body could read as
+// another valid request, so it must not be served.
+bool read_request(FCGX_Request& fcgi, Rng& rng, Request* out, bool* too_large);
 
 // Reads what is left of the request body up to its end marker; true when
 // the end was reached (nothing unread is left on the connection).

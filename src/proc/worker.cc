@@ -56,7 +56,7 @@ struct Exchange {
 constexpr int kMaxGroup = 16;
 
 // Takes the connection `fd` into `ex` and reads its request; false on a
-// protocol error (libfcgi has closed the connection).
+// protocol error or a cut body (the connection is closed then).
 bool receive(Exchange& ex, int fd, Rng& rng) {
   // libfcgi would close a preset descriptor on entry unless it believes the
   // connection is kept; the BEGIN_REQUEST record then sets the real flag.
@@ -66,7 +66,11 @@ bool receive(Exchange& ex, int fd, Rng& rng) {
   ex.started_us = monotonic_micros();
   ex.request = http::Request();
   ex.too_large = false;
-  http::read_request(ex.fcgi, rng, &ex.request, &ex.too_large);
+  if (!http::read_request(ex.fcgi, rng, &ex.request, &ex.too_large)) {
+    ex.fcgi.keepConnection = 0;
+    FCGX_Finish_r(&ex.fcgi);  // nobody is waiting for an answer
+    return false;
+  }
   ex.match = api::resolve(ex.request);
   return true;
 }
@@ -82,6 +86,9 @@ void answer(Exchange& ex, int group = 1) {
   // close (shutdown, then wait for nginx to close first) idles the worker for
   // a round trip on every request. An unread body keeps the lingering close.
   if (!ex.too_large) ex.fcgi.detached = http::read_to_end(ex.fcgi) ? 1 : 0;
+  // One request per connection, also when nginx asks to keep it
+  // (fastcgi_keep_conn): the slot's next request presets a new descriptor.
+  ex.fcgi.keepConnection = 0;
   FCGX_Finish_r(&ex.fcgi);
   log_request(ex.request, ex.response.status, ex.started_us, group);
 }
@@ -164,7 +171,9 @@ void run_worker(const Config& config, int listen_fd, int wake_fd, WorkerKind kin
 
   FCGX_Init();
   std::vector<Exchange> slots(kMaxGroup);
-  for (Exchange& ex : slots) FCGX_InitRequest(&ex.fcgi, listen_fd, 0);
+  // No listening socket for libfcgi: it would accept on its own after a
+  // protocol error, inside a group. serve() does every accept.
+  for (Exchange& ex : slots) FCGX_InitRequest(&ex.fcgi, -1, 0);
   // Hashers never group: their requests would hold the writer lock across a
   // hash.
   const bool group_commit = kind == WorkerKind::kWorker;
