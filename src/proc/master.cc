@@ -158,8 +158,15 @@ void Master::spawn(Slot& slot) {
 void Master::on_exit(const Child& child, int status) {
   std::string how = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
                                         : "exited with status " + std::to_string(WEXITSTATUS(status));
-  if (stopping_ || child.generation != generation_) {
-    return;  // expected: we asked it to stop
+  if (stopping_) return;  // expected: we asked it to stop
+  if (child.generation != generation_) {
+    // A reload's old mailer has finished the message in hand: its successor
+    // may start now (reload() held it back).
+    if (child.role == Role::kMailer && !has_children(Role::kMailer)) {
+      for (Slot& slot : slots_)
+        if (slot.role == Role::kMailer) slot.restart_at_us = monotonic_micros();
+    }
+    return;
   }
   log::warn(std::string(role_name(child.role)) + " " + std::to_string(child.pid) + " " + how +
             "; restarting");
@@ -249,8 +256,13 @@ void Master::reload() {
                               [](const Slot& s) { return s.role != Role::kNginx; }),
                slots_.end());
   add_pool_slots();
-  for (Slot& s : slots_)
-    if (s.role != Role::kNginx) spawn(s);
+  for (Slot& s : slots_) {
+    if (s.role == Role::kNginx) continue;
+    // One mailer at a time: two would both pick up the same pending row and
+    // send it twice. The new one starts once the old one has gone (on_exit).
+    if (s.role == Role::kMailer && has_children(Role::kMailer)) continue;
+    spawn(s);
+  }
   // nginx children keep their generation: bump it so on_exit still restarts them.
   for (Child& c : children_)
     if (c.role == Role::kNginx) c.generation = generation_;
@@ -289,8 +301,14 @@ void Master::stop() {
   unlink(config_.hash_socket_path.c_str());
   signal_children(Role::kWorker, SIGTERM);
   signal_children(Role::kHasher, SIGTERM);
+  // The mailer last: it goes on delivering while the pool drains, then
+  // finishes the message in hand.
+  auto pool_gone = [&] { return !has_children(Role::kWorker) && !has_children(Role::kHasher); };
+  bool drained = wait_until(pool_gone, monotonic_micros() + kDrainMicros);
   signal_children(Role::kMailer, SIGTERM);
-  if (!wait_until([&] { return children_.empty(); }, monotonic_micros() + kDrainMicros)) {
+  drained = wait_until([&] { return children_.empty(); }, monotonic_micros() + kDrainMicros) &&
+            drained;
+  if (!drained) {
     log::warn("drain timed out; killing what is left");
     for (const Child& c : children_) kill(c.pid, SIGKILL);
     wait_until([&] { return children_.empty(); }, monotonic_micros() + 2000000);

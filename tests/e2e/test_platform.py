@@ -139,8 +139,13 @@ class Reload(harness.ServiceTestCase):
             t.join()
         self.assertGreater(len(statuses), 20)
         self.assertEqual(set(statuses), {200})
-        self.assertFalse(set(self.service.children("cpa-mailer")) & old_mailer)
-        self.assertEqual(len(self.service.children("cpa-mailer")), 1)
+        # The new mailer starts once the old one has gone: never two at once
+        # (both would send the same pending row).
+        mailers = harness.wait_until(
+            lambda: (lambda m: m if m and not set(m) & old_mailer else None)(
+                self.service.children("cpa-mailer")),
+            what="the new mailer")
+        self.assertEqual(len(mailers), 1)
         self.assertEqual(len(self.service.children("nginx")), 1)
 
 
