@@ -29,10 +29,13 @@ bool stop_pending() {
   return g_stop_requested || sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT);
 }
 
+// One write transaction, through the writer gate like every other writer.
 void housekeeping(store::Store& store, int64_t now) {
-  Status s = store.prune_tokens(now - kKeepExpiredTokens);
-  if (s.ok()) s = store.prune_throttle_events(now - kKeepThrottleEvents);
-  if (s.ok()) s = store.prune_sent_mail(now - kKeepSentMail);
+  Status s = store.write([&]() -> Status {
+    CPA_RETURN_IF_ERROR(store.prune_tokens(now - kKeepExpiredTokens));
+    CPA_RETURN_IF_ERROR(store.prune_throttle_events(now - kKeepThrottleEvents));
+    return store.prune_sent_mail(now - kKeepSentMail);
+  });
   if (!s.ok()) log::warn("housekeeping: " + s.reason());
 }
 
