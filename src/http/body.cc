@@ -241,19 +241,12 @@ Result<Body> parse_form(std::string_view content_type, std::string_view text, bo
 }  // namespace
 
 void Body::set(std::string name, Value value) {
-  for (auto& field : fields_) {
-    if (field.first == name) {
-      field.second = std::move(value);
-      return;
-    }
-  }
-  fields_.emplace_back(std::move(name), std::move(value));
+  fields_.insert_or_assign(std::move(name), std::move(value));
 }
 
 const Value* Body::find(std::string_view name) const {
-  for (const auto& field : fields_)
-    if (field.first == name) return &field.second;
-  return nullptr;
+  auto it = fields_.find(name);
+  return it == fields_.end() ? nullptr : &it->second;
 }
 
 std::string media_type(std::string_view content_type) {
