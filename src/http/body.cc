@@ -2,7 +2,6 @@
 
 #include <cgicc/CgiInput.h>
 #include <cgicc/Cgicc.h>
-#include <rapidjson/encodedstream.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
@@ -135,8 +134,9 @@ Result<Body> parse_json(std::string_view text) {
   Body body;
   TopLevelHandler handler(&body);
   rapidjson::Reader reader;
-  rapidjson::MemoryStream ms(text.data(), text.size());
-  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> is(ms);
+  // The bytes as they are: RapidJSON's EncodedInputStream would skip a BOM
+  // (and each stray byte of one), which Python's json refuses.
+  rapidjson::MemoryStream is(text.data(), text.size());
   constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag |
                               rapidjson::kParseIterativeFlag |
                               rapidjson::kParseNumbersAsStringsFlag;

@@ -233,6 +233,17 @@ TEST(ParseJson, EscapedLoneSurrogateIsAParseError) {
   EXPECT_EQ(parse_ok(kJson, R"({"a": "\ud83d\ude00"})").find("a")->text, "\xf0\x9f\x98\x80");
 }
 
+// Python's json refuses a UTF-8 BOM ("Unexpected UTF-8 BOM"), and so any
+// stray byte of one: DRF answers a parse error.
+TEST(ParseJson, ABomOrAStrayByteOfOneIsAParseError) {
+  for (std::string bad : {std::string("\xef\xbb\xbf{}"), std::string("\xbf{}"),
+                          std::string("\xef{\"a\": 1}")}) {
+    Status s = parse_error(kJson, bad);
+    EXPECT_EQ(s.http_status(), 400);
+    EXPECT_TRUE(starts_with(s.detail(), "JSON parse error - ")) << s.detail();
+  }
+}
+
 TEST(ParseJson, TopLevelMustBeAnObject) {
   for (const char* bad : {"[1, 2]", "\"string\"", "42", "null", "true", "[]"}) {
     Status s = parse_error(kJson, bad);
