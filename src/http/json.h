@@ -48,15 +48,24 @@ class JsonWriter {
   std::string str() const { return std::string(buffer_.GetString(), buffer_.GetSize()); }
 
  private:
-  // RapidJSON spells control characters \u001F; Python's json (DRF) spells
-  // them \u001f. Strings holding one (rare: a name or an echoed choice) are
-  // quoted by hand so that the bytes match.
+  // DRF's bytes differ from RapidJSON's in two places: Python's json spells
+  // control characters \u001f (RapidJSON: \u001F), and DRF's renderer
+  // escapes U+2028 and U+2029 (RapidJSON writes them raw). Strings holding
+  // one (rare: a name or an echoed choice) are quoted by hand.
   static bool needs_hex_escape(std::string_view s) {
-    for (char c : s)
+    for (size_t i = 0; i < s.size(); ++i) {
+      const char c = s[i];
       if (static_cast<unsigned char>(c) < 0x20 && c != '\b' && c != '\f' && c != '\n' &&
           c != '\r' && c != '\t')
         return true;
+      if (is_line_or_paragraph_separator(s, i)) return true;
+    }
     return false;
+  }
+  // U+2028 or U+2029 (E2 80 A8 / E2 80 A9) at s[i].
+  static bool is_line_or_paragraph_separator(std::string_view s, size_t i) {
+    return s[i] == '\xe2' && i + 2 < s.size() && s[i + 1] == '\x80' &&
+           (s[i + 2] == '\xa8' || s[i + 2] == '\xa9');
   }
   static std::string quote_with_lowercase_hex(std::string_view s);
 

@@ -125,6 +125,9 @@ class Users(harness.ServiceTestCase):
         r = self.api("PATCH", "users/me/", {"first_name": "a\x1fb"}, token=self.token)
         self.assertEqual(r.status, 200, r)
         self.assertIn(b'"first_name":"a\\u001fb"', r.body)
+        # U+2028/U+2029 too: DRF's renderer escapes them after json.dumps.
+        r = self.api("PATCH", "users/me/", {"first_name": "a\u2028b\u2029c"}, token=self.token)
+        self.assertIn(b'"first_name":"a\\u2028b\\u2029c"', r.body)
 
     def test_delete_needs_the_current_password_then_the_email_is_free(self):
         r = self.api("DELETE", "users/me/", {}, token=self.token)

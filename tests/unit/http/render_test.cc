@@ -61,6 +61,13 @@ TEST(RenderError, ControlCharactersAreEscapedInLowerCaseAsPythonDoes) {
                     R"(\" is not a valid choice."]})");
 }
 
+// DRF's JSONRenderer escapes U+2028 and U+2029 after json.dumps; other
+// non-ASCII characters stay as they are.
+TEST(RenderError, LineAndParagraphSeparatorsAreEscapedAsDrfDoes) {
+  Response r = render_error(Status::Field("purpose", "\"a\xe2\x80\xa8" "b\xe2\x80\xa9" "c\xe2\x80\xaa\xc3\xa9\" is not a valid choice."));
+  EXPECT_EQ(r.body, "{\"purpose\":[\"\\\"a\\u2028b\\u2029c\xe2\x80\xaa\xc3\xa9\\\" is not a valid choice.\"]}");
+}
+
 TEST(RenderError, DetailWithoutCode) {
   Response r = render_error(Status::NotFound());
   EXPECT_EQ(r.status, 404);
