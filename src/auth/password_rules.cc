@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/utf8.h"
+
 namespace cpa::auth {
 
 // Generated at build time from data/common-passwords.txt.gz: one lower-case
@@ -15,53 +17,12 @@ constexpr double kMaxSimilarity = 0.7;  // Django's default
 
 using CodePoints = std::u32string;
 
-// UTF-8 to code points, as Python sees a str. A byte that starts no valid
-// sequence becomes one code point of its own (U+DC80-U+DCFF, like Python's
-// surrogateescape), so lengths stay meaningful for any input.
+// UTF-8 to code points, as Python sees a str (core/utf8.h: a byte that
+// starts no valid sequence is one code point of its own).
 CodePoints decode_utf8(std::string_view text) {
   CodePoints out;
   out.reserve(text.size());
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    if (lead < 0x80) {
-      out.push_back(lead);
-      ++i;
-      continue;
-    }
-    // Sequence length, the lead byte's payload, and the smallest code point
-    // that needs this length (anything smaller is an overlong encoding).
-    size_t length = 0;
-    char32_t cp = 0;
-    char32_t smallest = 0;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      length = 2;
-      cp = lead & 0x1F;
-      smallest = 0x80;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      length = 3;
-      cp = lead & 0x0F;
-      smallest = 0x800;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      length = 4;
-      cp = lead & 0x07;
-      smallest = 0x10000;
-    }
-    bool valid = length > 0 && i + length <= text.size();
-    for (size_t k = 1; valid && k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      valid = (next & 0xC0) == 0x80;
-      cp = (cp << 6) | (next & 0x3F);
-    }
-    valid = valid && cp >= smallest && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
-    if (valid) {
-      out.push_back(cp);
-      i += length;
-    } else {
-      out.push_back(0xDC00 + lead);
-      ++i;
-    }
-  }
+  for (size_t i = 0; i < text.size();) out.push_back(next_code_point(text, &i));
   return out;
 }
 
@@ -132,13 +93,6 @@ CodePoints lower(const CodePoints& text) {
   out.reserve(text.size());
   for (char32_t c : text) append_lower(c, &out);
   return out;
-}
-
-// Python's str.isspace(), which str.strip() uses.
-bool is_python_space(char32_t c) {
-  return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 ||
-         c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
-         c == 0x202F || c == 0x205F || c == 0x3000;
 }
 
 // Python's \w for ASCII; every non-ASCII code point counts as a word character.

@@ -8,8 +8,8 @@
 
 namespace cpa {
 
-// Python's str.strip() on ASCII whitespace (what DRF's trim_whitespace does
-// for the inputs we take: emails, codes, names).
+// ASCII whitespace trimmed, for config values and command-line operands.
+// Request fields are stripped as DRF does: strip_python_whitespace (utf8.h).
 inline std::string_view trim_whitespace(std::string_view s) {
   constexpr std::string_view kWhitespace = " \t\n\r\f\v";
   size_t b = s.find_first_not_of(kWhitespace);

@@ -51,6 +51,37 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
+char32_t next_code_point(std::string_view s, size_t* i) {
+  bool complete;
+  const size_t n = scan(s, *i, &complete);
+  const auto lead = static_cast<unsigned char>(s[*i]);
+  if (!complete) {
+    *i += 1;
+    return lead < 0x80 ? lead : 0xDC00 + lead;
+  }
+  char32_t cp = n == 1 ? lead : n == 2 ? lead & 0x1F : n == 3 ? lead & 0x0F : lead & 0x07;
+  for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[*i + k]) & 0x3F);
+  *i += n;
+  return cp;
+}
+
+bool is_python_space(char32_t c) {
+  return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 ||
+         c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
+         c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+std::string_view strip_python_whitespace(std::string_view s) {
+  size_t begin = s.size(), end = 0;
+  for (size_t i = 0; i < s.size();) {
+    const size_t at = i;
+    if (is_python_space(next_code_point(s, &i))) continue;
+    if (begin == s.size()) begin = at;
+    end = i;
+  }
+  return begin < end ? s.substr(begin, end - begin) : std::string_view();
+}
+
 std::string replace_invalid_utf8(std::string_view s) {
   std::string out;
   out.reserve(s.size());

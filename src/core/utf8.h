@@ -10,6 +10,17 @@ namespace cpa {
 
 bool is_valid_utf8(std::string_view s);
 
+// The code point at s[*i], advancing *i past it. A byte that starts no
+// well-formed sequence is one code point of its own, U+DC80..U+DCFF (as
+// Python's surrogateescape), so that any input has a length.
+char32_t next_code_point(std::string_view s, size_t* i);
+
+// Python's str.isspace(), which str.strip() uses.
+bool is_python_space(char32_t c);
+
+// Python's str.strip() with no argument (what DRF's trim_whitespace does).
+std::string_view strip_python_whitespace(std::string_view s);
+
 // What Python's bytes.decode("utf-8", errors="replace") gives, as Django
 // decodes form fields: each maximal ill-formed subpart becomes one U+FFFD.
 std::string replace_invalid_utf8(std::string_view s);

@@ -3,7 +3,7 @@
 #include <cstdlib>
 
 #include "core/email.h"
-#include "core/strings.h"
+#include "core/utf8.h"
 
 namespace cpa::http {
 
@@ -66,7 +66,7 @@ std::optional<std::string> Form::string_value(const std::string& name, const Tex
       fail(name, msg::kNotString);
       return std::nullopt;
   }
-  if (rule.trim) s = std::string(trim_whitespace(s));
+  if (rule.trim) s = std::string(strip_python_whitespace(s));
   if (s.empty()) {
     if (!rule.allow_blank) {
       fail(name, msg::kBlank);

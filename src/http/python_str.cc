@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "core/utf8.h"
+
 namespace cpa::http {
 namespace {
 
@@ -100,12 +102,8 @@ void append_python_repr(std::string* out, std::string_view utf8) {
   const char quote = double_quoted ? '"' : '\'';
   out->push_back(quote);
   for (size_t i = 0; i < utf8.size();) {
-    const unsigned char lead = static_cast<unsigned char>(utf8[i]);
-    // The text is UTF-8 (the JSON parser validated it): decode one character.
-    const size_t length = lead < 0x80 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
-    uint32_t cp = length == 1 ? lead : length == 2 ? lead & 0x1f : length == 3 ? lead & 0x0f : lead & 0x07;
-    for (size_t k = 1; k < length && i + k < utf8.size(); ++k)
-      cp = (cp << 6) | (static_cast<unsigned char>(utf8[i + k]) & 0x3f);
+    const size_t at = i;
+    const char32_t cp = next_code_point(utf8, &i);
     if (cp == '\\' || cp == static_cast<unsigned char>(quote)) {
       out->push_back('\\');
       out->push_back(static_cast<char>(cp));
@@ -116,7 +114,7 @@ void append_python_repr(std::string* out, std::string_view utf8) {
     } else if (cp == '\r') {
       out->append("\\r");
     } else if (python_printable(cp)) {
-      out->append(utf8.substr(i, length));
+      out->append(utf8.substr(at, i - at));
     } else if (cp < 0x100) {
       append_hex(out, 'x', cp, 2);
     } else if (cp < 0x10000) {
@@ -124,7 +122,6 @@ void append_python_repr(std::string* out, std::string_view utf8) {
     } else {
       append_hex(out, 'U', cp, 8);
     }
-    i += length;
   }
   out->push_back(quote);
 }

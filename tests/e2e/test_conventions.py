@@ -166,6 +166,12 @@ class FieldMessages(harness.ServiceTestCase):
         r = self.api("POST", "users/", {"email": "  %s \n" % email, "terms_accepted": True})
         self.assertEqual(r.status, 201, r)
         self.assertEqual(r.json()["email"], email)
+        # str.strip() also takes Unicode spaces (no-break, ideographic, ...).
+        email = self.unique_email()
+        r = self.api("POST", "users/", {"email": "\u00a0\u3000%s\u2029" % email,
+                                        "terms_accepted": True})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json()["email"], email)
 
 
 if __name__ == "__main__":

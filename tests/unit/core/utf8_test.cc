@@ -51,5 +51,22 @@ TEST(Utf8, ReplacementMatchesPythonMaximalSubparts) {
   }
 }
 
+// Expected values from CPython: str.strip() and str.isspace().
+TEST(Utf8, StripPythonWhitespaceTakesUnicodeSpaces) {
+  EXPECT_EQ(strip_python_whitespace(" \t\n a b \r\x0b\x0c"), "a b");
+  EXPECT_EQ(strip_python_whitespace("\xc2\xa0\xe3\x80\x80x\xe2\x80\xa9\x1c"), "x");
+  EXPECT_EQ(strip_python_whitespace("\xc2\x85x\xe2\x80\x8b"), "x\xe2\x80\x8b");  // U+200B is no space
+  EXPECT_EQ(strip_python_whitespace("\xe3\x80\x80 \xc2\xa0"), "");
+  EXPECT_EQ(strip_python_whitespace(""), "");
+  EXPECT_EQ(strip_python_whitespace("\xff x \xff"), "\xff x \xff");
+}
+
+TEST(Utf8, NextCodePointEscapesBadBytesOneByOne) {
+  const std::string s = "a\xc3\xa9\xe2\x82\xf0\x9f\x98\x80";
+  std::u32string cps;
+  for (size_t i = 0; i < s.size();) cps.push_back(next_code_point(s, &i));
+  EXPECT_EQ(cps, (std::u32string{U'a', 0xE9, 0xDCE2, 0xDC82, 0x1F600}));
+}
+
 }  // namespace
 }  // namespace cpa
