@@ -79,7 +79,19 @@ Result<http::Response> set_pin(Call& call) {
 
   if (needs_current) CPA_RETURN_IF_ERROR(guess_pin(call, *current, "current_pin"));
   std::string hash = hash_pin(call, *pin);
-  CPA_RETURN_IF_ERROR(call.svc.store.write([&] { return call.svc.store.set_pin(user.id, hash); }));
+  store::Store& store = call.svc.store;
+  CPA_RETURN_IF_ERROR(store.write([&]() -> Status {
+    if (!needs_current) {
+      // Skipping current_pin was decided on the row as authentication read
+      // it: a concurrent set-pin/ may have used the window (or set a first
+      // PIN) since. Decided again here, where it is exact.
+      CPA_ASSIGN_OR_RETURN(auto row, store.user_by_id(user.id));
+      if (!row) return Status::TokenNotValid();
+      if (row->pin_hash && row->pin_reset_until <= call.now())
+        return Status::Field("current_pin", http::msg::kRequired);
+    }
+    return store.set_pin(user.id, hash);
+  }));
   return http::Response::Detail(200, "PIN has been set.");
 }
 

@@ -143,6 +143,26 @@ class Pin(harness.ServiceTestCase):
             t.join()
         self.assertEqual(sorted(results), [400] * 5 + [429] * 7)
 
+    def test_a_first_pin_without_current_pin_is_set_once_under_concurrency(self):
+        # No PIN yet, so no current_pin is asked; of concurrent first PINs one
+        # wins, and the others then need the PIN it set.
+        results = []
+        barrier = threading.Barrier(6)
+
+        def first_pin(pin):
+            barrier.wait()
+            r = self.set_pin(pin)
+            results.append((r.status, r.body))
+        threads = [threading.Thread(target=first_pin, args=("%04d" % (1000 + i),))
+                   for i in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        required = (400, b'{"current_pin":["This field is required."]}')
+        self.assertEqual(sorted(results),
+                         sorted([(200, b'{"detail":"PIN has been set."}')] + [required] * 5))
+
     def test_seed_pin_reset_request_and_verify_as_written(self):
         self.set_pin("1234")
         before = self.sink.count(self.email)
