@@ -41,7 +41,6 @@ Status authenticate(Call& call) {
     return Status::TokenNotValid();
   }
   call.user = std::move(user);
-  call.access_jti = claims.jti;
   return Status();
 }
 

@@ -38,7 +38,6 @@ class Call {
   Services& svc;
   std::vector<int64_t> ids;              // "<id>" segments of the path
   std::optional<store::User> user;       // set by the gate on 🔒 routes
-  std::string access_jti;                // the access token that authenticated
 
   // The parsed body (API.md §1), parsed on first use: a handler that takes no
   // body never fails on one.

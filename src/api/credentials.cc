@@ -2,6 +2,7 @@
 
 #include "api/limits.h"
 #include "auth/password.h"
+#include "mail/templates.h"
 
 namespace cpa::api {
 namespace {
@@ -35,6 +36,23 @@ Status check_current_password(Call& call, const store::User& user, const std::st
                                                    call.svc.config.pbkdf2_iterations);
   if (!check.ok) return Status::Field(field, kInvalidPassword);
   return call.svc.store.write([&] { return release_password_attempt(call, attempt); });
+}
+
+Status check_current_password(Call& call, const store::User& user, const std::string& password,
+                              http::Form& form, const char* field) {
+  Status st = check_current_password(call, user, password, field);
+  if (st.http_status() == 429 || st.is_storage_failure()) return st;
+  if (!st.ok()) form.fail(field, kInvalidPassword);
+  return Status();
+}
+
+Status replace_password(Call& call, const store::User& user, const std::string& hash) {
+  store::Store& store = call.svc.store;
+  const int64_t now = call.now();
+  CPA_RETURN_IF_ERROR(store.set_password(user.id, hash, false));
+  CPA_RETURN_IF_ERROR(store.revoke_user_tokens(user.id, now));
+  mail::Text notice = mail::password_changed_notice();
+  return store.enqueue_mail(user.email, notice.subject, notice.body, now);
 }
 
 }  // namespace cpa::api

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "api/context.h"
+#include "http/fields.h"
 
 namespace cpa::api {
 
@@ -25,5 +26,14 @@ Status release_password_attempt(Call& call, int64_t attempt);
 // {field: ["Invalid password."]}.
 Status check_current_password(Call& call, const store::User& user, const std::string& password,
                               const char* field);
+// The same for a handler that reports every failing field at once: a wrong
+// password becomes `field`'s error in `form`; only 429 and storage failures
+// are returned.
+Status check_current_password(Call& call, const store::User& user, const std::string& password,
+                              http::Form& form, const char* field);
+
+// The password is replaced (`hash`), every token of the account revoked and
+// a notice queued to it. Call inside write().
+Status replace_password(Call& call, const store::User& user, const std::string& hash);
 
 }  // namespace cpa::api

@@ -33,9 +33,7 @@ Result<http::Response> reset_email_request(Call& call) {
   // address counts as taken: it is no change.
   CPA_ASSIGN_OR_RETURN(auto owner, store.user_by_email_key(key));
   if (owner) form.fail("new_email", kEmailTaken);
-  Status pw = check_current_password(call, user, *password, "password");
-  if (pw.http_status() == 429 || pw.is_storage_failure()) return pw;
-  if (!pw.ok()) form.fail("password", kInvalidPassword);
+  CPA_RETURN_IF_ERROR(check_current_password(call, user, *password, form, "password"));
   CPA_RETURN_IF_ERROR(form.status());
 
   Status st = store.write([&]() -> Status {

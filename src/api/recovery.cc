@@ -1,11 +1,11 @@
 #include "api/recovery.h"
 
 #include "api/code_service.h"
+#include "api/credentials.h"
 #include "api/password_policy.h"
 #include "auth/password.h"
 #include "core/email.h"
 #include "http/fields.h"
-#include "mail/templates.h"
 
 namespace cpa::api {
 
@@ -49,12 +49,8 @@ Result<http::Response> recovery_reset_password(Call& call) {
     if (!user || !user->is_active) return Status::Field("code", kInvalidCode);
     CPA_RETURN_IF_ERROR(
         check_code(call, user->id, purpose::kPasswordRecovery, *code, true).status_or_ok());
-    const int64_t now = call.now();
-    CPA_RETURN_IF_ERROR(store.set_password(user->id, hash, false));
-    CPA_RETURN_IF_ERROR(store.mark_email_verified(user->id, now));
-    CPA_RETURN_IF_ERROR(store.revoke_user_tokens(user->id, now));
-    mail::Text notice = mail::password_changed_notice();
-    return store.enqueue_mail(user->email, notice.subject, notice.body, now);
+    CPA_RETURN_IF_ERROR(store.mark_email_verified(user->id, call.now()));
+    return replace_password(call, *user, hash);
   });
   CPA_RETURN_IF_ERROR(st);
   return http::Response::Detail(200, "Password has been reset.");

@@ -10,7 +10,6 @@
 #include "core/strings.h"
 #include "http/fields.h"
 #include "http/json.h"
-#include "mail/templates.h"
 
 namespace cpa::api {
 namespace {
@@ -185,22 +184,13 @@ Result<http::Response> set_password(Call& call) {
   std::optional<std::string> current = form.text("current_password", http::Text{.trim = false});
   std::optional<std::string> password = read_new_password(form, "new_password", me.email);
   check_repeat(form, password, "re_new_password", kPasswordMismatch);
-  if (current && !form.failed("current_password")) {
-    Status st = check_current_password(call, me, *current, "current_password");
-    if (st.http_status() == 429 || st.is_storage_failure()) return st;
-    if (!st.ok()) form.fail("current_password", kInvalidPassword);
-  }
+  if (current)
+    CPA_RETURN_IF_ERROR(check_current_password(call, me, *current, form, "current_password"));
   CPA_RETURN_IF_ERROR(form.status());
 
   std::string hash = auth::hash_password(*password, call.svc.config.pbkdf2_iterations, call.svc.rng);
   store::Store& store = call.svc.store;
-  CPA_RETURN_IF_ERROR(store.write([&]() -> Status {
-    const int64_t now = call.now();
-    CPA_RETURN_IF_ERROR(store.set_password(me.id, hash, false));
-    CPA_RETURN_IF_ERROR(store.revoke_user_tokens(me.id, now));
-    mail::Text notice = mail::password_changed_notice();
-    return store.enqueue_mail(me.email, notice.subject, notice.body, now);
-  }));
+  CPA_RETURN_IF_ERROR(store.write([&] { return replace_password(call, me, hash); }));
   return http::Response::NoContent();
 }
 
