@@ -170,9 +170,7 @@ Result<http::Response> delete_user(Call& call) {
   CPA_RETURN_IF_ERROR(check_current_password(call, *call.user, *password, "current_password"));
   store::Store& store = call.svc.store;
   CPA_RETURN_IF_ERROR(store.write([&]() -> Status {
-    // Codes and tokens go with the row; the address may register again.
-    CPA_RETURN_IF_ERROR(store.delete_user(user.id));
-    return store.clear_send_history(user.email_key);
+    return store.delete_user(user);  // codes, tokens and send history too
   }));
   return http::Response::NoContent();
 }

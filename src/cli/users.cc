@@ -28,10 +28,7 @@ Status change_user(Context& ctx, const Args& args, Change change) {
                               : who + " was already inactive; revoked its tokens";
         break;
       case Change::kDelete:
-        // Codes and tokens go with the row (ON DELETE CASCADE); forgetting
-        // the send history lets the email register again at once.
-        CPA_RETURN_IF_ERROR(ctx.store.delete_user(user.id));
-        CPA_RETURN_IF_ERROR(ctx.store.clear_send_history(user.email_key));
+        CPA_RETURN_IF_ERROR(ctx.store.delete_user(user));
         done = "deleted " + who + " with its codes and tokens";
         break;
     }

@@ -143,7 +143,9 @@ class Store {
   Result<std::optional<User>> user_by_id(int64_t id);
   Result<std::optional<User>> user_by_email_key(const std::string& key);
   Result<int64_t> insert_user(const NewUser& user);
-  Status delete_user(int64_t id);
+  // The account goes: its row (codes and tokens with it) and its send
+  // history, so that its email may register again at once. Call inside write().
+  Status delete_user(const User& user);
   Status set_terms_accepted(int64_t id);
   Status mark_email_verified(int64_t id, int64_t now);
   // Sets the password hash; `activate` also makes the account active.

@@ -70,11 +70,12 @@ Result<int64_t> Store::insert_user(const NewUser& u) {
   return db_->last_insert_id();
 }
 
-Status Store::delete_user(int64_t id) {
+Status Store::delete_user(const User& user) {
   // codes and tokens go with it (ON DELETE CASCADE).
   static constexpr const char* kSql = "DELETE FROM users WHERE id = ?1";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
-  return s.bind_all(id).run();
+  CPA_RETURN_IF_ERROR(s.bind_all(user.id).run());
+  return clear_send_history(user.email_key);
 }
 
 Status Store::set_terms_accepted(int64_t id) {

@@ -300,7 +300,7 @@ TEST_F(StoreTest, DuplicateEmailKeyIsRefused) {
 TEST_F(StoreTest, DeletedIdsAreNotReused) {
   int64_t a = add_user("a@example.com");
   int64_t b = add_user("b@example.com");
-  ASSERT_TRUE(store_->delete_user(b).ok());
+  ASSERT_TRUE(store_->delete_user(get_user(b)).ok());
   int64_t c = add_user("c@example.com");
   EXPECT_GT(b, a);
   EXPECT_GT(c, b);
@@ -402,15 +402,17 @@ TEST_F(StoreTest, ListAndCountUsers) {
   EXPECT_EQ(*store_->count_users(true), 1);
 }
 
-TEST_F(StoreTest, DeleteUserCascadesToCodesAndTokens) {
+TEST_F(StoreTest, DeleteUserCascadesToCodesTokensAndSendHistory) {
   int64_t id = add_user("gone@example.com");
   int64_t other = add_user("stay@example.com");
+  ASSERT_TRUE(store_->add_throttle_event("send:email_verification", "gone@example.com", 1).ok());
+  ASSERT_TRUE(store_->add_throttle_event("send:email_verification", "stay@example.com", 1).ok());
   ASSERT_TRUE(store_->put_code(code(id, "email_verification", "h")).ok());
   ASSERT_TRUE(store_->put_code(code(other, "email_verification", "h2")).ok());
   ASSERT_TRUE(store_->insert_token(token("jti-gone", id, "refresh", "jti-gone")).ok());
   ASSERT_TRUE(store_->insert_token(token("jti-stay", other, "refresh", "jti-stay")).ok());
 
-  ASSERT_TRUE(store_->delete_user(id).ok());
+  ASSERT_TRUE(store_->delete_user(get_user(id)).ok());
   auto u = store_->user_by_id(id);
   ASSERT_TRUE(u.ok());
   EXPECT_FALSE(u->has_value());
@@ -419,10 +421,13 @@ TEST_F(StoreTest, DeleteUserCascadesToCodesAndTokens) {
   EXPECT_FALSE(c->has_value());
   EXPECT_FALSE(get_token("jti-gone").has_value());
 
+  EXPECT_EQ(store_->throttle_window("send:email_verification", "gone@example.com", 0)->count, 0);
+
   EXPECT_TRUE(get_token("jti-stay").has_value());
   auto kept = store_->code_for(other, "email_verification");
   ASSERT_TRUE(kept.ok());
   EXPECT_TRUE(kept->has_value());
+  EXPECT_EQ(store_->throttle_window("send:email_verification", "stay@example.com", 0)->count, 1);
 }
 
 // --- codes
