@@ -66,19 +66,39 @@ bool make_dir(const std::string& path, std::string* error) {
   return false;
 }
 
+// Whether a process accepts connections on `addr` (a full backlog counts).
+bool someone_listens(const sockaddr_un& addr) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  bool listening = connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 ||
+                   errno == EAGAIN;
+  close(fd);
+  return listening;
+}
+
 int open_listen_socket(const std::string& path, std::string* error) {
+  struct sockaddr_un addr{};
+  if (path.size() >= sizeof addr.sun_path) {
+    *error = "AUTH_SOCKET: " + path + " is longer than a unix socket path may be (" +
+             std::to_string(sizeof addr.sun_path - 1) + " bytes)";
+    return -1;
+  }
+  addr.sun_family = AF_UNIX;
+  memcpy(addr.sun_path, path.c_str(), path.size());
   struct stat st;
   if (lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {
       *error = "AUTH_SOCKET: " + path + " exists and is not a socket";
       return -1;
     }
+    // Taking over a socket in use would leave that instance serving nothing.
+    if (someone_listens(addr)) {
+      *error = "AUTH_SOCKET: " + path + " is in use: is another instance running on it?";
+      return -1;
+    }
     unlink(path.c_str());  // stale, from a previous run
   }
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  struct sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
   if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
       chmod(path.c_str(), 0660) != 0 || listen(fd, 4096) != 0) {
     *error = "AUTH_SOCKET: cannot listen on " + path + ": " + strerror(errno);

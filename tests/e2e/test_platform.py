@@ -23,6 +23,14 @@ class Conventions(harness.ServiceTestCase):
                                  "mail_queue": {"pending": 0, "failed": 0}})
         self.assertEqual(r.header("Content-Type"), "application/json")
 
+    def test_a_second_instance_on_the_same_socket_refuses_to_start(self):
+        r = subprocess.run([harness.BINARY, "serve"], env=self.service.environment(),
+                           capture_output=True, text=True, timeout=20)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("is in use: is another instance running on it?", r.stderr)
+        # The running one still has its socket.
+        self.assertEqual(self.api("GET", "health/").status, 200)
+
     def test_trailing_slash_is_optional(self):
         with_slash = self.api("GET", "health/")
         without = self.api("GET", "health")
