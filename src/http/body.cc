@@ -202,6 +202,37 @@ std::string content_type_param(std::string_view content_type, std::string_view n
   return "";
 }
 
+// cgicc reads urlencoded pairs as Django does (QueryDict: parse_qsl with
+// keep_blank_values) but for two spellings: it also splits on ';', and it
+// drops a last pair with no '=' ("a=1&code"), where Django keeps code="".
+// Such a body reaches cgicc with each ';' escaped (cgicc decodes %3B back)
+// and an '=' after that last name.
+std::string_view last_pair(std::string_view text) {
+  const size_t amp = text.rfind('&');
+  return amp == std::string_view::npos ? text : text.substr(amp + 1);
+}
+
+bool needs_respelling(std::string_view text) {
+  const std::string_view last = last_pair(text);
+  return text.find(';') != std::string_view::npos ||
+         (!last.empty() && last.find('=') == std::string_view::npos);
+}
+
+std::string respell_for_cgicc(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 16);
+  for (char c : text) {
+    if (c == ';') {
+      out += "%3B";
+    } else {
+      out.push_back(c);
+    }
+  }
+  const std::string_view last = last_pair(text);
+  if (!last.empty() && last.find('=') == std::string_view::npos) out.push_back('=');
+  return out;
+}
+
 Result<Body> parse_form(std::string_view content_type, std::string_view text, bool multipart) {
   std::string normalized = "application/x-www-form-urlencoded";
   if (multipart) {
@@ -210,19 +241,10 @@ Result<Body> parse_form(std::string_view content_type, std::string_view text, bo
       return Status::Detail(400, "Multipart form parse error - Invalid boundary in multipart: None");
     normalized = "multipart/form-data; boundary=" + boundary;
   }
-  // cgicc also splits urlencoded pairs on ';'; Django splits on '&' only, so
-  // a ';' in a value must reach cgicc escaped (it decodes %3B back to ';').
-  std::string escaped;
-  if (!multipart && text.find(';') != std::string_view::npos) {
-    escaped.reserve(text.size() + 16);
-    for (char c : text) {
-      if (c == ';') {
-        escaped += "%3B";
-      } else {
-        escaped.push_back(c);
-      }
-    }
-    text = escaped;
+  std::string respelled;
+  if (!multipart && needs_respelling(text)) {
+    respelled = respell_for_cgicc(text);
+    text = respelled;
   }
   Body body;
   try {

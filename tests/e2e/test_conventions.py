@@ -149,6 +149,12 @@ class FieldMessages(harness.ServiceTestCase):
                                  {"Content-Type": "application/x-www-form-urlencoded"})
         self.assertBody(r, 400, {"purpose": ['"x\ufffdy\ufffd\ufffd\ufffd" is not a valid choice.']})
 
+    def test_a_last_form_name_without_equals_is_blank(self):
+        r = self.service.request("POST", "/api/v1/auth/verify-code/",
+                                 "email=a%40example.com&purpose=email_verification&code",
+                                 {"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertBody(r, 400, {"code": ["This field may not be blank."]})
+
     def test_semicolons_in_form_values_are_kept(self):
         r = self.service.request("POST", "/api/v1/auth/resend-code/",
                                  "email=a%40example.com;purpose=email_verification",

@@ -375,6 +375,23 @@ TEST(ParseForm, SemicolonIsNotASeparator) {
   EXPECT_EQ(b.find("b"), nullptr);
 }
 
+// A name with no '=' has the value "", wherever it stands (Django's
+// parse_qsl with keep_blank_values; expected values from CPython).
+TEST(ParseForm, ANameWithoutEqualsIsBlankAlsoLast) {
+  Body last = parse_ok(kForm, "a=1&code");
+  ASSERT_NE(last.find("code"), nullptr);
+  EXPECT_EQ(last.find("code")->text, "");
+  EXPECT_EQ(last.find("a")->text, "1");
+  Body first = parse_ok(kForm, "code&a=1");
+  ASSERT_NE(first.find("code"), nullptr);
+  EXPECT_EQ(first.find("code")->text, "");
+  Body alone = parse_ok(kForm, "b");
+  ASSERT_NE(alone.find("b"), nullptr);
+  EXPECT_EQ(alone.find("b")->text, "");
+  Body empty_pairs = parse_ok(kForm, "a=1&&");
+  EXPECT_EQ(empty_pairs.size(), 1u);
+}
+
 // --- multipart/form-data
 
 const std::string kMultipart =
