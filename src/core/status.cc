@@ -1,5 +1,7 @@
 #include "core/status.h"
 
+#include "core/utf8.h"
+
 namespace cpa {
 
 void FieldErrors::add(const std::string& field, std::string message) {
@@ -84,7 +86,8 @@ Status Status::MethodNotAllowed(const std::string& method, std::string allow) {
 Status Status::TooLarge() { return Detail(413, "Request body too large."); }
 
 Status Status::UnsupportedMediaType(const std::string& content_type) {
-  return Detail(415, "Unsupported media type \"" + content_type + "\" in request.");
+  // Header bytes are Latin-1 to Django: the body stays UTF-8 whatever was sent.
+  return Detail(415, "Unsupported media type \"" + latin1_to_utf8(content_type) + "\" in request.");
 }
 
 Status Status::Throttled(int64_t retry_after_seconds) {

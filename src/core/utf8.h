@@ -15,6 +15,10 @@ bool is_valid_utf8(std::string_view s);
 // Python's surrogateescape), so that any input has a length.
 char32_t next_code_point(std::string_view s, size_t* i);
 
+// Each byte as the Latin-1 character it names, in UTF-8: how WSGI (PEP 3333)
+// and so Django read a header's bytes.
+std::string latin1_to_utf8(std::string_view s);
+
 // Python's str.isspace(), which str.strip() uses.
 bool is_python_space(char32_t c);
 

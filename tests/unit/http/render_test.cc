@@ -165,6 +165,9 @@ TEST(RenderError, BodyLimitAndMediaTypeErrors) {
   EXPECT_EQ(media.status, 415);
   EXPECT_EQ(media.body,
             R"({"detail":"Unsupported media type \"text/plain; charset=\"x\"\" in request."})");
+  // Header bytes are Latin-1 (PEP 3333): 0xE9 is "é", sent as UTF-8.
+  Response latin1 = render_error(Status::UnsupportedMediaType("text/\xe9"));
+  EXPECT_EQ(latin1.body, "{\"detail\":\"Unsupported media type \\\"text/\xc3\xa9\\\" in request.\"}");
 
   Response parse = render_error(Status::ParseError("Missing a comma (at character 7)."));
   EXPECT_EQ(parse.status, 400);
