@@ -14,6 +14,7 @@ namespace {
 // Process-wide, set once at start (before any fork) and never changed after.
 int g_file_fd = -1;
 const char* g_role = "cpa";
+pid_t g_pid = 0;  // set with the role, so that a line costs no getpid()
 bool g_quiet = false;
 
 void emit(const char* level, std::string_view message, bool force_stderr) {
@@ -22,7 +23,7 @@ void emit(const char* level, std::string_view message, bool force_stderr) {
   std::string line;
   line.reserve(64 + message.size());
   line.append(iso8601_utc(clock.now(), when));
-  line.append(" ").append(g_role).append("[").append(std::to_string(getpid())).append("] ");
+  line.append(" ").append(g_role).append("[").append(std::to_string(g_pid ? g_pid : getpid())).append("] ");
   line.append(level).append(" ");
   line.append(message);
   line.push_back('\n');
@@ -50,7 +51,10 @@ bool open_file(const std::string& path, std::string* error) {
   return true;
 }
 
-void set_role(const char* role) { g_role = role; }
+void set_role(const char* role) {
+  g_role = role;
+  g_pid = getpid();
+}
 void set_stderr_quiet(bool quiet) { g_quiet = quiet; }
 
 void info(std::string_view message) { emit("info", message, false); }

@@ -12,7 +12,8 @@ namespace cpa::log {
 // Opens (appends to) `path`; an empty path logs to stderr only. Called once by
 // the master; children inherit the descriptor.
 bool open_file(const std::string& path, std::string* error);
-// Names this process in every line ("master", "worker", "mailer", "cli").
+// Names this process in every line ("master", "worker", "mailer", "cli"),
+// with its pid: a forked child calls it before it logs.
 void set_role(const char* role);
 // Quiet mode for the command line: only warnings and errors reach stderr.
 void set_stderr_quiet(bool quiet);

@@ -118,6 +118,7 @@ pid_t start_nginx(const Config& config, const std::string& conf_path) {
   execl(config.nginx_bin.c_str(), "nginx", "-p", prefix.c_str(), "-c", conf_path.c_str(), "-e",
         error_log.c_str(), static_cast<char*>(nullptr));
   std::string msg = "cannot run " + config.nginx_bin + ": " + strerror(errno);
+  log::set_role("nginx");
   log::error(msg);
   _exit(127);
 }
