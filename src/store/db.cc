@@ -190,6 +190,11 @@ Result<Stmt> Db::prepare(const char* sql) {
   return Stmt(this, stmt);
 }
 
+Status Db::run(const char* sql) {
+  CPA_ASSIGN_OR_RETURN(Stmt s, prepare(sql));
+  return s.run();
+}
+
 Status Db::exec(const char* sql) {
   if (!db_) return Status::Unavailable("database is not open");
   int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);

@@ -80,6 +80,9 @@ class Db {
   Result<Stmt> prepare(const char* sql);
   // Runs one or more statements with no parameters.
   Status exec(const char* sql);
+  // Runs one statement with no parameters from the statement cache: for the
+  // transaction statements of every write, which exec() would parse each time.
+  Status run(const char* sql);
 
   // Checks that the path still names the file this connection has open, and
   // reopens it if it was replaced; Unavailable if it is gone.

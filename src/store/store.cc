@@ -66,7 +66,7 @@ Status Store::write(const std::function<Status()>& body) {
 }
 
 Status Store::write_locked(const std::function<Status()>& body) {
-  CPA_RETURN_IF_ERROR(db_->exec("BEGIN IMMEDIATE"));
+  CPA_RETURN_IF_ERROR(db_->run("BEGIN IMMEDIATE"));
   mail_queued_ = false;
   Status st = body();
   if (st.is_storage_failure()) {
@@ -74,7 +74,7 @@ Status Store::write_locked(const std::function<Status()>& body) {
     mail_queued_ = false;
     return st;
   }
-  Status committed = db_->exec("COMMIT");
+  Status committed = db_->run("COMMIT");
   if (!committed.ok()) {
     db_->exec("ROLLBACK");
     mail_queued_ = false;
@@ -87,7 +87,7 @@ Status Store::write_in_group(const std::function<Status()>& body) {
   if (!group_failure_.ok()) return group_failure_;
   if (!group_open_) {
     CPA_RETURN_IF_ERROR(db_->lock_writer());
-    Status begun = db_->exec("BEGIN IMMEDIATE");
+    Status begun = db_->run("BEGIN IMMEDIATE");
     if (!begun.ok()) {
       db_->unlock_writer();
       return begun;
@@ -104,7 +104,7 @@ Status Store::write_in_group(const std::function<Status()>& body) {
   // Each body in a savepoint: a storage failure undoes that body only, as
   // write_locked() would, and the rest of the group stands. A business error
   // keeps what the body changed.
-  Status st = db_->exec("SAVEPOINT request");
+  Status st = db_->run("SAVEPOINT request");
   if (!st.ok()) {
     abandon_group(st);
     return st;
@@ -121,7 +121,7 @@ Status Store::write_in_group(const std::function<Status()>& body) {
     }
     mail_queued_ = mail_queued_before;  // its mail went with it
   }
-  st = db_->exec("RELEASE request");
+  st = db_->run("RELEASE request");
   if (!st.ok()) {
     abandon_group(st);
     return st;
@@ -142,7 +142,7 @@ Status Store::end_group() {
   Status st = group_failure_;
   group_failure_ = Status();
   if (group_open_) {
-    Status committed = db_->exec("COMMIT");
+    Status committed = db_->run("COMMIT");
     if (!committed.ok()) {
       db_->exec("ROLLBACK");
       mail_queued_ = false;
