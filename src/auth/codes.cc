@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include "auth/keys.h"
+#include "core/strings.h"
 
 namespace cpa::auth {
 
@@ -17,14 +18,7 @@ std::string hash_code(std::string_view key, int64_t user_id, std::string_view pu
   message.reserve(purpose.size() + code.size() + 24);
   message.append(purpose).append(":").append(std::to_string(user_id)).append(":").append(code);
 
-  static const char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(64);
-  for (unsigned char byte : hmac_sha256(key, message)) {
-    out.push_back(kDigits[byte >> 4]);
-    out.push_back(kDigits[byte & 15]);
-  }
-  return out;
+  return to_hex(hmac_sha256(key, message));
 }
 
 bool code_matches(std::string_view stored_hash, std::string_view key, int64_t user_id,

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/strings.h"
+
 namespace cpa {
 
 uint32_t Rng::uniform(uint32_t bound) {
@@ -20,16 +22,9 @@ uint32_t Rng::uniform(uint32_t bound) {
 }
 
 std::string Rng::hex(size_t bytes) {
-  static const char kDigits[] = "0123456789abcdef";
   std::string raw(bytes, '\0');
   fill(reinterpret_cast<uint8_t*>(raw.data()), bytes);
-  std::string out;
-  out.reserve(bytes * 2);
-  for (unsigned char c : raw) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
+  return to_hex(raw);
 }
 
 std::string Rng::alphanumeric(size_t n) {

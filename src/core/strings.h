@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace cpa {
@@ -15,6 +16,18 @@ inline std::string_view trim_whitespace(std::string_view s) {
   size_t b = s.find_first_not_of(kWhitespace);
   if (b == std::string_view::npos) return {};
   return s.substr(b, s.find_last_not_of(kWhitespace) - b + 1);
+}
+
+// Bytes as lowercase hex, two digits each.
+inline std::string to_hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
 }
 
 // A non-negative decimal made of ASCII digits only (no sign, no spaces) that
