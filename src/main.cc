@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
       config_file = args[0].substr(9);
       args.erase(args.begin());
     } else {
-      fputs(kUsage, stderr);
+      fputs("cryptopay-auth: --config needs a file (see --help)\n", stderr);
       return 2;
     }
   }

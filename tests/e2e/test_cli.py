@@ -447,6 +447,11 @@ class HelpAndErrors(CliTestCase):
         self.assertEqual(r.returncode, 2)
         self.assertEqual(r.stderr, "cryptopay-auth: unknown command 'frobnicate' (see --help)\n")
 
+    def test_config_without_a_file_is_one_line(self):
+        r = self.cli("--config")
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr, "cryptopay-auth: --config needs a file (see --help)\n")
+
     def test_locked_database_is_one_line_and_no_crash(self):
         user_id = self.insert_user("locked@example.com", active=0)
         holder = sqlite3.connect(self.db_path, isolation_level=None)
