@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <exception>
+#include <unordered_map>
 #include <vector>
 
 #include "core/utf8.h"
@@ -41,22 +42,29 @@ class TopLevelHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, T
     if (depth_ == 1) {
       key_.assign(str, len);
     } else {
-      begin_item();
-      append_python_repr(&nested_, std::string_view(str, len));
-      nested_.append(": ");
-      after_key_ = true;
+      nested_.back().key.assign(str, len);
     }
     return true;
   }
-  bool EndObject(rapidjson::SizeType) { return close('}'); }
+  bool EndObject(rapidjson::SizeType) { return close(); }
   bool StartArray() { return open(Value::Kind::kArray); }
-  bool EndArray(rapidjson::SizeType) { return close(']'); }
+  bool EndArray(rapidjson::SizeType) { return close(); }
 
   bool top_not_object = false;
   bool too_deep = false;
   bool lone_surrogate = false;
 
  private:
+  // A nested array or object being read: its items as str() shows them. In
+  // an object, a repeated key keeps its first place and takes the last value,
+  // as in a Python dict.
+  struct Container {
+    Value::Kind kind;
+    std::vector<std::pair<std::string, std::string>> items;  // (key, shown value)
+    std::unordered_map<std::string, size_t> position;        // objects: key -> item
+    std::string key;                                         // the key being read
+  };
+
   // RapidJSON validates the bytes it reads, but turns an escaped lone low
   // surrogate ("\udc00") into bytes that are not UTF-8; refuse those.
   bool decoded_utf8(const char* str, rapidjson::SizeType len) {
@@ -71,13 +79,12 @@ class TopLevelHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, T
     }
     if (depth_ == 1) {
       body_->set(key_, std::move(v));
+    } else if (v.kind == Value::Kind::kString) {
+      std::string shown;
+      append_python_repr(&shown, v.text);
+      add_item(std::move(shown));
     } else {
-      begin_item();
-      if (v.kind == Value::Kind::kString) {
-        append_python_repr(&nested_, v.text);
-      } else {
-        nested_.append(v.text);
-      }
+      add_item(std::move(v.text));
     }
     return true;
   }
@@ -86,48 +93,57 @@ class TopLevelHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, T
       top_not_object = true;
       return false;
     }
-    if (depth_ >= 1) {
-      if (depth_ == 1) {
-        nested_kind_ = kind;
-        nested_.clear();
-      } else {
-        begin_item();
-      }
-      nested_.push_back(kind == Value::Kind::kArray ? '[' : '{');
-      has_items_.push_back(false);
-    }
+    if (depth_ >= 1) nested_.push_back(Container{kind, {}, {}, {}});
     if (++depth_ > kMaxJsonDepth) {
       too_deep = true;
       return false;
     }
     return true;
   }
-  bool close(char bracket) {
+  bool close() {
     if (--depth_ >= 1) {
-      nested_.push_back(bracket);
-      has_items_.pop_back();
-      if (depth_ == 1) body_->set(key_, Value{nested_kind_, std::move(nested_), false});
+      Container done = std::move(nested_.back());
+      nested_.pop_back();
+      std::string shown = show(done);
+      if (depth_ == 1) {
+        body_->set(key_, Value{done.kind, std::move(shown), false});
+      } else {
+        add_item(std::move(shown));
+      }
     }
     return true;
   }
-  // Python writes ", " between items, nothing between a key and its value.
-  void begin_item() {
-    if (after_key_) {
-      after_key_ = false;
-      return;
+  void add_item(std::string shown) {
+    Container& c = nested_.back();
+    if (c.kind == Value::Kind::kObject) {
+      auto [it, fresh] = c.position.try_emplace(c.key, c.items.size());
+      if (!fresh) {
+        c.items[it->second].second = std::move(shown);
+        return;
+      }
     }
-    if (has_items_.back()) nested_.append(", ");
-    has_items_.back() = true;
+    c.items.emplace_back(std::move(c.key), std::move(shown));
+  }
+  // Python's str() of a list or dict: ", " between items, ": " after a key.
+  static std::string show(const Container& c) {
+    const bool object = c.kind == Value::Kind::kObject;
+    std::string out(1, object ? '{' : '[');
+    for (size_t i = 0; i < c.items.size(); ++i) {
+      if (i > 0) out.append(", ");
+      if (object) {
+        append_python_repr(&out, c.items[i].first);
+        out.append(": ");
+      }
+      out.append(c.items[i].second);
+    }
+    out.push_back(object ? '}' : ']');
+    return out;
   }
 
   Body* body_;
   int depth_ = 0;
   std::string key_;
-  // The nested value of the current top-level member, as str() shows it.
-  std::string nested_;
-  Value::Kind nested_kind_ = Value::Kind::kNull;
-  std::vector<bool> has_items_;
-  bool after_key_ = false;
+  std::vector<Container> nested_;  // the open containers below the top level
 };
 
 Result<Body> parse_json(std::string_view text) {

@@ -178,6 +178,13 @@ TEST(ParseJson, NestedValuesAreKeptAsPythonStrOfTheirValue) {
   EXPECT_EQ(b.find("email"), nullptr);
   EXPECT_EQ(b.find("k"), nullptr);
   EXPECT_EQ(b.find("b"), nullptr);
+
+  // A repeated key keeps its first place and takes the last value, at any
+  // depth, as a Python dict does (CPython's str()).
+  Body d = parse_ok(kJson, R"({"o": {"x": 1, "y": 2, "x": 3}, )"
+                           R"("n": {"a": {"k": [1], "k": {"z": null, "z": true}}, "b": [{"q": 1, "q": 2}]}})");
+  EXPECT_EQ(d.find("o")->text, "{'x': 3, 'y': 2}");
+  EXPECT_EQ(d.find("n")->text, "{'a': {'k': {'z': True}}, 'b': [{'q': 2}]}");
 }
 
 TEST(ParseJson, NestedKeyDoesNotOverrideATopLevelField) {
