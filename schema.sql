@@ -1,7 +1,9 @@
--- CryptoPay Auth: the whole schema (version 1).
+-- CryptoPay Auth: the whole schema, at the version store.cc names.
 --
--- Applied by `cryptopay-auth migrate` and at the start of `serve`; every
--- statement is idempotent and the version is kept in PRAGMA user_version.
+-- Applied by `cryptopay-auth migrate` and at the start of `serve` to an empty
+-- database; the version is kept in PRAGMA user_version. A database made by an
+-- older binary is brought forward by the upgrade steps in store/store.cc
+-- instead: a change here is also an upgrade step there.
 -- Portable where it costs nothing, for a later PostgreSQL port: times are
 -- integer Unix seconds, flags are INTEGER 0/1, and upserts use
 -- INSERT ... ON CONFLICT, which both engines accept. AUTOINCREMENT (never
@@ -17,6 +19,7 @@ CREATE TABLE IF NOT EXISTS users (
   terms_accepted   INTEGER NOT NULL DEFAULT 0,
   email_verified   INTEGER NOT NULL DEFAULT 0,
   verified_at      INTEGER,                     -- opens the first-password window
+  verified_ip      TEXT,                        -- the client address that verified it
   is_active        INTEGER NOT NULL DEFAULT 0,
   is_staff         INTEGER NOT NULL DEFAULT 0,
   is_superuser     INTEGER NOT NULL DEFAULT 0,

@@ -1,5 +1,6 @@
 #include "store/store.h"
 
+#include <iterator>
 #include <string_view>
 
 #include "store/db.h"
@@ -9,8 +10,18 @@ namespace cpa::store {
 extern const std::string_view kSchemaSql;  // generated from schema.sql
 
 namespace {
-constexpr int kSchemaVersion = 1;
-}
+
+// schema.sql creates the current schema in an empty database. A database
+// made by an older binary is brought forward by the steps below, in order:
+// kUpgrades[v - 1] takes version v to v + 1. Forward only; a database newer
+// than the binary is refused.
+constexpr const char* kUpgrades[] = {
+    // 1 -> 2: issue 10, the security review.
+    "ALTER TABLE users ADD COLUMN verified_ip TEXT;",
+};
+constexpr int kSchemaVersion = 1 + static_cast<int>(std::size(kUpgrades));
+
+}  // namespace
 
 int Store::schema_version() { return kSchemaVersion; }
 
@@ -41,8 +52,13 @@ Status Store::migrate(const std::string& path, int busy_timeout_ms) {
     st = Status::Internal("database schema version " + std::to_string(*locked_version) +
                           " is newer than this binary's " + std::to_string(kSchemaVersion));
   } else if (st.ok() && *locked_version < kSchemaVersion) {
-    std::string sql(kSchemaSql);
-    st = db->exec(sql.c_str());
+    if (*locked_version == 0) {
+      std::string sql(kSchemaSql);
+      st = db->exec(sql.c_str());
+    } else {
+      for (int64_t v = *locked_version; st.ok() && v < kSchemaVersion; ++v)
+        st = db->exec(kUpgrades[v - 1]);
+    }
     if (st.ok()) {
       std::string pragma = "PRAGMA user_version = " + std::to_string(kSchemaVersion);
       st = db->exec(pragma.c_str());
