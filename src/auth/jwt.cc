@@ -75,8 +75,10 @@ bool header_is_hs256(std::string_view segment) {
   std::string json;
   rapidjson::Document doc;
   std::string alg;
+  // "crit" names extensions the token requires its reader to understand; we
+  // understand none, so RFC 7515 §4.1.11 says the token is invalid.
   return base64url_decode(segment, &json) && parse_object(json, &doc) &&
-         string_member(doc, "alg", &alg) && alg == "HS256";
+         string_member(doc, "alg", &alg) && alg == "HS256" && !doc.HasMember("crit");
 }
 
 }  // namespace

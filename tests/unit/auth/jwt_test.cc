@@ -122,6 +122,17 @@ TEST(Jwt, RejectsAnyOtherHeader) {
   EXPECT_TRUE(accepts(signed_token(R"({"alg":"HS256"})", kPayloadJson)));
 }
 
+// RFC 7515 §4.1.11: a "crit" header names extensions the reader must
+// understand; we understand none, so any "crit" makes the token invalid.
+TEST(Jwt, RejectsCriticalHeaderExtensions) {
+  for (const char* header : {R"({"alg":"HS256","typ":"JWT","crit":["exp"]})",
+                             R"({"alg":"HS256","crit":["b64"],"b64":false})",
+                             R"({"alg":"HS256","crit":[]})"}) {
+    EXPECT_FALSE(accepts(signed_token(header, kPayloadJson))) << header;
+  }
+  EXPECT_TRUE(accepts(signed_token(R"({"alg":"HS256","kid":"1"})", kPayloadJson)));
+}
+
 TEST(Jwt, RejectsAFlippedSignatureByte) {
   const std::string token = kVector;
   const size_t dot = token.rfind('.');
