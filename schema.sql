@@ -44,6 +44,19 @@ CREATE TABLE IF NOT EXISTS codes (
   PRIMARY KEY (user_id, purpose)
 );
 
+-- Decoy codes (API.md §2, no enumeration): asking a code for an email with
+-- no eligible account records one here, so that guesses at it are counted
+-- like guesses at a real code. code_hash is of a code nobody was sent.
+CREATE TABLE IF NOT EXISTS code_decoys (
+  email_key  TEXT    NOT NULL,
+  purpose    TEXT    NOT NULL,
+  code_hash  TEXT    NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  attempts   INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (email_key, purpose)
+);
+
 -- Timestamps of events that limits count: code sends per (email, purpose),
 -- failed logins per email.
 CREATE TABLE IF NOT EXISTS throttle_events (

@@ -18,6 +18,21 @@ std::vector<std::string_view> split_spaces(std::string_view s) {
   return parts;
 }
 
+// The one liveness check of an access token: its record exists, is an access
+// token of `user_id`, is not revoked, and its user is active. Sets call.user.
+Status accept_access_token(Call& call, const std::string& jti, int64_t user_id) {
+  CPA_ASSIGN_OR_RETURN(auto found, call.svc.store.token_with_user(jti));
+  if (!found) return Status::TokenNotValid();
+  auto& [token, user] = *found;
+  if (token.revoked_at || token.token_type != "access" || token.user_id != user_id ||
+      !user.is_active) {
+    return Status::TokenNotValid();
+  }
+  call.access_jti = jti;
+  call.user = std::move(user);
+  return Status();
+}
+
 }  // namespace
 
 Status authenticate(Call& call) {
@@ -33,15 +48,11 @@ Status authenticate(Call& call) {
       claims.token_type != "access") {
     return Status::TokenNotValid();
   }
-  CPA_ASSIGN_OR_RETURN(auto found, call.svc.store.token_with_user(claims.jti));
-  if (!found) return Status::TokenNotValid();
-  auto& [token, user] = *found;
-  if (token.revoked_at || token.token_type != "access" || token.user_id != claims.user_id ||
-      !user.is_active) {
-    return Status::TokenNotValid();
-  }
-  call.user = std::move(user);
-  return Status();
+  return accept_access_token(call, claims.jti, claims.user_id);
+}
+
+Status reauthenticate(Call& call) {
+  return accept_access_token(call, call.access_jti, call.user ? call.user->id : -1);
 }
 
 }  // namespace cpa::api

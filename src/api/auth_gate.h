@@ -12,4 +12,10 @@ namespace cpa::api {
 // inactive or gone: 401 "Given token not valid for any token type".
 Status authenticate(Call& call);
 
+// Authentication redone inside the write transaction that acts on it: the
+// access token may have been revoked (a password change, a logout) or its
+// user deactivated since the gate let the request in, while it hashed.
+// Refreshes call.user from the row as it is now; 401 as authenticate().
+Status reauthenticate(Call& call);
+
 }  // namespace cpa::api

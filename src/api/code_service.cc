@@ -1,5 +1,7 @@
 #include "api/code_service.h"
 
+#include <algorithm>
+
 #include "api/limits.h"
 #include "auth/codes.h"
 #include "core/email.h"
@@ -10,6 +12,10 @@ namespace cpa::api {
 namespace {
 
 std::string send_scope(const char* code_purpose) { return std::string("send:") + code_purpose; }
+// Per account, whatever the destination (cleared with neither address).
+std::string account_send_scope(const char* code_purpose) {
+  return std::string("account-send:") + code_purpose;
+}
 
 // Seconds until (limit_key, purpose) may be sent another code; 0 = now.
 Result<int64_t> send_wait(Call& call, const std::string& scope, const std::string& limit_key) {
@@ -24,7 +30,45 @@ Result<int64_t> send_wait(Call& call, const std::string& scope, const std::strin
   return wait;
 }
 
+// Seconds until `account` may be sent another code of this purpose to any
+// address; 0 = now.
+Result<int64_t> account_send_wait(Call& call, const std::string& scope,
+                                  const std::string& account) {
+  const int64_t now = call.now();
+  CPA_ASSIGN_OR_RETURN(store::ThrottleWindow window,
+                       call.svc.store.throttle_window(scope, account, now - limits::kSendWindow));
+  if (window.count < limits::kAccountSendMaxPerWindow) return int64_t{0};
+  return window.oldest + limits::kSendWindow - now;
+}
+
+Status invalid_code() { return Status::Field("code", kInvalidCode); }
+
+// A guess at a decoy: the steps of check_code() on a code that never matches.
+Status guess_decoy(Call& call, const std::string& email_key, const store::Code& decoy,
+                   const char* code_purpose, const std::string& code) {
+  if (decoy.expires_at <= call.now()) return invalid_code();
+  if (decoy.attempts >= limits::kCodeMaxWrongGuesses)
+    return Status::Field("code", kTooManyAttempts);
+  // The same HMAC as for a real code, whose answer is always no.
+  (void)auth::code_matches(decoy.code_hash, call.svc.keys.code, 0, code_purpose, code);
+  CPA_RETURN_IF_ERROR(
+      call.svc.store.set_code_decoy_attempts(email_key, code_purpose, decoy.attempts + 1));
+  return invalid_code();
+}
+
 }  // namespace
+
+Result<int64_t> code_send_wait(Call& call, const store::User& user, const char* code_purpose,
+                               const std::optional<std::string>& new_email) {
+  const std::string limit_key = new_email ? email_key(*new_email) : user.email_key;
+  CPA_ASSIGN_OR_RETURN(int64_t wait, send_wait(call, send_scope(code_purpose), limit_key));
+  if (new_email) {
+    CPA_ASSIGN_OR_RETURN(int64_t account_wait, account_send_wait(call, account_send_scope(code_purpose),
+                                                                 std::to_string(user.id)));
+    wait = std::max(wait, account_wait);
+  }
+  return wait;
+}
 
 Status send_code(Call& call, const store::User& user, const char* code_purpose,
                  const std::string& recipient, SendLimit limit,
@@ -32,9 +76,8 @@ Status send_code(Call& call, const store::User& user, const char* code_purpose,
   store::Store& store = call.svc.store;
   const int64_t now = call.now();
   const std::string limit_key = new_email ? email_key(*new_email) : user.email_key;
-  const std::string scope = send_scope(code_purpose);
 
-  CPA_ASSIGN_OR_RETURN(int64_t wait, send_wait(call, scope, limit_key));
+  CPA_ASSIGN_OR_RETURN(int64_t wait, code_send_wait(call, user, code_purpose, new_email));
   if (wait > 0) return limit == SendLimit::kSilent ? Status() : Status::Throttled(wait);
 
   const std::string code = auth::generate_code(call.svc.rng);
@@ -42,11 +85,17 @@ Status send_code(Call& call, const store::User& user, const char* code_purpose,
   row.user_id = user.id;
   row.purpose = code_purpose;
   row.code_hash = auth::hash_code(call.svc.keys.code, user.id, code_purpose, code);
-  row.new_email = std::move(new_email);
   row.created_at = now;
   row.expires_at = now + call.svc.config.code_ttl;
+  const bool to_new_address = new_email.has_value();
+  row.new_email = std::move(new_email);
   CPA_RETURN_IF_ERROR(store.put_code(row));
-  CPA_RETURN_IF_ERROR(store.add_throttle_event(scope, limit_key, now).status_or_ok());
+  CPA_RETURN_IF_ERROR(store.add_throttle_event(send_scope(code_purpose), limit_key, now).status_or_ok());
+  if (to_new_address) {
+    CPA_RETURN_IF_ERROR(store.add_throttle_event(account_send_scope(code_purpose),
+                                                 std::to_string(user.id), now)
+                            .status_or_ok());
+  }
   mail::Text text = mail::code_mail(code_purpose, code, call.svc.config.code_ttl);
   return store.enqueue_mail(recipient, text.subject, text.body, now);
 }
@@ -55,26 +104,63 @@ Status probe_send_limit(Call& call, const std::string& limit_email_key, const ch
   const std::string scope = send_scope(code_purpose);
   CPA_ASSIGN_OR_RETURN(int64_t wait, send_wait(call, scope, limit_email_key));
   if (wait > 0) return Status();
-  // A code is made and hashed as for a real account, then dropped.
+  // A code is made and hashed as for a real account; only its hash is kept,
+  // as a decoy.
+  const int64_t now = call.now();
   const std::string code = auth::generate_code(call.svc.rng);
-  (void)auth::hash_code(call.svc.keys.code, 0, code_purpose, code);
-  return call.svc.store.add_throttle_event(scope, limit_email_key, call.now()).status_or_ok();
+  store::Code decoy;
+  decoy.purpose = code_purpose;
+  decoy.code_hash = auth::hash_code(call.svc.keys.code, 0, code_purpose, code);
+  decoy.created_at = now;
+  decoy.expires_at = now + call.svc.config.code_ttl;
+  CPA_RETURN_IF_ERROR(call.svc.store.put_code_decoy(limit_email_key, decoy));
+  return call.svc.store.add_throttle_event(scope, limit_email_key, now).status_or_ok();
 }
 
 Result<store::Code> check_code(Call& call, int64_t user_id, const char* code_purpose,
-                               const std::string& code, bool consume) {
+                               const std::string& code, Consume consume) {
   store::Store& store = call.svc.store;
   const int64_t now = call.now();
   CPA_ASSIGN_OR_RETURN(std::optional<store::Code> row, store.code_for(user_id, code_purpose));
-  if (!row || row->used_at || row->expires_at <= now) return Status::Field("code", kInvalidCode);
+  if (!row || row->used_at || row->expires_at <= now) return invalid_code();
   if (row->attempts >= limits::kCodeMaxWrongGuesses)
     return Status::Field("code", kTooManyAttempts);
   if (!auth::code_matches(row->code_hash, call.svc.keys.code, user_id, code_purpose, code)) {
     CPA_RETURN_IF_ERROR(store.set_code_attempts(user_id, code_purpose, row->attempts + 1));
-    return Status::Field("code", kInvalidCode);
+    return invalid_code();
   }
-  if (consume) CPA_RETURN_IF_ERROR(store.mark_code_used(user_id, code_purpose, now));
+  if (consume == Consume::kYes)
+    CPA_RETURN_IF_ERROR(store.mark_code_used(user_id, code_purpose, now));
   return std::move(*row);
+}
+
+Result<store::Code> check_code_for_email(Call& call, const std::optional<store::User>& user,
+                                         const std::string& email_key, const char* code_purpose,
+                                         const std::string& code, Consume consume) {
+  store::Store& store = call.svc.store;
+  CPA_ASSIGN_OR_RETURN(std::optional<store::Code> decoy,
+                       store.code_decoy_for(email_key, code_purpose));
+  std::optional<store::Code> real;
+  if (user) {
+    CPA_ASSIGN_OR_RETURN(real, store.code_for(user->id, code_purpose));
+  }
+  if (decoy && (!real || decoy->created_at > real->created_at))
+    return guess_decoy(call, email_key, *decoy, code_purpose, code);
+  if (!user) return invalid_code();
+  return check_code(call, user->id, code_purpose, code, consume);
+}
+
+Status check_spent_code(Call& call, int64_t user_id, const char* code_purpose,
+                        const std::string& code) {
+  store::Store& store = call.svc.store;
+  CPA_ASSIGN_OR_RETURN(std::optional<store::Code> row, store.code_for(user_id, code_purpose));
+  if (!row || !row->used_at || row->attempts >= limits::kCodeMaxWrongGuesses)
+    return invalid_code();
+  if (!auth::code_matches(row->code_hash, call.svc.keys.code, user_id, code_purpose, code)) {
+    CPA_RETURN_IF_ERROR(store.set_code_attempts(user_id, code_purpose, row->attempts + 1));
+    return invalid_code();
+  }
+  return Status();
 }
 
 }  // namespace cpa::api

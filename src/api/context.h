@@ -38,6 +38,11 @@ class Call {
   Services& svc;
   std::vector<int64_t> ids;              // "<id>" segments of the path
   std::optional<store::User> user;       // set by the gate on 🔒 routes
+  std::string access_jti;                // the access token the gate accepted
+
+  // The client address nginx saw (REMOTE_ADDR): what per-address limits and
+  // the first-password rule (API.md §3, §4) key on.
+  const std::string& client_ip() const { return request.remote_addr; }
 
   // The parsed body (API.md §1), parsed on first use: a handler that takes no
   // body never fails on one.

@@ -1,6 +1,7 @@
 #include "api/dispatch.h"
 
 #include "api/auth_gate.h"
+#include "api/credentials.h"
 #include "core/log.h"
 #include "http/render.h"
 
@@ -47,6 +48,10 @@ http::Response dispatch(const http::Request& request, RouteMatch match,
     if (!auth.ok()) return fail(auth, request);
   }
   if (!route) return fail(Status::MethodNotAllowed(request.method, match.allow()), request);
+  if (needs_user && route->cost == Cost::kHash) {
+    Status budget = spend_account_hash(call);
+    if (!budget.ok()) return fail(budget, request);
+  }
 
   Result<http::Response> result = route->handler(call);
   if (!result.ok()) return fail(result.status(), request);

@@ -1,5 +1,6 @@
 #include "api/email_change.h"
 
+#include "api/auth_gate.h"
 #include "api/code_service.h"
 #include "api/credentials.h"
 #include "api/user_view.h"
@@ -33,10 +34,16 @@ Result<http::Response> reset_email_request(Call& call) {
   // address counts as taken: it is no change.
   CPA_ASSIGN_OR_RETURN(auto owner, store.user_by_email_key(key));
   if (owner) form.fail("new_email", kEmailTaken);
+  // Over a send limit, the 429 comes before the password's hash is spent.
+  if (!owner) {
+    CPA_ASSIGN_OR_RETURN(int64_t wait, code_send_wait(call, user, purpose::kEmailChange, display));
+    if (wait > 0) return Status::Throttled(wait);
+  }
   CPA_RETURN_IF_ERROR(check_current_password(call, user, *password, form, "password"));
   CPA_RETURN_IF_ERROR(form.status());
 
   Status st = store.write([&]() -> Status {
+    CPA_RETURN_IF_ERROR(reauthenticate(call));  // the password checked is still the caller's
     CPA_ASSIGN_OR_RETURN(bool taken, taken_by_other(store, key, user.id));
     if (taken) return Status::Field("new_email", kEmailTaken);
     return send_code(call, user, purpose::kEmailChange, display, SendLimit::kEnforce, display);
@@ -56,7 +63,7 @@ Result<http::Response> reset_email_verify(Call& call) {
   std::optional<store::User> updated;
   Status st = store.write([&]() -> Status {
     CPA_ASSIGN_OR_RETURN(store::Code row,
-                         check_code(call, user_id, purpose::kEmailChange, *code, false));
+                         check_code(call, user_id, purpose::kEmailChange, *code, Consume::kNo));
     if (!row.new_email) return Status::Field("code", kInvalidCode);
     const std::string key = email_key(*row.new_email);
     // Still free at this moment? Someone may have registered it meanwhile.
@@ -65,8 +72,10 @@ Result<http::Response> reset_email_verify(Call& call) {
     const int64_t now = call.now();
     CPA_ASSIGN_OR_RETURN(auto before, store.user_by_id(user_id));
     if (!before) return Status::TokenNotValid();  // deleted since authentication
-    CPA_RETURN_IF_ERROR(store.mark_code_used(user_id, purpose::kEmailChange, now));
     CPA_RETURN_IF_ERROR(store.set_email(user_id, *row.new_email, key));
+    // Codes sent to the old address (a recovery code, above all) must not act
+    // on the account now that the address is someone else's to read.
+    CPA_RETURN_IF_ERROR(store.delete_user_codes(user_id));
     // The old address is released: it may register again at once.
     CPA_RETURN_IF_ERROR(store.clear_send_history(before->email_key));
     mail::Text notice = mail::email_changed_notice(*row.new_email);

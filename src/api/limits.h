@@ -14,9 +14,20 @@ inline constexpr int64_t kSendMaxPerWindow = 10;    // 10 per hour
 // Registration (§3): the first password may be set this long after verifying.
 inline constexpr int64_t kFirstPasswordWindow = 30 * 60;
 
-// Logins (§4): 10 failures for one email in 15 minutes.
+// Logins (§4): 10 failures for one email from one client address in 15
+// minutes, 50 from all addresses together.
 inline constexpr int64_t kLoginFailureWindow = 15 * 60;
-inline constexpr int64_t kLoginMaxFailures = 10;
+inline constexpr int64_t kLoginMaxFailuresPerAddress = 10;
+inline constexpr int64_t kLoginMaxFailures = 50;
+
+// Hashes an account may spend on 🔒 routes (current password, PIN), right
+// or wrong, before any is computed: one account cannot flood the hashers.
+inline constexpr int64_t kHashWindow = 10 * 60;
+inline constexpr int64_t kHashMaxPerAccount = 30;
+
+// Codes one account may have sent per hour, whatever their destination
+// (reset-email-request/ names a new address each time).
+inline constexpr int64_t kAccountSendMaxPerWindow = 10;
 
 // PIN (§6).
 inline constexpr int kPinMaxStrikes = 5;

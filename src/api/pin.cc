@@ -1,5 +1,6 @@
 #include "api/pin.h"
 
+#include "api/auth_gate.h"
 #include "api/code_service.h"
 #include "api/limits.h"
 #include "auth/password.h"
@@ -24,12 +25,14 @@ bool is_pin(const std::string& s) {
 // Reads a new PIN and its confirmation: format, presence, match.
 std::optional<std::string> read_new_pin(http::Form& form) {
   std::optional<std::string> pin = form.text("pin", kPinText);
+  std::optional<std::string> repeat = form.text("repeat_pin", kPinText);
+  // The cross-field check is reported with the field errors (§1), also when
+  // the PIN's format is wrong.
+  if (pin && repeat && *pin != *repeat) form.fail_non_field(kPinMismatch);
   if (pin && !is_pin(*pin)) {
     form.fail("pin", kPinFormat);
     pin.reset();
   }
-  std::optional<std::string> repeat = form.text("repeat_pin", kPinText);
-  if (pin && repeat && *pin != *repeat) form.fail_non_field(kPinMismatch);
   return pin;
 }
 
@@ -81,16 +84,14 @@ Result<http::Response> set_pin(Call& call) {
   std::string hash = hash_pin(call, *pin);
   store::Store& store = call.svc.store;
   CPA_RETURN_IF_ERROR(store.write([&]() -> Status {
-    if (!needs_current) {
-      // Skipping current_pin was decided on the row as authentication read
-      // it: a concurrent set-pin/ may have used the window (or set a first
-      // PIN) since. Decided again here, where it is exact.
-      CPA_ASSIGN_OR_RETURN(auto row, store.user_by_id(user.id));
-      if (!row) return Status::TokenNotValid();
-      if (row->pin_hash && row->pin_reset_until <= call.now())
-        return Status::Field("current_pin", http::msg::kRequired);
-    }
-    return store.set_pin(user.id, hash);
+    // The account as it is now (reauthenticate() reads it again): skipping
+    // current_pin was decided on the row as authentication read it, and a
+    // concurrent set-pin/ may have used the window (or set a first PIN) since.
+    CPA_RETURN_IF_ERROR(reauthenticate(call));
+    const store::User& now_user = *call.user;
+    if (!needs_current && now_user.pin_hash && now_user.pin_reset_until <= call.now())
+      return Status::Field("current_pin", http::msg::kRequired);
+    return store.set_pin(now_user.id, hash);
   }));
   return http::Response::Detail(200, "PIN has been set.");
 }
@@ -127,7 +128,8 @@ Result<http::Response> reset_pin_verify(Call& call) {
   store::Store& store = call.svc.store;
   const int64_t user_id = call.user->id;
   Status st = store.write([&]() -> Status {
-    CPA_RETURN_IF_ERROR(check_code(call, user_id, purpose::kPinReset, *code, true).status_or_ok());
+    CPA_RETURN_IF_ERROR(reauthenticate(call));
+    CPA_RETURN_IF_ERROR(check_code(call, user_id, purpose::kPinReset, *code, Consume::kYes).status_or_ok());
     if (hash) return store.set_pin(user_id, *hash);  // also clears strikes and lock
     return store.set_pin_reset_window(user_id, call.now() + limits::kPinResetWindow);
   });

@@ -45,11 +45,13 @@ Result<http::Response> recovery_reset_password(Call& call) {
   std::string hash = auth::hash_password(*password, call.svc.config.pbkdf2_iterations, call.svc.rng);
   store::Store& store = call.svc.store;
   Status st = store.write([&]() -> Status {
-    CPA_ASSIGN_OR_RETURN(auto user, store.user_by_email_key(email_key(*email)));
-    if (!user || !user->is_active) return Status::Field("code", kInvalidCode);
-    CPA_RETURN_IF_ERROR(
-        check_code(call, user->id, purpose::kPasswordRecovery, *code, true).status_or_ok());
-    CPA_RETURN_IF_ERROR(store.mark_email_verified(user->id, call.now()));
+    const std::string key = email_key(*email);
+    CPA_ASSIGN_OR_RETURN(auto user, store.user_by_email_key(key));
+    if (user && !user->is_active) user.reset();  // only an active account has a recovery code
+    CPA_RETURN_IF_ERROR(check_code_for_email(call, user, key, purpose::kPasswordRecovery, *code,
+                                             Consume::kYes)
+                            .status_or_ok());
+    CPA_RETURN_IF_ERROR(store.mark_email_verified(user->id, call.now(), call.client_ip()));
     return replace_password(call, *user, hash);
   });
   CPA_RETURN_IF_ERROR(st);

@@ -4,7 +4,6 @@
 #include "api/limits.h"
 #include "api/password_policy.h"
 #include "api/user_view.h"
-#include "auth/codes.h"
 #include "auth/password.h"
 #include "core/email.h"
 #include "http/fields.h"
@@ -73,15 +72,15 @@ Result<http::Response> verify_code(Call& call) {
 
   const bool verification = *code_purpose == purpose::kEmailVerification;
   Status st = call.svc.store.write([&]() -> Status {
-    CPA_ASSIGN_OR_RETURN(auto user, call.svc.store.user_by_email_key(email_key(*email)));
-    if (!user) return Status::Field("code", kInvalidCode);
-    if (verification) {
-      CPA_RETURN_IF_ERROR(
-          check_code(call, user->id, purpose::kEmailVerification, *code, true).status_or_ok());
-      return call.svc.store.mark_email_verified(user->id, call.now());
-    }
+    const std::string key = email_key(*email);
+    CPA_ASSIGN_OR_RETURN(auto user, call.svc.store.user_by_email_key(key));
     // password_recovery: checked, not used up; recovery-reset-password/ uses it.
-    return check_code(call, user->id, purpose::kPasswordRecovery, *code, false).status_or_ok();
+    const char* wanted = verification ? purpose::kEmailVerification : purpose::kPasswordRecovery;
+    const Consume consume = verification ? Consume::kYes : Consume::kNo;
+    CPA_RETURN_IF_ERROR(
+        check_code_for_email(call, user, key, wanted, *code, consume).status_or_ok());
+    if (!verification) return Status();
+    return call.svc.store.mark_email_verified(user->id, call.now(), call.client_ip());
   });
   CPA_RETURN_IF_ERROR(st);
   return http::Response::Detail(200, verification ? "Email verified." : "Code verified.");
@@ -96,7 +95,7 @@ Result<http::Response> public_set_password(Call& call) {
       read_new_password(form, "password", email ? *email : raw_email ? raw_email->text : "");
   check_repeat(form, password, "repeat_password", kPasswordMismatch);
   std::optional<std::string> code;
-  if (form.has("code")) code = form.text("code");
+  if (call.svc.config.set_password_requires_code || form.has("code")) code = form.text("code");
   CPA_RETURN_IF_ERROR(form.status());
 
   // The account may set its first password only within the window opened by
@@ -108,7 +107,16 @@ Result<http::Response> public_set_password(Call& call) {
            call.now() - *u->verified_at <= limits::kFirstPasswordWindow;
   };
   CPA_ASSIGN_OR_RETURN(auto user, store.user_by_email_key(key));
+  // Without the code, only the client address that verified the email may
+  // set the password: knowing the email is not enough (§3).
+  auto same_client = [&]() -> Status {
+    CPA_ASSIGN_OR_RETURN(std::string verified_from, store.verified_ip(user->id));
+    if (verified_from.empty() || verified_from != call.client_ip())
+      return Status::Field("code", http::msg::kRequired);
+    return Status();
+  };
   if (!eligible(user)) return Status::NonField(kCannotSetPassword);
+  if (!code) CPA_RETURN_IF_ERROR(same_client());
   // Hash outside the write transaction: it is the slow part.
   std::string hash = auth::hash_password(*password, call.svc.config.pbkdf2_iterations, call.svc.rng);
 
@@ -116,12 +124,9 @@ Result<http::Response> public_set_password(Call& call) {
     CPA_ASSIGN_OR_RETURN(user, store.user_by_email_key(key));
     if (!eligible(user)) return Status::NonField(kCannotSetPassword);
     if (code) {
-      CPA_ASSIGN_OR_RETURN(auto row, store.code_for(user->id, purpose::kEmailVerification));
-      if (!row || !row->used_at ||
-          !auth::code_matches(row->code_hash, call.svc.keys.code, user->id,
-                              purpose::kEmailVerification, *code)) {
-        return Status::Field("code", kInvalidCode);
-      }
+      CPA_RETURN_IF_ERROR(check_spent_code(call, user->id, purpose::kEmailVerification, *code));
+    } else {
+      CPA_RETURN_IF_ERROR(same_client());
     }
     return store.set_password(user->id, hash, /*activate=*/true);
   });

@@ -64,7 +64,7 @@ Result<http::Response> obtain_token(Call& call) {
   const std::string key = email_key(*email);
   const int64_t now = call.now();
 
-  CPA_ASSIGN_OR_RETURN(int64_t attempt, reserve_password_attempt(call, key));
+  CPA_ASSIGN_OR_RETURN(PasswordAttempt attempt, reserve_password_attempt(call, key));
   CPA_ASSIGN_OR_RETURN(std::optional<store::User> user, store.user_by_email_key(key));
   const int iterations = call.svc.config.pbkdf2_iterations;
   auth::PasswordCheck check;
@@ -80,6 +80,12 @@ Result<http::Response> obtain_token(Call& call) {
 
   MintedTokens tokens = mint_tokens(call, user->id);
   Status st = store.write([&]() -> Status {
+    // The check above ran outside this transaction, for a hash's time: the
+    // password may have been changed (every token revoked) or the account
+    // deactivated since. Tokens are issued only for the account as it is now.
+    CPA_ASSIGN_OR_RETURN(auto now_user, store.user_by_id(user->id));
+    if (!now_user || now_user->password != user->password || !now_user->is_active)
+      return no_active_account();
     CPA_RETURN_IF_ERROR(release_password_attempt(call, attempt));
     if (rehashed) CPA_RETURN_IF_ERROR(store.set_password(user->id, *rehashed, false));
     CPA_RETURN_IF_ERROR(store.set_last_login(user->id, now));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "api/auth_gate.h"
 #include "api/credentials.h"
 #include "api/password_policy.h"
 #include "api/user_view.h"
@@ -46,9 +47,41 @@ std::string quote_plus(std::string_view s) {
   return out;
 }
 
+// True when `host` ("name[:port]") names this machine: a link built on it
+// can only lead back here.
+bool is_loopback_host(std::string_view host) {
+  std::string_view name = host;
+  if (name.starts_with("[")) {
+    name = name.substr(0, name.find(']') + 1);
+  } else {
+    name = name.substr(0, name.find(':'));
+  }
+  return name == "localhost" || name == "[::1]" || name.starts_with("127.");
+}
+
+// scheme://host[:port] of this service's absolute links. The Host header is
+// the client's to choose, so it is used only when it names this machine;
+// otherwise the configured public URL, else the server name nginx is
+// configured with (API.md §7 links must never point at a host an attacker
+// chose, as Django's ALLOWED_HOSTS ensures).
+std::string link_origin(const Call& call) {
+  const http::Request& req = call.request;
+  if (!call.svc.config.public_url.empty()) return call.svc.config.public_url;
+  if (is_loopback_host(req.host)) return req.scheme + "://" + req.host;
+  std::string origin = req.scheme + "://";
+  if (req.server_name.empty() || req.server_name == "_") return origin + "localhost";
+  origin += req.server_name;
+  const bool default_port = req.server_port.empty() ||
+                            (req.scheme == "http" && req.server_port == "80") ||
+                            (req.scheme == "https" && req.server_port == "443");
+  if (!default_port) origin.append(":").append(req.server_port);
+  return origin;
+}
+
 // DRF's replace_query_param / remove_query_param on the request's absolute
 // URL: the query is re-encoded with its keys sorted. `offset` < 0 removes it.
-std::string page_link(const http::Request& req, int64_t limit, int64_t offset) {
+std::string page_link(const Call& call, int64_t limit, int64_t offset) {
+  const http::Request& req = call.request;
   std::map<std::string, std::vector<std::string>> params;
   for (auto& [key, value] : req.query_params()) params[key].push_back(value);
   params["limit"] = {std::to_string(limit)};
@@ -57,7 +90,7 @@ std::string page_link(const http::Request& req, int64_t limit, int64_t offset) {
   } else {
     params["offset"] = {std::to_string(offset)};
   }
-  std::string url = req.scheme + "://" + (req.host.empty() ? "localhost" : req.host) + req.raw_path;
+  std::string url = link_origin(call) + req.raw_path;
   char sep = '?';
   for (const auto& [key, values] : params) {
     for (const std::string& v : values) {
@@ -115,7 +148,7 @@ Result<http::Response> list_users(Call& call) {
   }
   w.begin_object().field("count", count).key("next");
   if (offset + *limit < count) {
-    w.value(page_link(call.request, *limit, offset + *limit));
+    w.value(page_link(call, *limit, offset + *limit));
   } else {
     w.null();
   }
@@ -123,7 +156,7 @@ Result<http::Response> list_users(Call& call) {
   if (offset <= 0) {
     w.null();
   } else {
-    w.value(page_link(call.request, *limit, offset - *limit <= 0 ? -1 : offset - *limit));
+    w.value(page_link(call, *limit, offset - *limit <= 0 ? -1 : offset - *limit));
   }
   w.key("results");
   write_users(w, page);
@@ -170,6 +203,7 @@ Result<http::Response> delete_user(Call& call) {
   CPA_RETURN_IF_ERROR(check_current_password(call, *call.user, *password, "current_password"));
   store::Store& store = call.svc.store;
   CPA_RETURN_IF_ERROR(store.write([&]() -> Status {
+    CPA_RETURN_IF_ERROR(reauthenticate(call));  // the password checked is still the caller's
     return store.delete_user(user);  // codes, tokens and send history too
   }));
   return http::Response::NoContent();
@@ -188,7 +222,11 @@ Result<http::Response> set_password(Call& call) {
 
   std::string hash = auth::hash_password(*password, call.svc.config.pbkdf2_iterations, call.svc.rng);
   store::Store& store = call.svc.store;
-  CPA_RETURN_IF_ERROR(store.write([&] { return replace_password(call, me, hash); }));
+  CPA_RETURN_IF_ERROR(store.write([&]() -> Status {
+    // A concurrent change of the password (which revokes this token) wins.
+    CPA_RETURN_IF_ERROR(reauthenticate(call));
+    return replace_password(call, *call.user, hash);
+  }));
   return http::Response::NoContent();
 }
 

@@ -149,13 +149,28 @@ std::optional<Config> load_config(const Environment& env, const Environment& fil
 
   integer("AUTH_PBKDF2_ITERATIONS", 1, 100000000, &c.pbkdf2_iterations);
   integer("AUTH_PIN_ITERATIONS", 1, 100000000, &c.pin_iterations);
-  if (const std::string* v = get("AUTH_THROTTLE")) {
+  auto on_off = [&](const char* name, bool* field) {
+    const std::string* v = get(name);
+    if (!v) return;
     if (*v == "on" || *v == "1" || *v == "true") {
-      c.throttle = true;
+      *field = true;
     } else if (*v == "off" || *v == "0" || *v == "false") {
-      c.throttle = false;
+      *field = false;
     } else {
-      fail("AUTH_THROTTLE: expected 'on' or 'off', got '" + *v + "'");
+      fail(std::string(name) + ": expected 'on' or 'off', got '" + *v + "'");
+    }
+  };
+  on_off("AUTH_THROTTLE", &c.throttle);
+  on_off("AUTH_SET_PASSWORD_REQUIRES_CODE", &c.set_password_requires_code);
+  text("AUTH_PUBLIC_URL", &c.public_url);
+  while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+  if (!c.public_url.empty()) {
+    const size_t scheme_end = c.public_url.find("://");
+    const std::string scheme = c.public_url.substr(0, scheme_end);
+    if (scheme_end == std::string::npos || (scheme != "http" && scheme != "https") ||
+        c.public_url.size() == scheme_end + 3 ||
+        c.public_url.find_first_of("/?#@ \t\r\n", scheme_end + 3) != std::string::npos) {
+      fail("AUTH_PUBLIC_URL: expected http(s)://host[:port], got '" + c.public_url + "'");
     }
   }
 

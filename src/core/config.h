@@ -33,6 +33,11 @@ struct Config {
   int pbkdf2_iterations = 600000;
   int pin_iterations = 100000;  // AUTH_PIN_ITERATIONS: PINs use the same hasher
   bool throttle = true;
+  bool set_password_requires_code = false;  // AUTH_SET_PASSWORD_REQUIRES_CODE (API.md §3)
+  // AUTH_PUBLIC_URL: scheme://host[:port] that absolute links (users/?limit=
+  // next/previous) are built on; empty: the Host header only when it names
+  // this machine (loopback), else nginx's server_name. Never any Host sent.
+  std::string public_url;
 
   // Not in the contract's table; for deployments and tests.
   std::string socket_path;      // AUTH_SOCKET: FastCGI socket, default $state_dir/fcgi.sock

@@ -33,6 +33,8 @@ bool read_request(FCGX_Request& fcgi, Rng& rng, Request* out, bool* too_large) {
   out->query = param(fcgi, "QUERY_STRING");
   out->content_type = param(fcgi, "CONTENT_TYPE");
   out->remote_addr = param(fcgi, "REMOTE_ADDR");
+  out->server_name = param(fcgi, "SERVER_NAME");
+  out->server_port = param(fcgi, "SERVER_PORT");
   std::string https = param(fcgi, "HTTPS");
   out->scheme = (https == "on" || https == "1") ? "https" : "http";
   if (std::string s = param(fcgi, "REQUEST_SCHEME"); s == "https") out->scheme = s;

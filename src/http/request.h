@@ -19,7 +19,9 @@ struct Request {
   std::string body;
   std::string remote_addr;
   std::string scheme = "http";  // "https" behind TLS
-  std::string host;             // Host header (with port when sent)
+  std::string host;             // Host header (with port when sent): the client's choice
+  std::string server_name;      // nginx's server_name for this server (SERVER_NAME)
+  std::string server_port;      // the port nginx accepted it on (SERVER_PORT)
   std::string request_id;       // sanitized or generated; echoed in X-Request-Id
   // Request headers, names lower-cased with '-' ("authorization", "x-request-id").
   std::vector<std::pair<std::string, std::string>> headers;

@@ -34,6 +34,7 @@ void housekeeping(store::Store& store, int64_t now) {
   Status s = store.write([&]() -> Status {
     CPA_RETURN_IF_ERROR(store.prune_tokens(now - kKeepExpiredTokens));
     CPA_RETURN_IF_ERROR(store.prune_throttle_events(now - kKeepThrottleEvents));
+    CPA_RETURN_IF_ERROR(store.prune_code_decoys(now));
     return store.prune_sent_mail(now - kKeepSentMail);
   });
   if (!s.ok()) log::warn("housekeeping: " + s.reason());

@@ -51,4 +51,53 @@ Status Store::mark_code_used(int64_t user_id, const std::string& purpose, int64_
   return s.bind_all(user_id, purpose, now).run();
 }
 
+Status Store::delete_user_codes(int64_t user_id) {
+  static constexpr const char* kSql = "DELETE FROM codes WHERE user_id = ?1";
+  CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
+  return s.bind_all(user_id).run();
+}
+
+Status Store::put_code_decoy(const std::string& email_key, const Code& d) {
+  static constexpr const char* kSql =
+      "INSERT INTO code_decoys (email_key, purpose, code_hash, created_at, expires_at, attempts) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, 0) "
+      "ON CONFLICT (email_key, purpose) DO UPDATE SET code_hash = excluded.code_hash, "
+      "created_at = excluded.created_at, expires_at = excluded.expires_at, attempts = 0";
+  CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
+  return s.bind_all(email_key, d.purpose, d.code_hash, d.created_at, d.expires_at).run();
+}
+
+Result<std::optional<Code>> Store::code_decoy_for(const std::string& email_key,
+                                                  const std::string& purpose) {
+  static constexpr const char* kSql =
+      "SELECT purpose, code_hash, created_at, expires_at, attempts FROM code_decoys "
+      "WHERE email_key = ?1 AND purpose = ?2";
+  CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
+  s.bind_all(email_key, purpose);
+  bool row = false;
+  CPA_RETURN_IF_ERROR(s.step(&row));
+  if (!row) return std::optional<Code>();
+  Code c;
+  c.purpose = s.text(0);
+  c.code_hash = s.text(1);
+  c.created_at = s.int64(2);
+  c.expires_at = s.int64(3);
+  c.attempts = static_cast<int>(s.int64(4));
+  return std::optional<Code>(std::move(c));
+}
+
+Status Store::set_code_decoy_attempts(const std::string& email_key, const std::string& purpose,
+                                      int attempts) {
+  static constexpr const char* kSql =
+      "UPDATE code_decoys SET attempts = ?3 WHERE email_key = ?1 AND purpose = ?2";
+  CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
+  return s.bind_all(email_key, purpose, attempts).run();
+}
+
+Status Store::prune_code_decoys(int64_t expired_before) {
+  static constexpr const char* kSql = "DELETE FROM code_decoys WHERE expires_at < ?1";
+  CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
+  return s.bind_all(expired_before).run();
+}
+
 }  // namespace cpa::store

@@ -17,7 +17,10 @@ namespace {
 // than the binary is refused.
 constexpr const char* kUpgrades[] = {
     // 1 -> 2: issue 10, the security review.
-    "ALTER TABLE users ADD COLUMN verified_ip TEXT;",
+    "ALTER TABLE users ADD COLUMN verified_ip TEXT;"
+    "CREATE TABLE code_decoys (email_key TEXT NOT NULL, purpose TEXT NOT NULL, "
+    "code_hash TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, "
+    "attempts INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (email_key, purpose));",
 };
 constexpr int kSchemaVersion = 1 + static_cast<int>(std::size(kUpgrades));
 

@@ -147,7 +147,10 @@ class Store {
   // history, so that its email may register again at once. Call inside write().
   Status delete_user(const User& user);
   Status set_terms_accepted(int64_t id);
-  Status mark_email_verified(int64_t id, int64_t now);
+  // `client_ip`: the address that proved the email (API.md §3: the first
+  // password may be set without the code only from there).
+  Status mark_email_verified(int64_t id, int64_t now, const std::string& client_ip);
+  Result<std::string> verified_ip(int64_t id);  // "" when unknown
   // Sets the password hash; `activate` also makes the account active.
   Status set_password(int64_t id, const std::string& hash, bool activate);
   Status set_last_login(int64_t id, int64_t now);
@@ -165,6 +168,20 @@ class Store {
   Result<std::optional<Code>> code_for(int64_t user_id, const std::string& purpose);
   Status set_code_attempts(int64_t user_id, const std::string& purpose, int attempts);
   Status mark_code_used(int64_t user_id, const std::string& purpose, int64_t now);
+  // Every code of the account: its address changed, and codes sent to the
+  // old one must not act on the account any more.
+  Status delete_user_codes(int64_t user_id);
+
+  // Decoy codes: what an email with no code-eligible account "gets" when a
+  // code is asked for it, so that guesses at it are counted and answered
+  // exactly as guesses at a real code (API.md §2: no enumeration). Keyed by
+  // (email key, purpose); Code::user_id is 0.
+  Status put_code_decoy(const std::string& email_key, const Code& decoy);
+  Result<std::optional<Code>> code_decoy_for(const std::string& email_key,
+                                             const std::string& purpose);
+  Status set_code_decoy_attempts(const std::string& email_key, const std::string& purpose,
+                                 int attempts);
+  Status prune_code_decoys(int64_t expired_before);
 
   // --- throttles (store/throttle.cc)
   Result<ThrottleWindow> throttle_window(const std::string& scope, const std::string& subject,

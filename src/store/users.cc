@@ -84,11 +84,20 @@ Status Store::set_terms_accepted(int64_t id) {
   return s.bind_all(id).run();
 }
 
-Status Store::mark_email_verified(int64_t id, int64_t now) {
+Status Store::mark_email_verified(int64_t id, int64_t now, const std::string& client_ip) {
   static constexpr const char* kSql =
-      "UPDATE users SET email_verified = 1, verified_at = ?2 WHERE id = ?1";
+      "UPDATE users SET email_verified = 1, verified_at = ?2, verified_ip = ?3 WHERE id = ?1";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
-  return s.bind_all(id, now).run();
+  return s.bind_all(id, now, client_ip).run();
+}
+
+Result<std::string> Store::verified_ip(int64_t id) {
+  static constexpr const char* kSql = "SELECT coalesce(verified_ip, '') FROM users WHERE id = ?1";
+  CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
+  s.bind_all(id);
+  bool row = false;
+  CPA_RETURN_IF_ERROR(s.step(&row));
+  return row ? s.text(0) : std::string();
 }
 
 Status Store::set_password(int64_t id, const std::string& hash, bool activate) {

@@ -267,9 +267,12 @@ class Service:
         return subprocess.run([BINARY] + list(args), env=e, input=stdin, capture_output=True,
                               text=True, timeout=60)
 
-    def request(self, method, path, body=None, headers=None, timeout=30):
-        """Raw HTTP through nginx. `body` is bytes or str; nothing is added."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+    def request(self, method, path, body=None, headers=None, timeout=30, source=None):
+        """Raw HTTP through nginx. `body` is bytes or str; nothing is added.
+        `source`: the loopback address to send from (127.0.0.2, ...), which
+        nginx then sees as the client's address."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout,
+                                          source_address=(source, 0) if source else None)
         try:
             if isinstance(body, str):
                 body = body.encode("utf-8")
@@ -279,7 +282,7 @@ class Service:
         finally:
             conn.close()
 
-    def api(self, method, route, data=None, token=None, headers=None, form=False):
+    def api(self, method, route, data=None, token=None, headers=None, form=False, source=None):
         """A request to /api/v1/auth/<route>; `data` sent as JSON (or a form)."""
         h = dict(headers or {})
         body = None
@@ -293,7 +296,7 @@ class Service:
                 h.setdefault("Content-Type", "application/json")
         if token:
             h["Authorization"] = "Bearer " + token
-        return self.request(method, "/api/v1/auth/" + route, body, h)
+        return self.request(method, "/api/v1/auth/" + route, body, h, source=source)
 
 
 def child_pids(pid):

@@ -46,6 +46,23 @@ class EmailChange(harness.ServiceTestCase):
         self.assertBody(self.post("reset-email-verify/", {"code": code}), 400,
                         {"code": ["Invalid or expired code."]})
 
+    def test_a_recovery_code_sent_before_the_change_is_dead(self):
+        # Whoever still reads the old mailbox must not take the account over
+        # with a recovery code that reached it before the change.
+        before = self.sink.count(self.email)
+        self.api("POST", "recovery-request/", {"email": self.email})
+        recovery = harness.SmtpSink.code_in(self.sink.wait_for(self.email, before + 1))
+        new_email = self.unique_email("Moved")
+        self.assertEqual(self.post("reset-email-verify/",
+                                   {"code": self.request_change(new_email)}).status, 200)
+        invalid = {"code": ["Invalid or expired code."]}
+        self.assertBody(self.api("POST", "recovery-reset-password/", {
+            "email": new_email, "code": recovery, "password": "Taken123@", "password2": "Taken123@"}),
+            400, invalid)
+        self.assertBody(self.api("POST", "verify-code/", {
+            "email": new_email, "code": recovery, "purpose": "password_recovery"}), 400, invalid)
+        self.login(new_email, self.password)
+
     def test_wrong_password_and_taken_address(self):
         other, _ = self.create_user()
         r = self.post("reset-email-request/", {"new_email": other.upper(), "password": "Nope123@"})

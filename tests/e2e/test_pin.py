@@ -87,7 +87,15 @@ class Pin(harness.ServiceTestCase):
         self.assertBody(self.post("set-pin/", {"pin": "12"}), 400,
                         {"pin": ["PIN must be 4 to 6 digits."],
                          "repeat_pin": ["This field is required."]})
+        # §1: the cross-field check is reported with the field errors.
+        self.assertBody(self.set_pin("12a", "9999"), 400,
+                        {"pin": ["PIN must be 4 to 6 digits."],
+                         "non_field_errors": ["The two PIN fields didn't match."]})
         self.assertBody(self.set_pin("123456"), 200, {"detail": "PIN has been set."})
+        self.assertBody(self.set_pin("12", "1234"), 400,
+                        {"pin": ["PIN must be 4 to 6 digits."],
+                         "current_pin": ["This field is required."],
+                         "non_field_errors": ["The two PIN fields didn't match."]})
 
     def test_changing_a_pin_needs_the_current_one(self):
         self.set_pin("1234")

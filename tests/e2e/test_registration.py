@@ -299,6 +299,17 @@ class FirstPassword(harness.ServiceTestCase):
         self.assertBody(self.set_password(email, "Gago123@", code=code), 200,
                         {"detail": "Password has been set."})
 
+    def test_without_the_code_only_the_verifying_address_may_set_it(self):
+        # §3: a stranger who knows the email (here: another loopback address,
+        # which nginx reports as the client's) cannot set its password.
+        email, code = self.verified()
+        data = {"email": email, "password": "Gago123@", "repeat_password": "Gago123@"}
+        r = self.api("POST", "public-set-password/", data, source="127.0.0.2")
+        self.assertBody(r, 400, {"code": ["This field is required."]})
+        r = self.api("POST", "public-set-password/", dict(data, code=code), source="127.0.0.2")
+        self.assertBody(r, 200, {"detail": "Password has been set."})
+        self.login(email, "Gago123@")
+
     def test_success_activates_the_account(self):
         email, _ = self.verified()
         self.set_password(email, "Gago123@")
@@ -307,6 +318,23 @@ class FirstPassword(harness.ServiceTestCase):
                              (email.lower(),)).fetchone()
         self.assertEqual(row["is_active"], 1)
         self.assertTrue(row["password"].startswith("pbkdf2_sha256$1000$"))
+
+
+class FirstPasswordCodeRequired(harness.ServiceTestCase):
+    service_env = {"AUTH_SET_PASSWORD_REQUIRES_CODE": "on"}
+
+    def test_the_code_is_always_required(self):
+        email = self.unique_email()
+        code = self.register(email)
+        self.assertEqual(self.api("POST", "verify-code/", {
+            "email": email, "code": code, "purpose": "email_verification"}).status, 200)
+        data = {"email": email, "password": "short", "repeat_password": "short"}
+        self.assertBody(self.api("POST", "public-set-password/", data), 400, {
+            "password": ["This password is too short. It must contain at least 8 characters."],
+            "code": ["This field is required."]})
+        data = {"email": email, "password": "Gago123@", "repeat_password": "Gago123@", "code": code}
+        self.assertBody(self.api("POST", "public-set-password/", data), 200,
+                        {"detail": "Password has been set."})
 
 
 class ResendCode(harness.ServiceTestCase):

@@ -309,7 +309,7 @@ TEST_F(StoreTest, DeletedIdsAreNotReused) {
 TEST_F(StoreTest, UserUpdates) {
   int64_t id = add_user("up@example.com");
   ASSERT_TRUE(store_->set_terms_accepted(id).ok());
-  ASSERT_TRUE(store_->mark_email_verified(id, 1500).ok());
+  ASSERT_TRUE(store_->mark_email_verified(id, 1500, "203.0.113.7").ok());
   ASSERT_TRUE(store_->set_last_login(id, 1600).ok());
   ASSERT_TRUE(store_->set_names(id, "Ada", "Lovelace").ok());
   User u = get_user(id);
