@@ -3,7 +3,7 @@
 // PKCS5_PBKDF2_HMAC with EVP_sha256(), in about half its time: OpenSSL sets
 // up an HMAC for every iteration; this computes the HMAC's inner and outer
 // key states once, so an iteration is two SHA-256 block functions
-// (OpenSSL's, with its SHA-NI or AVX2 code) and nothing else.
+// (OpenSSL's assembly, SHA-NI where the CPU has it) and nothing else.
 // Pure function, thread-safe.
 #pragma once
 
