@@ -39,7 +39,8 @@ usage() {
   exit 2
 }
 
-# The dictionary for each target.
+# The dictionary for each target; none for fuzz_pbkdf2, whose input is
+# lengths and raw bytes with no tokens to guess.
 dict_for() {
   case "$1" in
     fuzz_json_body) echo fuzz/json.dict ;;
@@ -47,6 +48,7 @@ dict_for() {
     fuzz_jwt) echo fuzz/jwt.dict ;;
     fuzz_email) echo fuzz/email.dict ;;
     fuzz_password_hash | fuzz_password_rules) echo fuzz/password.dict ;;
+    fuzz_pbkdf2) echo "" ;;
     *) echo "run.sh: no dictionary for $1" >&2; return 1 ;;
   esac
 }
@@ -102,10 +104,11 @@ fuzz_one() {
   if [ -d "fuzz/corpus/$t" ]; then
     find "fuzz/corpus/$t" -maxdepth 1 -type f ! -name 'README*' -exec cp -n {} "$corpus/" \;
   fi
-  local dirs=("$corpus") seed=()
+  local dirs=("$corpus") seed=() dict_flag=()
   [ -d "fuzz/regressions/$t" ] && dirs+=("fuzz/regressions/$t")
   [ -n "$FUZZ_SEED" ] && seed=(-seed="$FUZZ_SEED")
-  "$bin" "${COMMON_FLAGS[@]}" "${seed[@]}" -max_total_time="$seconds" -dict="$dict" \
+  [ -n "$dict" ] && dict_flag=(-dict="$dict")
+  "$bin" "${COMMON_FLAGS[@]}" "${seed[@]}" -max_total_time="$seconds" "${dict_flag[@]}" \
     -artifact_prefix="$artifacts/" -print_final_stats=1 "${dirs[@]}" >"$log" 2>&1 || rc=$?
   echo "$rc" >"$FUZZ_DIR/logs/$t.rc"
 }

@@ -3,7 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include <climits>
+#include "auth/pbkdf2.h"
 
 namespace cpa::auth {
 namespace {
@@ -33,20 +33,13 @@ bool parse_iterations(std::string_view text, int* out) {
   return true;
 }
 
-// Base64 of PBKDF2-HMAC-SHA256(password, salt, iterations), or "" when
-// OpenSSL refuses (arguments out of range, out of memory).
+// Base64 of PBKDF2-HMAC-SHA256(password, salt, iterations), or "" for a
+// count out of range. Every hash and check, and the burn, derive here: one
+// function, so a burn costs what a check costs.
 std::string derive_base64(std::string_view password, std::string_view salt, int iterations) {
-  if (iterations < 1 || iterations > kMaxIterations || password.size() > INT_MAX ||
-      salt.size() > INT_MAX) {
-    return "";
-  }
+  if (iterations < 1 || iterations > kMaxIterations) return "";
   unsigned char key[kDerivedKeyLength];
-  if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
-                        reinterpret_cast<const unsigned char*>(salt.data()),
-                        static_cast<int>(salt.size()), iterations, EVP_sha256(),
-                        static_cast<int>(kDerivedKeyLength), key) != 1) {
-    return "";
-  }
+  if (!pbkdf2_hmac_sha256(password, salt, iterations, key)) return "";
   unsigned char text[kEncodedKeyLength + 1];  // EVP_EncodeBlock adds a NUL
   const int text_len = EVP_EncodeBlock(text, key, static_cast<int>(kDerivedKeyLength));
   return std::string(reinterpret_cast<const char*>(text), static_cast<size_t>(text_len));
