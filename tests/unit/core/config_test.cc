@@ -153,6 +153,26 @@ TEST(LoadConfig, ThrottleSpellings) {
     EXPECT_FALSE(load_ok({{"AUTH_THROTTLE", off}}).throttle) << off;
 }
 
+TEST(LoadConfig, SetPasswordRequiresCode) {
+  EXPECT_FALSE(load_ok({}).set_password_requires_code);
+  EXPECT_TRUE(load_ok({{"AUTH_SET_PASSWORD_REQUIRES_CODE", "on"}}).set_password_requires_code);
+  EXPECT_FALSE(load_ok({{"AUTH_SET_PASSWORD_REQUIRES_CODE", "off"}}).set_password_requires_code);
+  load_error({{"AUTH_SET_PASSWORD_REQUIRES_CODE", "yes please"}}, "AUTH_SET_PASSWORD_REQUIRES_CODE");
+}
+
+TEST(LoadConfig, PublicUrl) {
+  EXPECT_EQ(load_ok({}).public_url, "");
+  EXPECT_EQ(load_ok({{"AUTH_PUBLIC_URL", "https://auth.example.com/"}}).public_url,
+            "https://auth.example.com");
+  EXPECT_EQ(load_ok({{"AUTH_PUBLIC_URL", "http://10.0.0.2:8080"}}).public_url,
+            "http://10.0.0.2:8080");
+  for (const char* bad : {"auth.example.com", "ftp://auth.example.com", "https://",
+                          "https://auth.example.com/api", "https://user@evil.example",
+                          "https://a.example?x=1"}) {
+    load_error({{"AUTH_PUBLIC_URL", bad}}, "AUTH_PUBLIC_URL");
+  }
+}
+
 TEST(LoadConfig, PortRange) {
   EXPECT_EQ(load_ok({{"AUTH_HTTP_PORT", "1"}}).http_port, 1);
   EXPECT_EQ(load_ok({{"AUTH_HTTP_PORT", "65535"}}).http_port, 65535);

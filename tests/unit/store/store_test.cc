@@ -1,5 +1,7 @@
 #include "store/store.h"
 
+#include "unit/store/schema_v1.h"
+
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -200,6 +202,76 @@ TEST_F(StoreTest, MigrateRefusesANewerSchema) {
   EXPECT_EQ(st.kind(), Status::Kind::kInternal);
   RawDb raw(path_);
   EXPECT_EQ(raw.scalar("PRAGMA user_version"), 99);
+}
+
+// A database a version-1 binary made is brought forward in place: its rows
+// stay, and what the new version adds works on it.
+TEST_F(StoreTest, MigrateUpgradesAVersionOneDatabaseKeepingItsRows) {
+  std::string old_path = (dir_ / "v1.db").string();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(old_path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, kSchemaVersion1, nullptr, nullptr, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "PRAGMA user_version = 1;"
+                           "INSERT INTO users (email, email_key, date_joined, is_active) "
+                           "VALUES ('Old@example.com', 'old@example.com', 1000, 1);"
+                           "INSERT INTO codes (user_id, purpose, code_hash, created_at, expires_at) "
+                           "VALUES (1, 'password_recovery', 'ab', 1000, 2000);"
+                           "INSERT INTO outbox (recipient, subject, body, next_attempt_at, created_at) "
+                           "VALUES ('old@example.com', 'Subject', 'Body', 0, 1000);",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  Status st = Store::migrate(old_path, 5000);
+  ASSERT_TRUE(st.ok()) << st.reason();
+  EXPECT_EQ(RawDb(old_path).scalar("PRAGMA user_version"), Store::schema_version());
+  auto opened = Store::open(old_path, 5000);
+  ASSERT_TRUE(opened.ok());
+  Store& store = **opened;
+  auto user = store.user_by_email_key("old@example.com");
+  ASSERT_TRUE(user.ok() && user->has_value());
+  EXPECT_EQ((*user)->email, "Old@example.com");
+  EXPECT_TRUE(store.code_for(1, "password_recovery").ok() &&
+              store.code_for(1, "password_recovery")->has_value());
+  ASSERT_TRUE(store.write([&] { return store.mark_email_verified(1, 1500, "192.0.2.1"); }).ok());
+  EXPECT_EQ(*store.verified_ip(1), "192.0.2.1");
+  Code decoy;
+  decoy.purpose = "password_recovery";
+  decoy.code_hash = "cd";
+  decoy.created_at = 1500;
+  decoy.expires_at = 2100;
+  ASSERT_TRUE(store.write([&] { return store.put_code_decoy("ghost@example.com", decoy); }).ok());
+  auto mail = store.due_mail(2000, 10);
+  ASSERT_TRUE(mail.ok());
+  ASSERT_EQ(mail->size(), 1u);
+  EXPECT_EQ((*mail)[0].body, "Body");
+  // And migrating again changes nothing.
+  EXPECT_TRUE(Store::migrate(old_path, 5000).ok());
+}
+
+TEST_F(StoreTest, DecoyCodesAreKeptPerEmailAndPurposeAndPruned) {
+  Code decoy;
+  decoy.purpose = "password_recovery";
+  decoy.code_hash = "aa";
+  decoy.created_at = 1000;
+  decoy.expires_at = 1600;
+  ASSERT_TRUE(store_->write([&] { return store_->put_code_decoy("x@example.com", decoy); }).ok());
+  ASSERT_TRUE(store_->write([&] {
+                      return store_->set_code_decoy_attempts("x@example.com", "password_recovery", 3);
+                    }).ok());
+  auto found = store_->code_decoy_for("x@example.com", "password_recovery");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->attempts, 3);
+  EXPECT_EQ((*found)->expires_at, 1600);
+  EXPECT_FALSE(store_->code_decoy_for("x@example.com", "email_verification")->has_value());
+  // A new decoy replaces the old one and starts a new count.
+  decoy.created_at = 1100;
+  ASSERT_TRUE(store_->write([&] { return store_->put_code_decoy("x@example.com", decoy); }).ok());
+  EXPECT_EQ((*store_->code_decoy_for("x@example.com", "password_recovery"))->attempts, 0);
+  ASSERT_TRUE(store_->write([&] { return store_->prune_code_decoys(1601); }).ok());
+  EXPECT_FALSE(store_->code_decoy_for("x@example.com", "password_recovery")->has_value());
 }
 
 TEST_F(StoreTest, MigrateCreatesTheFile) {
