@@ -89,17 +89,15 @@ class EmailChange(harness.ServiceTestCase):
                              (self.email.lower(),)).fetchone()
         self.assertIsNotNone(row)
 
-    def test_wrong_and_expired_codes(self):
+    def test_wrong_codes(self):
+        # (Expiry, with a moved clock: unit/api/limits_test.cc
+        # EmailChangeCodeExpiresAndTheOldAddressIsReleased.)
         new_email = self.unique_email()
         code = self.request_change(new_email)
         wrong = "%06d" % ((int(code) + 1) % 900000 + 100000)
         self.assertBody(self.post("reset-email-verify/", {"code": wrong}), 400,
                         {"code": ["Invalid or expired code."]})
-        with self.service.db() as db:
-            db.execute("UPDATE codes SET expires_at = ? WHERE purpose = 'email_change'",
-                       (int(time.time()),))
-        self.assertBody(self.post("reset-email-verify/", {"code": code}), 400,
-                        {"code": ["Invalid or expired code."]})
+        self.assertEqual(self.post("reset-email-verify/", {"code": code}).status, 200)
 
 
 if __name__ == "__main__":

@@ -60,8 +60,7 @@ class Tokens(harness.ServiceTestCase):
         unfinished = self.unique_email()
         self.register(unfinished)
         inactive, _ = self.create_user()
-        with self.service.db() as db:
-            db.execute("UPDATE users SET is_active = 0 WHERE email_key = ?", (inactive.lower(),))
+        self.assertEqual(self.service.cli("users", "deactivate", inactive).returncode, 0)
         r = self.api("POST", "token/obtain/", {"email": email, "password": "Wrong123@"})
         self.assertEqual(r.header("WWW-Authenticate"), 'Bearer realm="api"')
         r = self.verify("garbage")
@@ -203,8 +202,7 @@ class Tokens(harness.ServiceTestCase):
     def test_tokens_of_an_inactive_user_are_refused(self):
         email, _ = self.create_user()
         tokens = self.login(email)
-        with self.service.db() as db:
-            db.execute("UPDATE users SET is_active = 0 WHERE email_key = ?", (email.lower(),))
+        self.assertEqual(self.service.cli("users", "deactivate", email).returncode, 0)
         self.assertBody(self.verify(tokens["access"]), 401, INVALID)
         self.assertBody(self.refresh(tokens["refresh"]), 401, INVALID)
         self.assertBody(self.api("POST", "token/blacklist/", {"refresh": tokens["refresh"]}), 401,
