@@ -1,5 +1,7 @@
 #include "cli/cli.h"
 
+#include "core/utf8.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
@@ -27,7 +29,7 @@ std::string option_label(const Option& option) {
 }
 
 void pad_to(std::string* s, size_t width) {
-  size_t n = http::utf8_length(*s);
+  size_t n = utf8_length(*s);
   if (n < width) s->append(width - n, ' ');
 }
 
@@ -218,13 +220,13 @@ void Table::print() const {
   for (const auto& row : rows_) {
     if (widths.size() < row.size()) widths.resize(row.size(), 0);
     for (size_t i = 0; i < row.size(); ++i)
-      widths[i] = std::max(widths[i], http::utf8_length(row[i]));
+      widths[i] = std::max(widths[i], utf8_length(row[i]));
   }
   for (const auto& row : rows_) {
     std::string line;
     for (size_t i = 0; i < row.size(); ++i) {
       line += row[i];
-      if (i + 1 < row.size()) line.append(widths[i] - http::utf8_length(row[i]) + 2, ' ');
+      if (i + 1 < row.size()) line.append(widths[i] - utf8_length(row[i]) + 2, ' ');
     }
     line += '\n';
     fwrite(line.data(), 1, line.size(), stdout);

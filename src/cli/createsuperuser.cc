@@ -12,8 +12,9 @@
 #include "auth/password.h"
 #include "auth/password_rules.h"
 #include "cli/cli.h"
-#include "core/strings.h"
 #include "core/email.h"
+#include "core/strings.h"
+#include "core/utf8.h"
 #include "http/fields.h"
 
 namespace cpa::cli {
@@ -103,7 +104,7 @@ Result<std::string> read_password() {
 // The field rule (at most 128 characters) first; the validators only when it passed.
 Status check_password_rules(const std::string& password, std::string_view email) {
   FieldErrors errors;
-  if (http::utf8_length(password) > http::kSecret.max_length) {
+  if (utf8_length(password) > http::kSecret.max_length) {
     errors.add("password", "Ensure the password has no more than " +
                                std::to_string(http::kSecret.max_length) + " characters.");
   } else {
@@ -125,7 +126,7 @@ Status createsuperuser(Context& ctx, const Args& args) {
   const std::string* given = args.value("--email");
   if (!given) return usage_error("--email E is required");
   std::string_view trimmed = trim_whitespace(*given);
-  if (http::utf8_length(trimmed) > kMaxEmailLength || !is_valid_email(trimmed)) {
+  if (utf8_length(trimmed) > kMaxEmailLength || !is_valid_email(trimmed)) {
     return failure("'" + printable(*given) + "' is not a valid email address");
   }
   store::NewUser user;

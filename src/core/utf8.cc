@@ -1,6 +1,13 @@
 #include "core/utf8.h"
 
 namespace cpa {
+
+size_t utf8_length(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xc0) != 0x80) ++n;  // every byte but a continuation starts a character
+  return n;
+}
 namespace {
 
 // How far the well-formed prefix starting at s[i] goes, by the table of

@@ -10,6 +10,10 @@ namespace cpa {
 
 bool is_valid_utf8(std::string_view s);
 
+// Characters (code points) in a valid UTF-8 string: what Python's len() of
+// the decoded str gives, so what DRF's max_length counts.
+size_t utf8_length(std::string_view s);
+
 // The code point at s[*i], advancing *i past it. A byte that starts no
 // well-formed sequence is one code point of its own, U+DC80..U+DCFF (as
 // Python's surrogateescape), so that any input has a length.

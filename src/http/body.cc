@@ -249,6 +249,23 @@ std::string respell_for_cgicc(std::string_view text) {
   return out;
 }
 
+// The (name, value) pairs of a form, in order, repeats kept, decoded as
+// Django decodes them. `content_type` is what cgicc is told. Throws on
+// malformed multipart input.
+FormPairs read_pairs(const std::string& content_type, std::string_view text, bool multipart) {
+  std::string respelled;
+  if (!multipart && needs_respelling(text)) {
+    respelled = respell_for_cgicc(text);
+    text = respelled;
+  }
+  FormPairs pairs;
+  BodyInput input(content_type, text);
+  cgicc::Cgicc cgi(&input);
+  for (const cgicc::FormEntry& entry : *cgi)
+    pairs.emplace_back(replace_invalid_utf8(entry.getName()), replace_invalid_utf8(entry.getValue()));
+  return pairs;
+}
+
 Result<Body> parse_form(std::string_view content_type, std::string_view text, bool multipart) {
   std::string normalized = "application/x-www-form-urlencoded";
   if (multipart) {
@@ -257,19 +274,10 @@ Result<Body> parse_form(std::string_view content_type, std::string_view text, bo
       return Status::Detail(400, "Multipart form parse error - Invalid boundary in multipart: None");
     normalized = "multipart/form-data; boundary=" + boundary;
   }
-  std::string respelled;
-  if (!multipart && needs_respelling(text)) {
-    respelled = respell_for_cgicc(text);
-    text = respelled;
-  }
   Body body;
   try {
-    BodyInput input(normalized, text);
-    cgicc::Cgicc cgi(&input);
-    for (const cgicc::FormEntry& entry : *cgi) {
-      body.set(replace_invalid_utf8(entry.getName()),
-               Value{Value::Kind::kString, replace_invalid_utf8(entry.getValue()), false});
-    }
+    for (auto& [name, value] : read_pairs(normalized, text, multipart))
+      body.set(std::move(name), Value{Value::Kind::kString, std::move(value), false});
   } catch (const std::exception&) {
     return Status::Detail(400, "Multipart form parse error - Malformed input.");
   }
@@ -277,6 +285,14 @@ Result<Body> parse_form(std::string_view content_type, std::string_view text, bo
 }
 
 }  // namespace
+
+FormPairs parse_urlencoded(std::string_view text) {
+  try {
+    return read_pairs("application/x-www-form-urlencoded", text, false);
+  } catch (const std::exception&) {
+    return {};  // cgicc throws on multipart input only
+  }
+}
 
 void Body::set(std::string name, Value value) {
   fields_.insert_or_assign(std::move(name), std::move(value));

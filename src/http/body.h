@@ -47,6 +47,13 @@ class Body {
 // or a top level that is not an object, 400 for a malformed multipart body.
 Result<Body> parse_body(std::string_view content_type, std::string_view body);
 
+using FormPairs = std::vector<std::pair<std::string, std::string>>;
+
+// The pairs of an application/x-www-form-urlencoded text (a body or a query
+// string), in order, repeats kept, decoded as Django's QueryDict decodes
+// them: one parser for both, so a query and a form body never disagree.
+FormPairs parse_urlencoded(std::string_view text);
+
 // The media type of a Content-Type value: lower-cased, parameters dropped.
 std::string media_type(std::string_view content_type);
 

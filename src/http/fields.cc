@@ -7,13 +7,6 @@
 
 namespace cpa::http {
 
-size_t utf8_length(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s)
-    if ((c & 0xc0) != 0x80) ++n;
-  return n;
-}
-
 namespace msg {
 std::string max_length(size_t n) {
   return "Ensure this field has no more than " + std::to_string(n) + " characters.";

@@ -67,9 +67,6 @@ class Form {
 // DRF's BooleanField reading of one value; nullopt when it is not a boolean.
 std::optional<bool> parse_boolean(const Value& v);
 
-// Characters (code points) in a UTF-8 string.
-size_t utf8_length(std::string_view s);
-
 // Messages of API.md §1, shared by handlers and tests.
 namespace msg {
 inline constexpr const char* kRequired = "This field is required.";

@@ -1,5 +1,7 @@
 #include "http/request.h"
 
+#include "http/body.h"
+
 namespace cpa::http {
 
 const std::string* Request::header(std::string_view lower_name) const {
@@ -9,20 +11,7 @@ const std::string* Request::header(std::string_view lower_name) const {
 }
 
 std::vector<std::pair<std::string, std::string>> Request::query_params() const {
-  std::vector<std::pair<std::string, std::string>> out;
-  std::string_view q = query;
-  while (!q.empty()) {
-    size_t amp = q.find('&');
-    std::string_view pair = q.substr(0, amp);
-    if (!pair.empty()) {
-      size_t eq = pair.find('=');
-      out.emplace_back(url_decode(pair.substr(0, eq)),
-                       eq == std::string_view::npos ? "" : url_decode(pair.substr(eq + 1)));
-    }
-    if (amp == std::string_view::npos) break;
-    q.remove_prefix(amp + 1);
-  }
-  return out;
+  return parse_urlencoded(query);
 }
 
 std::optional<std::string> Request::query_param(std::string_view name) const {

@@ -68,5 +68,12 @@ TEST(Utf8, NextCodePointEscapesBadBytesOneByOne) {
   EXPECT_EQ(cps, (std::u32string{U'a', 0xE9, 0xDCE2, 0xDC82, 0x1F600}));
 }
 
+TEST(Utf8Length, CountsCodePoints) {
+  EXPECT_EQ(utf8_length(""), 0u);
+  EXPECT_EQ(utf8_length("abc"), 3u);
+  EXPECT_EQ(utf8_length("h\xc3\xa9llo\xe2\x82\xac"), 6u);
+  EXPECT_EQ(utf8_length("\xf0\x9f\x98\x80"), 1u);
+}
+
 }  // namespace
 }  // namespace cpa

@@ -168,13 +168,6 @@ TEST(FormText, NulCharactersAreRefusedAsInDrf) {
   EXPECT_EQ(errors_of(f), (Errors{{"name", {"Null characters are not allowed."}}}));
 }
 
-TEST(Utf8Length, CountsCodePoints) {
-  EXPECT_EQ(utf8_length(""), 0u);
-  EXPECT_EQ(utf8_length("abc"), 3u);
-  EXPECT_EQ(utf8_length("h\xc3\xa9llo\xe2\x82\xac"), 6u);
-  EXPECT_EQ(utf8_length("\xf0\x9f\x98\x80"), 1u);
-}
-
 // --- Form::email
 
 TEST(FormEmail, TrimsAndKeepsCase) {

@@ -1,4 +1,5 @@
 #include "http/request.h"
+#include "http/body.h"
 
 #include <gtest/gtest.h>
 
@@ -64,6 +65,19 @@ TEST(QueryParam, ValuesAndDecoding) {
   EXPECT_EQ(r.query_param("q"), "a b");
   EXPECT_EQ(r.query_param("empty"), "");
   EXPECT_EQ(r.query_param("flag"), "");
+}
+
+// The query string is read by the form parser, as Django reads both with
+// QueryDict: ';' is no separator, bad UTF-8 becomes U+FFFD, and a query and
+// a form body with the same text give the same pairs.
+TEST(QueryParam, ReadLikeAFormBody) {
+  Request r;
+  r.query = "limit=2;offset=4&name=%ff&limit=3";
+  EXPECT_EQ(r.query_param("limit"), "3");
+  EXPECT_EQ(r.query_param("offset"), std::nullopt);
+  EXPECT_EQ(r.query_param("name"), "\xEF\xBF\xBD");
+  EXPECT_EQ(r.query_params(), parse_urlencoded(r.query));
+  EXPECT_EQ(r.query_params().front(), (std::pair<std::string, std::string>("limit", "2;offset=4")));
 }
 
 TEST(QueryParam, AbsentIsNullopt) {
