@@ -71,7 +71,7 @@ Result<http::Response> obtain_token(Call& call) {
   if (user && user->password) {
     check = auth::check_password(*password, *user->password, iterations);
   } else {
-    auth::burn_password_check(*password, iterations);  // same time for unknown accounts
+    (void)auth::burn_password_check(*password, iterations);  // same time for unknown accounts
   }
   if (!check.ok || !user->is_active) return no_active_account();
 

@@ -111,13 +111,13 @@ PasswordCheck check_password(std::string_view password, std::string_view encoded
   return result;
 }
 
-void burn_password_check(std::string_view password, int iterations) {
+std::string burn_password_check(std::string_view password, int iterations) {
   if (iterations < 1) iterations = 1;
   if (iterations > kMaxIterations) iterations = kMaxIterations;
   // As long as a real salt, so the work is the same to the cycle.
   constexpr std::string_view kBurnSalt = "cryptopayburnsaltXXXXX";
   static_assert(kBurnSalt.size() == kSaltLength);
-  (void)derive_base64(password, kBurnSalt, iterations);
+  return hash_password_with_salt(password, kBurnSalt, iterations);
 }
 
 }  // namespace cpa::auth

@@ -38,7 +38,8 @@ PasswordCheck check_password(std::string_view password, std::string_view encoded
                              int current_iterations);
 
 // Spends the time of one check at `iterations` without comparing anything:
-// answers for unknown accounts take as long as for known ones.
-void burn_password_check(std::string_view password, int iterations);
+// answers for unknown accounts take as long as for known ones. Returns the
+// hash it derived (a fixed salt), which shows what the work was.
+std::string burn_password_check(std::string_view password, int iterations);
 
 }  // namespace cpa::auth

@@ -150,11 +150,20 @@ TEST(PasswordHash, BadSaltOrCostGivesAnUnusableHash) {
   EXPECT_FALSE(check_password("pw", "", 1).ok);
 }
 
-TEST(PasswordHash, BurnPasswordCheckAcceptsAnyCost) {
-  burn_password_check("anything", 1000);
-  burn_password_check("", 1);
-  burn_password_check("x", 0);   // clamped, not an error
-  burn_password_check("x", -7);
+// The burn is the derivation of a real check, at the cost asked (clamped to
+// a valid one): the hash it made is a Django hash of that password at that
+// count, which check_password accepts.
+TEST(PasswordHash, BurnPasswordCheckDerivesAtTheCostAsked) {
+  const std::string burnt = burn_password_check("anything", 1000);
+  EXPECT_TRUE(burnt.starts_with("pbkdf2_sha256$1000$")) << burnt;
+  EXPECT_TRUE(check_password("anything", burnt, 1000).ok);
+  EXPECT_FALSE(check_password("anything else", burnt, 1000).ok);
+  EXPECT_TRUE(burn_password_check("", 1).starts_with("pbkdf2_sha256$1$"));
+  for (int bad : {0, -7}) {  // clamped, not an error
+    const std::string clamped = burn_password_check("x", bad);
+    EXPECT_TRUE(clamped.starts_with("pbkdf2_sha256$1$")) << clamped;
+    EXPECT_TRUE(check_password("x", clamped, 1).ok);
+  }
 }
 
 }  // namespace

@@ -154,7 +154,5 @@ TEST(EmailKey, LowerCasesEverything) {
   EXPECT_EQ(email_key(display_email("Foo@Example.COM")), email_key("FOO@example.com"));
 }
 
-TEST(EmailLength, Constant) { EXPECT_EQ(kMaxEmailLength, 254u); }
-
 }  // namespace
 }  // namespace cpa

@@ -487,15 +487,14 @@ TEST(ParseMultipart, GarbageIsHandled) {
         std::string(1000, '-'), std::string("\r\n\r\n\r\n\r\n")}) {
     expect_handled(ct, bad);
   }
+  // Text with no boundary in it has no parts: an empty body, not an error.
   Result<Body> r = parse_body(ct, "garbage");
-  if (r.ok()) {
-    EXPECT_EQ(r->size(), 0u);
-  }
-  // A body that uses another boundary has no readable parts.
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->size(), 0u);
+  // A body that uses another boundary has no readable parts either.
   Result<Body> other = parse_body("multipart/form-data; boundary=other", kMultipart);
-  if (other.ok()) {
-    EXPECT_EQ(other->find("email"), nullptr);
-  }
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->size(), 0u);
 }
 
 TEST(ParseMultipart, EveryTruncationOfAValidBodyIsHandled) {
