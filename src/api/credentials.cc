@@ -76,7 +76,7 @@ Status spend_account_hash(Call& call) {
 Status replace_password(Call& call, const store::User& user, const std::string& hash) {
   store::Store& store = call.svc.store;
   const int64_t now = call.now();
-  CPA_RETURN_IF_ERROR(store.set_password(user.id, hash, false));
+  CPA_RETURN_IF_ERROR(store.set_password(user.id, hash, store::Activation::kUnchanged));
   CPA_RETURN_IF_ERROR(store.revoke_user_tokens(user.id, now));
   mail::Text notice = mail::password_changed_notice();
   return store.enqueue_mail(user.email, notice.subject, notice.body, now);

@@ -128,7 +128,7 @@ Result<http::Response> public_set_password(Call& call) {
     } else {
       CPA_RETURN_IF_ERROR(same_client());
     }
-    return store.set_password(user->id, hash, /*activate=*/true);
+    return store.set_password(user->id, hash, store::Activation::kActivate);
   });
   CPA_RETURN_IF_ERROR(st);
   return http::Response::Detail(200, "Password has been set.");

@@ -87,7 +87,7 @@ Result<http::Response> obtain_token(Call& call) {
     if (!now_user || now_user->password != user->password || !now_user->is_active)
       return no_active_account();
     CPA_RETURN_IF_ERROR(release_password_attempt(call, attempt));
-    if (rehashed) CPA_RETURN_IF_ERROR(store.set_password(user->id, *rehashed, false));
+    if (rehashed) CPA_RETURN_IF_ERROR(store.set_password(user->id, *rehashed, store::Activation::kUnchanged));
     CPA_RETURN_IF_ERROR(store.set_last_login(user->id, now));
     return record_tokens(call, tokens);
   });

@@ -128,7 +128,7 @@ Result<http::Response> list_users(Call& call) {
   if (!limit) {
     std::vector<store::User> users;
     if (me.is_staff) {
-      CPA_ASSIGN_OR_RETURN(users, store.list_users(0, INT64_MAX, false));
+      CPA_ASSIGN_OR_RETURN(users, store.list_users(store::UserFilter::kAll, 0, -1));
     } else {
       users.push_back(me);
     }
@@ -141,8 +141,8 @@ Result<http::Response> list_users(Call& call) {
   int64_t count = 1;
   std::vector<store::User> page;
   if (me.is_staff) {
-    CPA_ASSIGN_OR_RETURN(count, store.count_users(false));
-    CPA_ASSIGN_OR_RETURN(page, store.list_users(offset, *limit, false));
+    CPA_ASSIGN_OR_RETURN(count, store.count_users(store::UserFilter::kAll));
+    CPA_ASSIGN_OR_RETURN(page, store.list_users(store::UserFilter::kAll, offset, *limit));
   } else if (offset == 0) {
     page.push_back(me);
   }

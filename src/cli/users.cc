@@ -42,8 +42,9 @@ Status change_user(Context& ctx, const Args& args, Change change) {
 
 Status users_list(Context& ctx, const Args& args) {
   CPA_ASSIGN_OR_RETURN(int64_t limit, limit_option(args, kDefaultListLimit, kMaxListLimit));
-  CPA_ASSIGN_OR_RETURN(std::vector<store::User> users,
-                       ctx.store.list_users(0, limit, args.has("--staff")));
+  const store::UserFilter filter = args.has("--staff") ? store::UserFilter::kStaff
+                                                       : store::UserFilter::kAll;
+  CPA_ASSIGN_OR_RETURN(std::vector<store::User> users, ctx.store.list_users(filter, 0, limit));
   Table table({"id", "email", "active", "staff", "verified", "joined", "last login"});
   for (const store::User& u : users) {
     table.add({std::to_string(u.id), printable(u.email), yes_no(u.is_active), yes_no(u.is_staff),

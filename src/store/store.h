@@ -102,6 +102,9 @@ struct MailCounts {
 };
 
 enum class MailFilter { kAll, kPending, kFailed };
+enum class UserFilter { kAll, kStaff };
+// What setting a password does to the account's is_active flag.
+enum class Activation { kUnchanged, kActivate };
 
 class Store {
  public:
@@ -151,8 +154,8 @@ class Store {
   // password may be set without the code only from there).
   Status mark_email_verified(int64_t id, int64_t now, const std::string& client_ip);
   Result<std::string> verified_ip(int64_t id);  // "" when unknown
-  // Sets the password hash; `activate` also makes the account active.
-  Status set_password(int64_t id, const std::string& hash, bool activate);
+  // Sets the password hash; Activation::kActivate also makes the account active.
+  Status set_password(int64_t id, const std::string& hash, Activation activation);
   Status set_last_login(int64_t id, int64_t now);
   Status set_names(int64_t id, const std::string& first_name, const std::string& last_name);
   Status set_email(int64_t id, const std::string& email, const std::string& key);
@@ -160,8 +163,9 @@ class Store {
   Status set_pin(int64_t id, const std::string& hash);  // also clears strikes, lock, window
   Status set_pin_strikes(int64_t id, int failures, int64_t locked_until);
   Status set_pin_reset_window(int64_t id, int64_t until);  // also clears strikes and lock
-  Result<std::vector<User>> list_users(int64_t offset, int64_t limit, bool staff_only);
-  Result<int64_t> count_users(bool staff_only);
+  // By id; `limit` < 0 means every user.
+  Result<std::vector<User>> list_users(UserFilter filter, int64_t offset, int64_t limit);
+  Result<int64_t> count_users(UserFilter filter);
 
   // --- one-time codes (store/codes.cc)
   Status put_code(const Code& code);  // replaces the live code of (user, purpose)

@@ -100,12 +100,12 @@ Result<std::string> Store::verified_ip(int64_t id) {
   return row ? s.text(0) : std::string();
 }
 
-Status Store::set_password(int64_t id, const std::string& hash, bool activate) {
+Status Store::set_password(int64_t id, const std::string& hash, Activation activation) {
   static constexpr const char* kSql =
       "UPDATE users SET password = ?2, is_active = CASE WHEN ?3 = 1 THEN 1 ELSE is_active END "
       "WHERE id = ?1";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
-  return s.bind_all(id, hash, activate).run();
+  return s.bind_all(id, hash, activation == Activation::kActivate).run();
 }
 
 Status Store::set_last_login(int64_t id, int64_t now) {
@@ -157,12 +157,12 @@ Status Store::set_pin_reset_window(int64_t id, int64_t until) {
   return s.bind_all(id, until).run();
 }
 
-Result<std::vector<User>> Store::list_users(int64_t offset, int64_t limit, bool staff_only) {
+Result<std::vector<User>> Store::list_users(UserFilter filter, int64_t offset, int64_t limit) {
   static constexpr const char* kSql =
       "SELECT " CPA_USER_COLUMNS " FROM users u WHERE (?3 = 0 OR u.is_staff = 1) "
       "ORDER BY u.id LIMIT ?2 OFFSET ?1";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
-  s.bind_all(offset, limit, staff_only);
+  s.bind_all(offset, limit, filter == UserFilter::kStaff);  // SQLite: LIMIT -1 is no limit
   std::vector<User> users;
   for (;;) {
     bool row = false;
@@ -173,11 +173,11 @@ Result<std::vector<User>> Store::list_users(int64_t offset, int64_t limit, bool 
   return users;
 }
 
-Result<int64_t> Store::count_users(bool staff_only) {
+Result<int64_t> Store::count_users(UserFilter filter) {
   static constexpr const char* kSql =
       "SELECT count(*) FROM users u WHERE (?1 = 0 OR u.is_staff = 1)";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
-  s.bind_all(staff_only);
+  s.bind_all(filter == UserFilter::kStaff);
   bool row = false;
   CPA_RETURN_IF_ERROR(s.step(&row));
   return row ? s.int64(0) : int64_t{0};

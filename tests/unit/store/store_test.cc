@@ -393,16 +393,16 @@ TEST_F(StoreTest, UserUpdates) {
   EXPECT_EQ(u.last_name, "Lovelace");
 
   // set_password without activate keeps the account inactive; with it, activates.
-  ASSERT_TRUE(store_->set_password(id, "hash1", false).ok());
+  ASSERT_TRUE(store_->set_password(id, "hash1", Activation::kUnchanged).ok());
   u = get_user(id);
   EXPECT_EQ(u.password, "hash1");
   EXPECT_FALSE(u.is_active);
-  ASSERT_TRUE(store_->set_password(id, "hash2", true).ok());
+  ASSERT_TRUE(store_->set_password(id, "hash2", Activation::kActivate).ok());
   u = get_user(id);
   EXPECT_EQ(u.password, "hash2");
   EXPECT_TRUE(u.is_active);
   // ... and without activate never deactivates.
-  ASSERT_TRUE(store_->set_password(id, "hash3", false).ok());
+  ASSERT_TRUE(store_->set_password(id, "hash3", Activation::kUnchanged).ok());
   EXPECT_TRUE(get_user(id).is_active);
 
   ASSERT_TRUE(store_->set_active(id, false).ok());
@@ -453,25 +453,25 @@ TEST_F(StoreTest, ListAndCountUsers) {
   ASSERT_TRUE(s.ok());
   int64_t c = add_user("c@example.com");
 
-  auto all = store_->list_users(0, 10, false);
+  auto all = store_->list_users(UserFilter::kAll, 0, 10);
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 3u);
   EXPECT_EQ((*all)[0].id, a);
   EXPECT_EQ((*all)[1].id, *s);
   EXPECT_EQ((*all)[2].id, c);
 
-  auto page = store_->list_users(1, 1, false);
+  auto page = store_->list_users(UserFilter::kAll, 1, 1);
   ASSERT_TRUE(page.ok());
   ASSERT_EQ(page->size(), 1u);
   EXPECT_EQ((*page)[0].id, *s);
 
-  auto staff_only = store_->list_users(0, 10, true);
+  auto staff_only = store_->list_users(UserFilter::kStaff, 0, 10);
   ASSERT_TRUE(staff_only.ok());
   ASSERT_EQ(staff_only->size(), 1u);
   EXPECT_EQ((*staff_only)[0].email, "s@example.com");
 
-  EXPECT_EQ(*store_->count_users(false), 3);
-  EXPECT_EQ(*store_->count_users(true), 1);
+  EXPECT_EQ(*store_->count_users(UserFilter::kAll), 3);
+  EXPECT_EQ(*store_->count_users(UserFilter::kStaff), 1);
 }
 
 TEST_F(StoreTest, DeleteUserCascadesToCodesTokensAndSendHistory) {
