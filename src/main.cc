@@ -45,7 +45,9 @@ int main(int argc, char** argv) {
     }
   }
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    fputs(kUsage, args.empty() ? stderr : stdout);
+    FILE* out = args.empty() ? stderr : stdout;
+    fputs(kUsage, out);
+    if (!args.empty()) fprintf(out, "\nconfiguration variables:\n%s", cpa::config_help().c_str());
     return args.empty() ? 2 : 0;
   }
 
@@ -57,7 +59,11 @@ int main(int argc, char** argv) {
   }
   std::optional<cpa::Config> config = cpa::load_config(cpa::process_environment(), file_env, &error);
   if (!config) {
-    fprintf(stderr, "cryptopay-auth: configuration error: %s\n", error.c_str());
+    // One line per problem, each naming its variable.
+    std::string lines = "cryptopay-auth: configuration error: " + error;
+    for (size_t at = lines.find('\n'); at != std::string::npos; at = lines.find('\n', at + 1))
+      lines.replace(at, 1, "\ncryptopay-auth: configuration error: ");
+    fprintf(stderr, "%s\n", lines.c_str());
     return 2;
   }
 

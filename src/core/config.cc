@@ -8,7 +8,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <algorithm>
 #include <thread>
+#include <type_traits>
+#include <vector>
 
 #include "core/random.h"
 #include "core/strings.h"
@@ -68,6 +71,263 @@ bool parse_env_file(const std::string& path, Environment* out, std::string* erro
   return true;
 }
 
+namespace {
+
+// --- parsers: each reads one value into the Config, or says why it cannot.
+
+using Apply = bool (*)(const std::string& value, Config* c, std::string* why);
+
+template <auto Member, int64_t Min, int64_t Max>
+bool integer(const std::string& value, Config* c, std::string* why) {
+  int64_t parsed = 0;
+  if (!parse_int(value, Min, Max, &parsed)) {
+    *why = "expected an integer from " + std::to_string(Min) + " to " + std::to_string(Max) +
+           ", got '" + value + "'";
+    return false;
+  }
+  c->*Member = static_cast<std::remove_reference_t<decltype(c->*Member)>>(parsed);
+  return true;
+}
+
+template <auto Member>
+bool text(const std::string& value, Config* c, std::string*) {
+  c->*Member = value;
+  return true;
+}
+
+template <auto Member>
+bool on_off(const std::string& value, Config* c, std::string* why) {
+  if (value == "on" || value == "1" || value == "true") {
+    c->*Member = true;
+  } else if (value == "off" || value == "0" || value == "false") {
+    c->*Member = false;
+  } else {
+    *why = "expected 'on' or 'off', got '" + value + "'";
+    return false;
+  }
+  return true;
+}
+
+// The state dir moves every path that defaults under it.
+bool state_dir(const std::string& value, Config* c, std::string*) {
+  std::string dir = value;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  c->state_dir = dir;
+  c->db_path = dir + "/auth.db";
+  c->secret_key_file = dir + "/secret.key";
+  c->mail_dir = dir + "/mail";
+  c->socket_path = dir + "/fcgi.sock";
+  c->hash_socket_path = dir + "/fcgi-hash.sock";
+  c->log_file = dir + "/auth.log";
+  return true;
+}
+
+bool secret_key(const std::string& value, Config* c, std::string* why) {
+  if (value.size() < 16) {
+    *why = "must be at least 16 characters";  // never the key itself
+    return false;
+  }
+  c->secret_key = value;
+  return true;
+}
+
+bool mail_backend(const std::string& value, Config* c, std::string* why) {
+  if (value == "file") {
+    c->mail_backend = MailBackend::kFile;
+  } else if (value == "smtp") {
+    c->mail_backend = MailBackend::kSmtp;
+  } else {
+    *why = "expected 'file' or 'smtp', got '" + value + "'";
+    return false;
+  }
+  return true;
+}
+
+bool smtp_url(const std::string& value, Config* c, std::string* why) {
+  const size_t scheme_end = value.find("://");
+  const std::string scheme = value.substr(0, scheme_end);
+  const std::string host = scheme_end == std::string::npos ? "" : value.substr(scheme_end + 3);
+  if ((scheme != "smtp" && scheme != "smtps") || host.empty() || host[0] == ':' ||
+      host[0] == '/') {
+    *why = "expected smtp://host[:port] or smtps://host[:port], got '" + value + "'";
+    return false;
+  }
+  c->smtp_url = value;
+  return true;
+}
+
+// "addr@example.com" or "Display Name <addr@example.com>".
+bool mail_from(const std::string& value, Config* c, std::string* why) {
+  std::string address = value;
+  const size_t open = value.rfind('<');
+  if (open != std::string::npos && value.back() == '>') {
+    address = value.substr(open + 1, value.size() - open - 2);
+  }
+  bool ascii = true;
+  for (char ch : value) ascii &= static_cast<unsigned char>(ch) >= 0x20 && static_cast<unsigned char>(ch) < 0x7f;
+  if (!ascii || address.find('@') == std::string::npos ||
+      address.find_first_of("<> ") != std::string::npos) {
+    *why = "expected an email address or 'Name <address>' in printable ASCII, got '" + value + "'";
+    return false;
+  }
+  c->mail_from = value;
+  c->mail_from_address = address;
+  return true;
+}
+
+bool public_url(const std::string& value, Config* c, std::string* why) {
+  std::string url = value;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  const size_t scheme_end = url.find("://");
+  const std::string scheme = url.substr(0, scheme_end);
+  if (scheme_end == std::string::npos || (scheme != "http" && scheme != "https") ||
+      url.size() == scheme_end + 3 ||
+      url.find_first_of("/?#@ \t\r\n", scheme_end + 3) != std::string::npos) {
+    *why = "expected http(s)://host[:port], got '" + value + "'";
+    return false;
+  }
+  c->public_url = url;
+  return true;
+}
+
+struct Variable {
+  ConfigVariable info;
+  Apply apply;
+};
+
+// The one table. Order matters once: AUTH_STATE_DIR comes before the paths
+// that default under it, so that an explicit path wins.
+constexpr Variable kVariables[] = {
+    {{"AUTH_HTTP_PORT", "`8080`", "port nginx listens on in `make run` (127.0.0.1)"},
+     integer<&Config::http_port, 1, 65535>},
+    {{"AUTH_STATE_DIR", "`./var`", "database, sockets, pid files, logs, mail files"}, state_dir},
+    {{"AUTH_DB_PATH", "`$AUTH_STATE_DIR/auth.db`", "SQLite database"}, text<&Config::db_path>},
+    {{"AUTH_SECRET_KEY", "generated once into `$AUTH_STATE_DIR/secret.key` (mode 0600)",
+      "JWT and code-hash key (≥ 16 characters)"},
+     secret_key},
+    {{"AUTH_WORKERS", "cores × 2", "FastCGI worker processes"},
+     integer<&Config::workers, 1, 256>},
+    {{"AUTH_HASH_WORKERS", "number of cores", "the pool for the routes that hash a password or PIN"},
+     integer<&Config::hash_workers, 1, 256>},
+    {{"AUTH_ACCESS_TTL", "`3000`", "access token lifetime, seconds"},
+     integer<&Config::access_ttl, 1, 10LL * 365 * 86400>},
+    {{"AUTH_REFRESH_TTL", "`86400`", "refresh token lifetime, seconds"},
+     integer<&Config::refresh_ttl, 1, 10LL * 365 * 86400>},
+    {{"AUTH_CODE_TTL", "`600`", "one-time code lifetime, seconds"},
+     integer<&Config::code_ttl, 1, 7LL * 86400>},
+    {{"AUTH_MAIL_BACKEND", "`file`", "`file` or `smtp`"}, mail_backend},
+    {{"AUTH_MAIL_DIR", "`$AUTH_STATE_DIR/mail`", "where the file backend writes"},
+     text<&Config::mail_dir>},
+    {{"AUTH_SMTP_URL", "—", "`smtp://host:587` (STARTTLS when offered) or `smtps://host:465`"},
+     smtp_url},
+    {{"AUTH_SMTP_USER", "—", "relay login; TLS is then required"}, text<&Config::smtp_user>},
+    {{"AUTH_SMTP_PASSWORD", "—", "relay password"}, text<&Config::smtp_password>},
+    {{"AUTH_MAIL_FROM", "`no-reply@localhost`", "sender: `addr` or `Name <addr>`"}, mail_from},
+    {{"AUTH_PBKDF2_ITERATIONS", "`600000`", "password hash cost"},
+     integer<&Config::pbkdf2_iterations, 1, 100000000>},
+    {{"AUTH_PIN_ITERATIONS", "`100000`", "PIN hash cost"},
+     integer<&Config::pin_iterations, 1, 100000000>},
+    {{"AUTH_THROTTLE", "`on`", "`off` drops nginx's per-address limits (load tests)"},
+     on_off<&Config::throttle>},
+    {{"AUTH_SET_PASSWORD_REQUIRES_CODE", "`off`",
+      "`on`: `public-set-password/` always needs the verifying code (else only from the address "
+      "that verified)"},
+     on_off<&Config::set_password_requires_code>},
+    {{"AUTH_PUBLIC_URL", "—",
+      "`https://host[:port]` that `users/?limit=` links are built on; unset: a loopback Host, else "
+      "nginx's `server_name` (never an arbitrary Host)"},
+     public_url},
+    {{"AUTH_SOCKET", "`$AUTH_STATE_DIR/fcgi.sock`", "the FastCGI socket of the main pool (mode 0660)"},
+     text<&Config::socket_path>},
+    {{"AUTH_HASH_SOCKET", "`$AUTH_STATE_DIR/fcgi-hash.sock`", "the hashing pool's socket"},
+     text<&Config::hash_socket_path>},
+    {{"AUTH_LOG_FILE", "`$AUTH_STATE_DIR/auth.log`", "log file (also on stderr)"},
+     text<&Config::log_file>},
+    {{"AUTH_DB_BUSY_TIMEOUT_MS", "`5000`", "how long a write waits for the lock before 503"},
+     integer<&Config::db_busy_timeout_ms, 1, 600000>},
+    {{"AUTH_NGINX_TEMPLATE", "built in", "nginx configuration template for `run`"},
+     text<&Config::nginx_template>},
+    {{"AUTH_NGINX_BIN", "`/usr/sbin/nginx`", "nginx binary for `run`"}, text<&Config::nginx_bin>},
+    {{"AUTH_BENCH", "`0`", "`1`: `run` adds nginx's own answer for `make bench` (its ceiling)"},
+     on_off<&Config::bench>},
+};
+
+// Damerau-free Levenshtein distance, for "did you mean".
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string unknown_variable(const std::string& name) {
+  const Variable* closest = nullptr;
+  size_t best = SIZE_MAX;
+  for (const Variable& v : kVariables) {
+    const size_t d = edit_distance(name, v.info.name);
+    if (d < best) {
+      best = d;
+      closest = &v;
+    }
+  }
+  std::string message = name + ": unknown variable";
+  if (closest && best <= 3) message += " (did you mean " + std::string(closest->info.name) + "?)";
+  return message;
+}
+
+// Checks across variables, once each has its value.
+void check_whole(const Config& c, std::vector<std::string>* errors) {
+  if (c.mail_backend == MailBackend::kSmtp && c.smtp_url.empty())
+    errors->push_back("AUTH_SMTP_URL: required when AUTH_MAIL_BACKEND=smtp");
+  if (c.socket_path.size() >= 108)
+    errors->push_back("AUTH_SOCKET: the socket path must be shorter than 108 bytes: " +
+                      c.socket_path);
+  if (c.hash_socket_path.size() >= 108)
+    errors->push_back("AUTH_HASH_SOCKET: the socket path must be shorter than 108 bytes: " +
+                      c.hash_socket_path);
+}
+
+}  // namespace
+
+std::span<const ConfigVariable> config_variables() {
+  static const std::vector<ConfigVariable> infos = [] {
+    std::vector<ConfigVariable> out;
+    for (const Variable& v : kVariables) out.push_back(v.info);
+    return out;
+  }();
+  return infos;
+}
+
+std::string config_help() {
+  std::string out;
+  for (const Variable& v : kVariables) {
+    std::string default_text = v.info.default_text;
+    std::erase(default_text, '`');
+    out.append("  ").append(v.info.name).append(" (default: ").append(default_text).append(")\n");
+    std::string meaning = v.info.meaning;
+    std::erase(meaning, '`');
+    out.append("      ").append(meaning).append("\n");
+  }
+  return out;
+}
+
+std::string config_markdown_table() {
+  std::string out = "| variable | default | meaning |\n|---|---|---|\n";
+  for (const Variable& v : kVariables) {
+    out.append("| `").append(v.info.name).append("` | ").append(v.info.default_text);
+    out.append(" | ").append(v.info.meaning).append(" |\n");
+  }
+  return out;
+}
+
 std::optional<Config> load_config(const Environment& env, const Environment& file_env,
                                   std::string* error) {
   Config c;
@@ -76,121 +336,35 @@ std::optional<Config> load_config(const Environment& env, const Environment& fil
   for (const auto& [k, v] : env)
     if (k.rfind("AUTH_", 0) == 0) c.raw[k] = v;
 
-  auto get = [&](const char* name) -> const std::string* {
-    auto it = c.raw.find(name);
-    return it == c.raw.end() || it->second.empty() ? nullptr : &it->second;
-  };
-  bool ok = true;
-  auto fail = [&](const std::string& message) {
-    if (ok) *error = message;
-    ok = false;
-  };
-  auto integer = [&](const char* name, int64_t min, int64_t max, auto* field) {
-    const std::string* v = get(name);
-    if (!v) return;
-    int64_t parsed;
-    if (!parse_int(*v, min, max, &parsed)) {
-      fail(std::string(name) + ": expected an integer from " + std::to_string(min) + " to " +
-           std::to_string(max) + ", got '" + *v + "'");
-      return;
-    }
-    *field = static_cast<std::remove_pointer_t<decltype(field)>>(parsed);
-  };
-  auto text = [&](const char* name, std::string* field) {
-    if (const std::string* v = get(name)) *field = *v;
-  };
+  std::vector<std::string> errors;
+  for (const auto& [name, value] : c.raw) {
+    bool known = false;
+    for (const Variable& v : kVariables) known |= name == v.info.name;
+    if (!known) errors.push_back(unknown_variable(name));
+  }
 
-  integer("AUTH_HTTP_PORT", 1, 65535, &c.http_port);
-  text("AUTH_STATE_DIR", &c.state_dir);
-  while (c.state_dir.size() > 1 && c.state_dir.back() == '/') c.state_dir.pop_back();
-  c.db_path = c.state_dir + "/auth.db";
-  text("AUTH_DB_PATH", &c.db_path);
-  c.secret_key_file = c.state_dir + "/secret.key";
-  text("AUTH_SECRET_KEY", &c.secret_key);
-  if (!c.secret_key.empty() && c.secret_key.size() < 16)
-    fail("AUTH_SECRET_KEY: must be at least 16 characters");
-
+  // Defaults that depend on the machine; the paths under the state dir.
   unsigned cores = std::thread::hardware_concurrency();
   c.workers = static_cast<int>(cores ? cores * 2 : 2);
-  integer("AUTH_WORKERS", 1, 256, &c.workers);
   // One hasher per core: more only share the same cores, one hash at a time.
   c.hash_workers = static_cast<int>(cores ? cores : 1);
-  integer("AUTH_HASH_WORKERS", 1, 256, &c.hash_workers);
-  integer("AUTH_ACCESS_TTL", 1, 10LL * 365 * 86400, &c.access_ttl);
-  integer("AUTH_REFRESH_TTL", 1, 10LL * 365 * 86400, &c.refresh_ttl);
-  integer("AUTH_CODE_TTL", 1, 7LL * 86400, &c.code_ttl);
-
-  if (const std::string* v = get("AUTH_MAIL_BACKEND")) {
-    if (*v == "file") {
-      c.mail_backend = MailBackend::kFile;
-    } else if (*v == "smtp") {
-      c.mail_backend = MailBackend::kSmtp;
-    } else {
-      fail("AUTH_MAIL_BACKEND: expected 'file' or 'smtp', got '" + *v + "'");
-    }
-  }
-  c.mail_dir = c.state_dir + "/mail";
-  text("AUTH_MAIL_DIR", &c.mail_dir);
-  text("AUTH_SMTP_URL", &c.smtp_url);
-  text("AUTH_SMTP_USER", &c.smtp_user);
-  text("AUTH_SMTP_PASSWORD", &c.smtp_password);
-  if (c.mail_backend == MailBackend::kSmtp) {
-    if (c.smtp_url.empty()) {
-      fail("AUTH_SMTP_URL: required when AUTH_MAIL_BACKEND=smtp");
-    } else if (c.smtp_url.rfind("smtp://", 0) != 0 && c.smtp_url.rfind("smtps://", 0) != 0) {
-      fail("AUTH_SMTP_URL: expected smtp://host[:port] or smtps://host[:port], got '" +
-           c.smtp_url + "'");
-    }
-  }
-  text("AUTH_MAIL_FROM", &c.mail_from);
-  if (c.mail_from.find('@') == std::string::npos ||
-      c.mail_from.find_first_of("\r\n<>") != std::string::npos)
-    fail("AUTH_MAIL_FROM: expected an email address, got '" + c.mail_from + "'");
-
-  integer("AUTH_PBKDF2_ITERATIONS", 1, 100000000, &c.pbkdf2_iterations);
-  integer("AUTH_PIN_ITERATIONS", 1, 100000000, &c.pin_iterations);
-  auto on_off = [&](const char* name, bool* field) {
-    const std::string* v = get(name);
-    if (!v) return;
-    if (*v == "on" || *v == "1" || *v == "true") {
-      *field = true;
-    } else if (*v == "off" || *v == "0" || *v == "false") {
-      *field = false;
-    } else {
-      fail(std::string(name) + ": expected 'on' or 'off', got '" + *v + "'");
-    }
-  };
-  on_off("AUTH_THROTTLE", &c.throttle);
-  on_off("AUTH_SET_PASSWORD_REQUIRES_CODE", &c.set_password_requires_code);
-  text("AUTH_PUBLIC_URL", &c.public_url);
-  while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
-  if (!c.public_url.empty()) {
-    const size_t scheme_end = c.public_url.find("://");
-    const std::string scheme = c.public_url.substr(0, scheme_end);
-    if (scheme_end == std::string::npos || (scheme != "http" && scheme != "https") ||
-        c.public_url.size() == scheme_end + 3 ||
-        c.public_url.find_first_of("/?#@ \t\r\n", scheme_end + 3) != std::string::npos) {
-      fail("AUTH_PUBLIC_URL: expected http(s)://host[:port], got '" + c.public_url + "'");
-    }
-  }
-
-  c.socket_path = c.state_dir + "/fcgi.sock";
-  text("AUTH_SOCKET", &c.socket_path);
-  if (c.socket_path.size() >= 108)
-    fail("AUTH_SOCKET: the socket path must be shorter than 108 bytes: " + c.socket_path);
-  c.hash_socket_path = c.state_dir + "/fcgi-hash.sock";
-  text("AUTH_HASH_SOCKET", &c.hash_socket_path);
-  if (c.hash_socket_path.size() >= 108)
-    fail("AUTH_HASH_SOCKET: the socket path must be shorter than 108 bytes: " +
-         c.hash_socket_path);
-  c.log_file = c.state_dir + "/auth.log";
-  text("AUTH_LOG_FILE", &c.log_file);
-  text("AUTH_NGINX_TEMPLATE", &c.nginx_template);
   c.nginx_bin = access("/usr/sbin/nginx", X_OK) == 0 ? "/usr/sbin/nginx" : "nginx";
-  text("AUTH_NGINX_BIN", &c.nginx_bin);
-  integer("AUTH_DB_BUSY_TIMEOUT_MS", 1, 600000, &c.db_busy_timeout_ms);
+  std::string ignored;
+  state_dir(c.state_dir, &c, &ignored);
 
-  if (!ok) return std::nullopt;
+  for (const Variable& v : kVariables) {
+    auto it = c.raw.find(v.info.name);
+    if (it == c.raw.end() || it->second.empty()) continue;  // empty means unset
+    std::string why;
+    if (!v.apply(it->second, &c, &why)) errors.push_back(std::string(v.info.name) + ": " + why);
+  }
+  check_whole(c, &errors);
+
+  if (!errors.empty()) {
+    error->clear();
+    for (const std::string& e : errors) error->append(error->empty() ? "" : "\n").append(e);
+    return std::nullopt;
+  }
   return c;
 }
 

@@ -1,12 +1,18 @@
 // Config: the process's configuration, read once at start from the
 // environment (API.md §8), optionally layered over an env file given with
 // --config FILE (variables set in the environment win over the file).
-// Every value is validated here; an error names the variable.
+//
+// One table in config.cc (after Redis's config.c) lists every variable:
+// its name, default, meaning and parser. Parsing, every error message,
+// `--help` and README's table all come from it. Every AUTH_* name the table
+// does not know is an error (a typo must not pass silently), and every
+// invalid variable is reported in one run.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 
 namespace cpa {
@@ -29,7 +35,10 @@ struct Config {
   std::string smtp_url;
   std::string smtp_user;
   std::string smtp_password;
+  // AUTH_MAIL_FROM as given ("no-reply@example.com" or "Name <addr>"), the
+  // From header; mail_from_address is the bare address, the SMTP envelope's.
   std::string mail_from = "no-reply@localhost";
+  std::string mail_from_address = "no-reply@localhost";
   int pbkdf2_iterations = 600000;
   int pin_iterations = 100000;  // AUTH_PIN_ITERATIONS: PINs use the same hasher
   bool throttle = true;
@@ -38,6 +47,7 @@ struct Config {
   // next/previous) are built on; empty: the Host header only when it names
   // this machine (loopback), else nginx's server_name. Never any Host sent.
   std::string public_url;
+  bool bench = false;           // AUTH_BENCH: `make bench` only
 
   // Not in the contract's table; for deployments and tests.
   std::string socket_path;      // AUTH_SOCKET: FastCGI socket, default $state_dir/fcgi.sock
@@ -53,6 +63,20 @@ struct Config {
 
 using Environment = std::map<std::string, std::string>;
 
+// One row of the configuration table, as --help and README show it.
+struct ConfigVariable {
+  const char* name;
+  const char* default_text;  // as written in README ("—" when none)
+  const char* meaning;
+};
+
+// Every variable, in the table's order.
+std::span<const ConfigVariable> config_variables();
+// The variables for --help: one block per variable.
+std::string config_help();
+// README's table (header and rows), from the same table.
+std::string config_markdown_table();
+
 // The process environment as a map.
 Environment process_environment();
 
@@ -61,6 +85,7 @@ Environment process_environment();
 bool parse_env_file(const std::string& path, Environment* out, std::string* error);
 
 // Builds and validates a Config. `file_env` holds the values of --config FILE.
+// On failure *error holds every problem, one line each, each naming its variable.
 std::optional<Config> load_config(const Environment& env, const Environment& file_env,
                                   std::string* error);
 

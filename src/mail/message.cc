@@ -171,4 +171,10 @@ std::string format_rfc5322(const Message& m) {
   return out;
 }
 
+std::string_view envelope_address(std::string_view from) {
+  const size_t open = from.rfind('<');
+  if (open == std::string_view::npos || from.empty() || from.back() != '>') return from;
+  return from.substr(open + 1, from.size() - open - 2);
+}
+
 }  // namespace cpa::mail

@@ -87,7 +87,7 @@ class SmtpBackend final : public Backend {
 
     std::string data = format_rfc5322(message);
     Upload upload{&data};
-    std::string mail_from = "<" + message.from + ">";
+    std::string mail_from = "<" + std::string(envelope_address(message.from)) + ">";
     std::string rcpt = "<" + message.to + ">";
     curl_slist* rcpts = curl_slist_append(nullptr, rcpt.c_str());
     if (rcpts == nullptr) return {Delivery::Outcome::kRetry, "out of memory"};

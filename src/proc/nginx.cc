@@ -97,7 +97,7 @@ bool write_nginx_config(const Config& config, std::string* path, std::string* er
       // reach the socket in a private state dir: keep the invoking user.
       {"USER_DIRECTIVE", geteuid() == 0 ? "user root;" : "# (not root: nginx keeps this user)"},
       {"THROTTLE", config.throttle ? "" : "# "},
-      {"BENCH", config.raw.count("AUTH_BENCH") && config.raw.at("AUTH_BENCH") == "1" ? "" : "# "},
+      {"BENCH", config.bench ? "" : "# "},
   };
   std::string rendered;
   if (!render_template(text, values, &rendered, error)) return false;

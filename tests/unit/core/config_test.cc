@@ -223,11 +223,12 @@ TEST(LoadConfig, InvalidMailBackend) {
 TEST(LoadConfig, SmtpNeedsAnSmtpUrl) {
   load_error({{"AUTH_MAIL_BACKEND", "smtp"}}, "AUTH_SMTP_URL");
   load_error({{"AUTH_MAIL_BACKEND", "smtp"}, {"AUTH_SMTP_URL", "http://x"}}, "AUTH_SMTP_URL");
+  load_error({{"AUTH_MAIL_BACKEND", "smtp"}, {"AUTH_SMTP_URL", "smtp://"}}, "AUTH_SMTP_URL");
   load_error({{"AUTH_MAIL_BACKEND", "smtp"}, {"AUTH_SMTP_URL", "mail.example.com:25"}}, "AUTH_SMTP_URL");
   EXPECT_EQ(load_ok({{"AUTH_MAIL_BACKEND", "smtp"}, {"AUTH_SMTP_URL", "smtp://127.0.0.1:2525"}}).smtp_url,
             "smtp://127.0.0.1:2525");
-  // The file backend does not look at the URL.
-  EXPECT_EQ(load_ok({{"AUTH_SMTP_URL", "http://x"}}).mail_backend, MailBackend::kFile);
+  // An invalid URL is refused whatever the backend: it is a mistake either way.
+  load_error({{"AUTH_SMTP_URL", "http://x"}}, "AUTH_SMTP_URL");
 }
 
 TEST(LoadConfig, InvalidThrottle) {
@@ -256,10 +257,65 @@ TEST(LoadConfig, SocketPathTooLong) {
   load_error({{"AUTH_STATE_DIR", "/" + std::string(100, 'd')}}, "AUTH_SOCKET");
 }
 
-TEST(LoadConfig, FirstErrorIsReported) {
+TEST(LoadConfig, EveryErrorIsReportedOneLineEach) {
   std::string error;
-  EXPECT_FALSE(load_config({{"AUTH_HTTP_PORT", "abc"}, {"AUTH_THROTTLE", "maybe"}}, {}, &error));
-  EXPECT_NE(error.find("AUTH_HTTP_PORT"), std::string::npos) << error;
+  EXPECT_FALSE(load_config({{"AUTH_HTTP_PORT", "abc"},
+                            {"AUTH_THROTTLE", "maybe"},
+                            {"AUTH_WORKRES", "8"},
+                            {"AUTH_MAIL_BACKEND", "smtp"}},
+                           {}, &error));
+  EXPECT_EQ(error,
+            "AUTH_WORKRES: unknown variable (did you mean AUTH_WORKERS?)\n"
+            "AUTH_HTTP_PORT: expected an integer from 1 to 65535, got 'abc'\n"
+            "AUTH_THROTTLE: expected 'on' or 'off', got 'maybe'\n"
+            "AUTH_SMTP_URL: required when AUTH_MAIL_BACKEND=smtp");
+}
+
+// A typo must not pass silently (API.md §8).
+TEST(LoadConfig, UnknownVariablesAreErrors) {
+  std::string e = load_error({{"AUTH_WORKRES", "8"}}, "AUTH_WORKRES");
+  EXPECT_NE(e.find("did you mean AUTH_WORKERS?"), std::string::npos) << e;
+  e = load_error({{"AUTH_SOMETHING_ELSE_ENTIRELY", "1"}}, "AUTH_SOMETHING_ELSE_ENTIRELY");
+  EXPECT_EQ(e.find("did you mean"), std::string::npos) << e;
+  // From the env file too; other prefixes are not ours.
+  std::string error;
+  EXPECT_FALSE(load_config({}, {{"AUTH_THROTLE", "off"}}, &error));
+  EXPECT_NE(error.find("AUTH_THROTLE: unknown variable (did you mean AUTH_THROTTLE?)"),
+            std::string::npos)
+      << error;
+  load_ok({{"HOME", "/root"}, {"CPA_BINARY", "x"}});
+}
+
+TEST(LoadConfig, MailFromWithADisplayName) {
+  Config c = load_ok({{"AUTH_MAIL_FROM", "CryptoPay <no-reply@example.com>"}});
+  EXPECT_EQ(c.mail_from, "CryptoPay <no-reply@example.com>");
+  EXPECT_EQ(c.mail_from_address, "no-reply@example.com");
+  EXPECT_EQ(load_ok({}).mail_from_address, "no-reply@localhost");
+  load_error({{"AUTH_MAIL_FROM", "CryptoPay <nobody>"}}, "AUTH_MAIL_FROM");
+  load_error({{"AUTH_MAIL_FROM", "Cr\xc3\xa9" "dit <a@example.com>"}}, "AUTH_MAIL_FROM");
+}
+
+TEST(LoadConfig, SmtpUrlNeedsAHost) {
+  for (const char* bad : {"smtp://", "smtps://", "smtp://:25", "smtp:///x"})
+    load_error({{"AUTH_SMTP_URL", bad}}, "AUTH_SMTP_URL");
+}
+
+// README's table is the table (and so is --help): one source of truth.
+TEST(ConfigTable, ReadmeShowsTheTable) {
+  std::ifstream in(std::string(CPA_SOURCE_DIR) + "/README.md");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string readme = ss.str();
+  const std::string table = config_markdown_table();
+  EXPECT_NE(readme.find(table), std::string::npos)
+      << "README's configuration table differs from the config table; it should read:\n"
+      << table;
+}
+
+TEST(ConfigTable, HelpNamesEveryVariable) {
+  const std::string help = config_help();
+  for (const ConfigVariable& v : config_variables())
+    EXPECT_NE(help.find(std::string("  ") + v.name + " (default: "), std::string::npos) << v.name;
 }
 
 // --- load_config: environment over file
