@@ -24,6 +24,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -294,6 +295,21 @@ class Service:
         if token:
             h["Authorization"] = "Bearer " + token
         return self.request(method, "/api/v1/auth/" + route, body, h)
+
+
+def raw_request(port, data, tls_host=None, timeout=10):
+    """Bytes sent as they are (what http.client refuses to send: a raw %00,
+    TRACE, an over-long line), the answer parsed; `tls_host` speaks TLS."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        if tls_host:
+            sock = ssl._create_unverified_context().wrap_socket(sock, server_hostname=tls_host)
+        sock.sendall(data)
+        r = http.client.HTTPResponse(sock)
+        r.begin()
+        return Response(r.status, r.headers, r.read())
+    finally:
+        sock.close()
 
 
 def child_pids(pid):

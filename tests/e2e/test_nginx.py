@@ -36,6 +36,82 @@ def hammer(send, count=250, threads=25):
     return results
 
 
+BAD_REQUEST = {"detail": "Bad request."}
+NOT_FOUND = {"detail": "Not found."}
+
+
+def request_line(method, target, extra=b""):
+    return b"%s %s HTTP/1.1\r\nHost: auth.example.com\r\n%sConnection: close\r\n\r\n" % (
+        method, target, extra)
+
+
+class NginxOwnErrors:
+    """What nginx refuses by itself, answered in §1's JSON: the cases run
+    against the template `run` renders and against the production site.
+    `send(data)` is each class's raw request."""
+
+    def assertJson(self, r, status, body):
+        self.assertBody(r, status, body)
+        self.assertEqual(r.header("Content-Type"), "application/json")
+        self.assertRegex(r.header("X-Request-Id") or "", r"^[A-Za-z0-9._:-]{1,128}$")
+
+    def test_a_nul_in_the_path_is_a_json_400(self):
+        self.assertJson(self.send(request_line(b"GET", b"/api/v1/auth/%00")), 400, BAD_REQUEST)
+        self.assertJson(self.send(request_line(b"POST", b"/api/v1/auth/users/%00/",
+                                               b"Content-Length: 2\r\n") + b"{}"),
+                        400, BAD_REQUEST)
+
+    def test_a_path_above_the_root_is_a_json_400(self):
+        for target in (b"/api/v1/auth/../../../..", b"/api/v1/auth/%2e%2e/%2e%2e/%2e%2e/%2e%2e/x"):
+            self.assertJson(self.send(request_line(b"GET", target)), 400, BAD_REQUEST)
+        # Exactly at the root, it is a path like any other.
+        self.assertJson(self.send(request_line(b"GET", b"/api/v1/auth/../../..")), 404, NOT_FOUND)
+
+    def test_a_request_line_over_16_kib_is_a_json_414(self):
+        r = self.send(request_line(b"GET", b"/api/v1/auth/" + b"a" * (17 * 1024)))
+        self.assertJson(r, 414, BAD_REQUEST)
+
+    def test_trace_and_connect_are_answered_as_the_pool_answers_any_method(self):
+        r = self.send(request_line(b"TRACE", b"/api/v1/auth/health/"))
+        self.assertJson(r, 405, {"detail": 'Method "TRACE" not allowed.'})
+        self.assertEqual(r.header("Allow"), "GET, HEAD")
+        # Byte for byte what the pool writes for a method it does not serve.
+        other = self.send(request_line(b"PROPFIND", b"/api/v1/auth/health/"))
+        self.assertEqual(r.body.replace(b"TRACE", b"PROPFIND"), other.body)
+        r = self.send(request_line(b"CONNECT", b"/api/v1/auth/health/"))
+        self.assertJson(r, 405, {"detail": 'Method "CONNECT" not allowed.'})
+        # A 🔒 route checks credentials first (§1); an unknown path is a 404.
+        r = self.send(request_line(b"TRACE", b"/api/v1/auth/users/me/"))
+        self.assertJson(r, 401, {"detail": "Authentication credentials were not provided."})
+        self.assertJson(self.send(request_line(b"TRACE", b"/")), 404, NOT_FOUND)
+        # A body sent with it is never echoed.
+        r = self.send(request_line(b"TRACE", b"/api/v1/auth/health/",
+                                   b"Content-Length: 6\r\n") + b"secret")
+        self.assertNotIn(b"secret", r.body)
+        self.assertEqual(r.status, 405)
+
+    def test_unsupported_version_and_transfer_coding_keep_their_status(self):
+        r = self.send(b"GET /api/v1/auth/health/ HTTP/2.0\r\nHost: x\r\n\r\n")
+        self.assertJson(r, 505, BAD_REQUEST)
+        r = self.send(request_line(b"POST", b"/api/v1/auth/users/", b"Transfer-Encoding: gzip\r\n"))
+        self.assertJson(r, 501, BAD_REQUEST)
+
+    def test_a_garbled_request_line_is_a_json_400(self):
+        for data in (b"GARBAGE\r\n\r\n", request_line(b"get", b"/api/v1/auth/health/")):
+            self.assertJson(self.send(data), 400, BAD_REQUEST)
+
+    def test_the_internal_error_pages_are_not_reachable_from_outside(self):
+        for target in (b"/_cpa/bad_request", b"/_cpa/internal_error", b"/_cpa/not_found"):
+            self.assertJson(self.send(request_line(b"GET", target)), 404, NOT_FOUND)
+
+
+class OwnErrors(NginxOwnErrors, harness.ServiceTestCase):
+    with_sink = False
+
+    def send(self, data):
+        return harness.raw_request(self.service.port, data)
+
+
 class Limits(harness.ServiceTestCase):
     with_sink = False
     service_env = {"AUTH_THROTTLE": "on"}
@@ -62,7 +138,7 @@ class Limits(harness.ServiceTestCase):
         self.assertBody(r, 400, {"detail": "Bad request."})
 
 
-class ProductionSite(harness.ServiceTestCase):
+class ProductionSite(NginxOwnErrors, harness.ServiceTestCase):
     """The admin's site file, TLS and all, in front of this test's pool."""
     with_sink = False
 
@@ -138,6 +214,9 @@ class ProductionSite(harness.ServiceTestCase):
             raise
         finally:
             conn.close()
+
+    def send(self, data):
+        return harness.raw_request(self.https_port, data, tls_host="auth.example.com")
 
     def test_the_site_file_passes_nginx_t(self):
         self.assertEqual(self.nginx_t.returncode, 0, self.nginx_t.stderr)
