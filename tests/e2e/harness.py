@@ -187,6 +187,10 @@ class Service:
     def start(self, timeout=20.0):
         self.port = self.port or free_port()
         self.log = open(self.log_path, "ab")
+        # Started by root, nginx's workers run unprivileged: like /var/lib
+        # above a real state dir, the temp root must let them pass (mkdtemp
+        # makes it 0700); the service keeps the state dir itself private.
+        os.chmod(self.root, 0o711)
         extra = {}
         if self.run_as and os.geteuid() == 0:
             import pwd

@@ -112,6 +112,94 @@ class OwnErrors(NginxOwnErrors, harness.ServiceTestCase):
         return harness.raw_request(self.service.port, data)
 
 
+def nginx_worker_account():
+    """(user, group) nginx's workers drop to when `run` is started by root."""
+    import grp
+    import pwd
+    for name in ("www-data", "nobody"):
+        try:
+            pw = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        return pw.pw_name, grp.getgrgid(pw.pw_gid).gr_name
+    return "nobody", "nogroup"
+
+
+def as_user(name, *argv):
+    """Runs argv as `name` (with its groups): what nginx's workers could do."""
+    import pwd
+    pw = pwd.getpwnam(name)
+    return subprocess.run(list(argv), user=pw.pw_uid, group=pw.pw_gid,
+                          extra_groups=os.getgrouplist(name, pw.pw_gid), capture_output=True)
+
+
+@unittest.skipUnless(os.geteuid() == 0, "nginx changes user only when started by root")
+class UnprivilegedWorkers(harness.ServiceTestCase):
+    with_sink = False
+    service_env = {"AUTH_SECRET_KEY": ""}  # so that secret.key is made in the state dir
+
+    def nginx_workers(self):
+        [master] = self.service.children("nginx")
+        return harness.child_pids(master)
+
+    def test_nginx_workers_do_not_run_as_root(self):
+        user, _ = nginx_worker_account()
+        workers = self.nginx_workers()
+        self.assertTrue(workers)
+        for pid in workers:
+            ps = subprocess.run(["ps", "-o", "user=", "-p", str(pid)], capture_output=True,
+                                text=True, check=True)
+            self.assertEqual(ps.stdout.strip(), user, pid)
+        # Both pools are still reached.
+        self.assertEqual(self.api("GET", "health/").status, 200)
+        r = self.api("POST", "token/obtain/", {"email": "a@example.com", "password": "x"})
+        self.assertBody(r, 401, {"detail": "No active account found with the given credentials"})
+
+    def test_they_reach_the_sockets_and_their_temp_dirs_only(self):
+        user, _ = nginx_worker_account()
+        state = self.service.state_dir
+        st = os.stat(state)
+        self.assertEqual(st.st_mode & 0o777, 0o710)
+        for sock in ("fcgi.sock", "fcgi-hash.sock"):
+            self.assertEqual(as_user(user, "test", "-w", os.path.join(state, sock)).returncode, 0)
+        self.assertEqual(as_user(user, "test", "-w", os.path.join(state, "nginx", "client_body"))
+                         .returncode, 0)
+        # Not the database, the key or the logs; not even the names in the dir.
+        for name in ("auth.db", "secret.key", "auth.log"):
+            path = os.path.join(state, name)
+            self.assertTrue(os.path.exists(path), path)
+            self.assertNotEqual(as_user(user, "cat", path).returncode, 0, path)
+        self.assertNotEqual(as_user(user, "ls", state).returncode, 0)
+
+    def run_in(self, state_dir):
+        env = self.service.environment()
+        env.update({"AUTH_STATE_DIR": state_dir, "AUTH_HTTP_PORT": str(harness.free_port())})
+        return subprocess.run([harness.BINARY, "run"], env=env, capture_output=True, text=True,
+                              timeout=30)
+
+    def test_a_state_dir_they_cannot_reach_is_refused_at_start(self):
+        user, _ = nginx_worker_account()
+        private = os.path.join(self.root, "private")
+        os.mkdir(private, 0o700)
+        r = self.run_in(os.path.join(private, "state"))
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("nginx's workers run as %s, who cannot reach %s/state/nginx: " % (user, private),
+                      r.stderr)
+
+    def test_a_database_they_could_read_is_refused_at_start(self):
+        # As an older version left it: SQLite made it 0644.
+        user, _ = nginx_worker_account()
+        state = os.path.join(self.root, "old-state")
+        os.mkdir(state, 0o750)
+        db = os.path.join(state, "auth.db")
+        open(db, "w").close()
+        os.chmod(db, 0o644)
+        r = self.run_in(state)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("nginx's workers run as %s, who could read %s: it must be the service's alone "
+                      "(chmod 600 %s)" % (user, db, db), r.stderr)
+
+
 class Limits(harness.ServiceTestCase):
     with_sink = False
     service_env = {"AUTH_THROTTLE": "on"}
@@ -178,7 +266,8 @@ class ProductionSite(NginxOwnErrors, harness.ServiceTestCase):
                     "  client_body_temp_path %s/b; fastcgi_temp_path %s/f; proxy_temp_path %s/p;\n"
                     "  uwsgi_temp_path %s/u; scgi_temp_path %s/s;\n  access_log off;\n"
                     "  include %s/site.conf;\n}\n"
-                    % ("user root;" if os.geteuid() == 0 else "", d, tmp, tmp, tmp, tmp, tmp, d))
+                    % ("user %s %s;" % nginx_worker_account() if os.geteuid() == 0 else "",
+                       d, tmp, tmp, tmp, tmp, tmp, d))
         nginx = "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else "nginx"
         check = subprocess.run([nginx, "-t", "-p", d, "-c", conf, "-e", os.path.join(d, "err.log")],
                                capture_output=True, text=True)

@@ -227,6 +227,7 @@ class PoolDown(harness.ServiceTestCase):
 class Stop(unittest.TestCase):
     def test_sigterm_to_make_run_leaves_no_process_behind(self):
         root = tempfile.mkdtemp(prefix="cpa-e2e-")
+        os.chmod(root, 0o711)  # as Service.start does: nginx's workers must pass
         port = harness.free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("AUTH_")}
         env.update({"AUTH_STATE_DIR": os.path.join(root, "var"), "AUTH_HTTP_PORT": str(port),
