@@ -7,6 +7,8 @@
 #include <cstring>
 
 #include "core/clock.h"
+#include "core/strings.h"
+#include "core/utf8.h"
 
 namespace cpa::log {
 namespace {
@@ -56,6 +58,26 @@ void set_role(const char* role) {
   g_pid = getpid();
 }
 void set_stderr_quiet(bool quiet) { g_quiet = quiet; }
+
+std::string escape(std::string_view untrusted) {
+  std::string out;
+  out.reserve(untrusted.size());
+  for (size_t i = 0; i < untrusted.size();) {
+    const size_t start = i;
+    const char32_t c = next_code_point(untrusted, &i);
+    // next_code_point gives a byte outside well-formed UTF-8 as U+DC80..U+DCFF
+    // (strict UTF-8 never encodes a surrogate itself).
+    const bool ill_formed = c >= 0xDC80 && c <= 0xDCFF;
+    if (ill_formed || c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == '\\') {
+      for (char b : untrusted.substr(start, i - start)) {
+        out.append("\\x").append(to_hex(std::string_view(&b, 1)));
+      }
+    } else {
+      out.append(untrusted, start, i - start);
+    }
+  }
+  return out;
+}
 
 void info(std::string_view message) { emit("info", message, false); }
 void warn(std::string_view message) { emit("warn", message, true); }

@@ -18,6 +18,13 @@ void set_role(const char* role);
 // Quiet mode for the command line: only warnings and errors reach stderr.
 void set_stderr_quiet(bool quiet);
 
+// Text that came from outside (a request's path or method, a recipient's
+// domain) as it may appear in a line: control bytes (C0, DEL and the C1
+// range), bytes that are not well-formed UTF-8, and the backslash itself
+// become \xHH. nginx decodes %0a, %0d and %1b in a path: written raw, they
+// would forge a line or drive the terminal of whoever reads the log.
+std::string escape(std::string_view untrusted);
+
 void info(std::string_view message);
 void warn(std::string_view message);
 void error(std::string_view message);

@@ -16,11 +16,7 @@ constexpr int kRecordTries = 5;
 std::string recipient_domain(std::string_view address) {
   size_t at = address.rfind('@');
   if (at == std::string_view::npos) return "?";
-  std::string domain;
-  for (char c : address.substr(at + 1)) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u > 0x20 && u != 0x7f) domain.push_back(c);
-  }
+  std::string domain = log::escape(address.substr(at + 1));
   return domain.empty() ? "?" : domain;
 }
 

@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "proc/mailer_process.h"
 #include "proc/nginx.h"
+#include "proc/nginx_user.h"
 #include "proc/signals.h"
 #include "proc/worker.h"
 #include "store/store.h"
@@ -135,6 +136,7 @@ class Master {
   int hash_listen_fd_ = -1;  // the pool nginx sends password-hashing routes to
   int wake_pipe_[2] = {-1, -1};
   std::string nginx_conf_;
+  std::optional<NginxUser> nginx_user_;  // who nginx's workers run as, when not as us
   std::vector<Slot> slots_;
   std::vector<Child> children_;
   int generation_ = 0;
@@ -291,7 +293,7 @@ void Master::reload() {
   signal_children(Role::kMailer, SIGTERM, old + 1);
   if (options_.with_nginx) {
     std::string conf;
-    if (write_nginx_config(config_, &conf, &error)) {
+    if (write_nginx_config(config_, nginx_user_, &conf, &error)) {
       signal_children(Role::kNginx, SIGHUP);
     } else {
       log::error("nginx config not reloaded: " + error);
@@ -347,9 +349,13 @@ int Master::run() {
     log::error(std::string("pipe: ") + strerror(errno));
     return 1;
   }
-  if (options_.with_nginx && !write_nginx_config(config_, &nginx_conf_, &error)) {
-    log::error(error);
-    return 1;
+  if (options_.with_nginx) {
+    nginx_user_ = nginx_worker_user();
+    if (!write_nginx_config(config_, nginx_user_, &nginx_conf_, &error) ||
+        (nginx_user_ && !grant_nginx_access(config_, *nginx_user_, &error))) {
+      log::error(error);
+      return 1;
+    }
   }
 
   sigemptyset(&signals_);

@@ -66,7 +66,8 @@ bool render_template(const std::string& text, const std::map<std::string, std::s
   }
 }
 
-bool write_nginx_config(const Config& config, std::string* path, std::string* error) {
+bool write_nginx_config(const Config& config, const std::optional<NginxUser>& user,
+                        std::string* path, std::string* error) {
   std::string text(kNginxLocalTemplate);
   if (!config.nginx_template.empty()) {
     std::ifstream in(config.nginx_template);
@@ -93,9 +94,7 @@ bool write_nginx_config(const Config& config, std::string* path, std::string* er
       {"HASH_SOCKET", config.hash_socket_path},
       {"HASH_ROUTES", api::hash_routes_regex()},
       {"LISTEN", "127.0.0.1:" + std::to_string(config.http_port)},
-      // nginx started by root would drop its workers to `nobody`, who cannot
-      // reach the socket in a private state dir: keep the invoking user.
-      {"USER_DIRECTIVE", geteuid() == 0 ? "user root;" : "# (not root: nginx keeps this user)"},
+      {"USER_DIRECTIVE", user_directive(user)},
       {"THROTTLE", config.throttle ? "" : "# "},
       {"BENCH", config.bench ? "" : "# "},
   };

@@ -7,9 +7,11 @@
 #include <sys/types.h>
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "core/config.h"
+#include "proc/nginx_user.h"
 
 namespace cpa::proc {
 
@@ -19,8 +21,10 @@ bool render_template(const std::string& text, const std::map<std::string, std::s
                      std::string* out, std::string* error);
 
 // Renders the template for `config` into $AUTH_STATE_DIR/nginx.conf, beside
-// the FastCGI snippet it includes; returns the path of the rendered file.
-bool write_nginx_config(const Config& config, std::string* path, std::string* error);
+// the FastCGI snippet it includes, with nginx's workers running as `user`
+// (nginx_user.h); returns the path of the rendered file.
+bool write_nginx_config(const Config& config, const std::optional<NginxUser>& user,
+                        std::string* path, std::string* error);
 
 // Forks and execs nginx on the rendered config; returns its pid, or -1.
 pid_t start_nginx(const Config& config, const std::string& conf_path);

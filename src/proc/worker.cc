@@ -32,10 +32,13 @@ void log_request(const http::Request& req, int status, int64_t started_us, int g
   snprintf(duration, sizeof duration, "%.3fms", ms);
   std::string line;
   line.reserve(160);
-  line.append("rid=").append(req.request_id).append(" ").append(req.method).append(" ");
+  // The request id is sanitized already (is_sane_request_id); the rest is
+  // what the client sent, escaped: nginx hands the path over %-decoded.
+  line.append("rid=").append(req.request_id).append(" ");
+  line.append(log::escape(req.method)).append(" ");
   // The path only: a query string could carry anything.
-  line.append(req.path.substr(0, 200)).append(" ").append(std::to_string(status)).append(" ");
-  line.append(duration).append(" addr=").append(req.remote_addr);
+  line.append(log::escape(req.path.substr(0, 200))).append(" ").append(std::to_string(status));
+  line.append(" ").append(duration).append(" addr=").append(log::escape(req.remote_addr));
   if (group > 1) line.append(" group=").append(std::to_string(group));
   log::info(line);
 }

@@ -80,6 +80,13 @@ Result<std::unique_ptr<Db>> Db::open(const std::string& path, int busy_timeout_m
 Db::~Db() { disconnect(); }
 
 Status Db::connect(bool create) {
+  // Password hashes and token records: the service's alone. SQLite would
+  // create the file 0644 (less the umask), and its -wal and -shm files copy
+  // the database's mode, so the first creation decides for all three.
+  if (create) {
+    int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0) ::close(fd);
+  }
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   int rc = sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {

@@ -24,6 +24,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -186,6 +187,10 @@ class Service:
     def start(self, timeout=20.0):
         self.port = self.port or free_port()
         self.log = open(self.log_path, "ab")
+        # Started by root, nginx's workers run unprivileged: like /var/lib
+        # above a real state dir, the temp root must let them pass (mkdtemp
+        # makes it 0700); the service keeps the state dir itself private.
+        os.chmod(self.root, 0o711)
         extra = {}
         if self.run_as and os.geteuid() == 0:
             import pwd
@@ -297,6 +302,21 @@ class Service:
         if token:
             h["Authorization"] = "Bearer " + token
         return self.request(method, "/api/v1/auth/" + route, body, h, source=source)
+
+
+def raw_request(port, data, tls_host=None, timeout=10):
+    """Bytes sent as they are (what http.client refuses to send: a raw %00,
+    TRACE, an over-long line), the answer parsed; `tls_host` speaks TLS."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        if tls_host:
+            sock = ssl._create_unverified_context().wrap_socket(sock, server_hostname=tls_host)
+        sock.sendall(data)
+        r = http.client.HTTPResponse(sock)
+        r.begin()
+        return Response(r.status, r.headers, r.read())
+    finally:
+        sock.close()
 
 
 def child_pids(pid):

@@ -1,8 +1,11 @@
-"""nginx in front of the pool: per-address limits on the anonymous routes,
-header limits, and the production site file (nginx/cryptopay-auth.site.conf)
-run for real, with TLS, in front of the same pool."""
+"""nginx in front of the pool: per-address limits on the anonymous routes and
+on the routes that spend a hash, header limits, nginx's own errors in JSON,
+unprivileged workers when started by root, and the production site file
+(nginx/cryptopay-auth.site.conf) run for real, with TLS, in front of the same
+pool."""
 
 import http.client
+import json
 import os
 import shutil
 import signal
@@ -36,7 +39,229 @@ def hammer(send, count=250, threads=25):
     return results
 
 
-class Limits(harness.ServiceTestCase):
+BAD_REQUEST = {"detail": "Bad request."}
+NOT_FOUND = {"detail": "Not found."}
+
+
+def request_line(method, target, extra=b""):
+    return b"%s %s HTTP/1.1\r\nHost: auth.example.com\r\n%sConnection: close\r\n\r\n" % (
+        method, target, extra)
+
+
+class NginxOwnErrors:
+    """What nginx refuses by itself, answered in §1's JSON: the cases run
+    against the template `run` renders and against the production site.
+    `raw(data)` is each class's raw request."""
+
+    def assertJson(self, r, status, body):
+        self.assertBody(r, status, body)
+        self.assertEqual(r.header("Content-Type"), "application/json")
+        self.assertRegex(r.header("X-Request-Id") or "", r"^[A-Za-z0-9._:-]{1,128}$")
+
+    def test_a_nul_in_the_path_is_a_json_400(self):
+        self.assertJson(self.raw(request_line(b"GET", b"/api/v1/auth/%00")), 400, BAD_REQUEST)
+        self.assertJson(self.raw(request_line(b"POST", b"/api/v1/auth/users/%00/",
+                                               b"Content-Length: 2\r\n") + b"{}"),
+                        400, BAD_REQUEST)
+
+    def test_a_path_above_the_root_is_a_json_400(self):
+        for target in (b"/api/v1/auth/../../../..", b"/api/v1/auth/%2e%2e/%2e%2e/%2e%2e/%2e%2e/x"):
+            self.assertJson(self.raw(request_line(b"GET", target)), 400, BAD_REQUEST)
+        # Exactly at the root, it is a path like any other.
+        self.assertJson(self.raw(request_line(b"GET", b"/api/v1/auth/../../..")), 404, NOT_FOUND)
+
+    def test_a_request_line_over_16_kib_is_a_json_414(self):
+        r = self.raw(request_line(b"GET", b"/api/v1/auth/" + b"a" * (17 * 1024)))
+        self.assertJson(r, 414, BAD_REQUEST)
+
+    def test_trace_and_connect_are_answered_as_the_pool_answers_any_method(self):
+        r = self.raw(request_line(b"TRACE", b"/api/v1/auth/health/"))
+        self.assertJson(r, 405, {"detail": 'Method "TRACE" not allowed.'})
+        self.assertEqual(r.header("Allow"), "GET, HEAD")
+        # Byte for byte what the pool writes for a method it does not serve.
+        other = self.raw(request_line(b"PROPFIND", b"/api/v1/auth/health/"))
+        self.assertEqual(r.body.replace(b"TRACE", b"PROPFIND"), other.body)
+        r = self.raw(request_line(b"CONNECT", b"/api/v1/auth/health/"))
+        self.assertJson(r, 405, {"detail": 'Method "CONNECT" not allowed.'})
+        # A 🔒 route checks credentials first (§1); an unknown path is a 404.
+        r = self.raw(request_line(b"TRACE", b"/api/v1/auth/users/me/"))
+        self.assertJson(r, 401, {"detail": "Authentication credentials were not provided."})
+        self.assertJson(self.raw(request_line(b"TRACE", b"/")), 404, NOT_FOUND)
+        # A body sent with it is never echoed.
+        r = self.raw(request_line(b"TRACE", b"/api/v1/auth/health/",
+                                   b"Content-Length: 6\r\n") + b"secret")
+        self.assertNotIn(b"secret", r.body)
+        self.assertEqual(r.status, 405)
+
+    def test_unsupported_version_and_transfer_coding_keep_their_status(self):
+        r = self.raw(b"GET /api/v1/auth/health/ HTTP/2.0\r\nHost: x\r\n\r\n")
+        self.assertJson(r, 505, BAD_REQUEST)
+        r = self.raw(request_line(b"POST", b"/api/v1/auth/users/", b"Transfer-Encoding: gzip\r\n"))
+        self.assertJson(r, 501, BAD_REQUEST)
+
+    def test_a_garbled_request_line_is_a_json_400(self):
+        for data in (b"GARBAGE\r\n\r\n", request_line(b"get", b"/api/v1/auth/health/")):
+            self.assertJson(self.raw(data), 400, BAD_REQUEST)
+
+    def test_the_internal_error_pages_are_not_reachable_from_outside(self):
+        for target in (b"/_cpa/bad_request", b"/_cpa/internal_error", b"/_cpa/not_found"):
+            self.assertJson(self.raw(request_line(b"GET", target)), 404, NOT_FOUND)
+
+
+class OwnErrors(NginxOwnErrors, harness.ServiceTestCase):
+    with_sink = False
+
+    def raw(self, data):
+        return harness.raw_request(self.service.port, data)
+
+
+def nginx_worker_account():
+    """(user, group) nginx's workers drop to when `run` is started by root."""
+    import grp
+    import pwd
+    for name in ("www-data", "nobody"):
+        try:
+            pw = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        return pw.pw_name, grp.getgrgid(pw.pw_gid).gr_name
+    return "nobody", "nogroup"
+
+
+def as_user(name, *argv):
+    """Runs argv as `name` (with its groups): what nginx's workers could do."""
+    import pwd
+    pw = pwd.getpwnam(name)
+    return subprocess.run(list(argv), user=pw.pw_uid, group=pw.pw_gid,
+                          extra_groups=os.getgrouplist(name, pw.pw_gid), capture_output=True)
+
+
+@unittest.skipUnless(os.geteuid() == 0, "nginx changes user only when started by root")
+class UnprivilegedWorkers(harness.ServiceTestCase):
+    with_sink = False
+    service_env = {"AUTH_SECRET_KEY": ""}  # so that secret.key is made in the state dir
+
+    def nginx_workers(self):
+        [master] = self.service.children("nginx")
+        return harness.child_pids(master)
+
+    def test_nginx_workers_do_not_run_as_root(self):
+        user, _ = nginx_worker_account()
+        workers = self.nginx_workers()
+        self.assertTrue(workers)
+        for pid in workers:
+            ps = subprocess.run(["ps", "-o", "user=", "-p", str(pid)], capture_output=True,
+                                text=True, check=True)
+            self.assertEqual(ps.stdout.strip(), user, pid)
+        # Both pools are still reached.
+        self.assertEqual(self.api("GET", "health/").status, 200)
+        r = self.api("POST", "token/obtain/", {"email": "a@example.com", "password": "x"})
+        self.assertBody(r, 401, {"detail": "No active account found with the given credentials"})
+
+    def test_they_reach_the_sockets_and_their_temp_dirs_only(self):
+        user, _ = nginx_worker_account()
+        state = self.service.state_dir
+        st = os.stat(state)
+        self.assertEqual(st.st_mode & 0o777, 0o710)
+        for sock in ("fcgi.sock", "fcgi-hash.sock"):
+            self.assertEqual(as_user(user, "test", "-w", os.path.join(state, sock)).returncode, 0)
+        self.assertEqual(as_user(user, "test", "-w", os.path.join(state, "nginx", "client_body"))
+                         .returncode, 0)
+        # Not the database, the key or the logs; not even the names in the dir.
+        for name in ("auth.db", "secret.key", "auth.log"):
+            path = os.path.join(state, name)
+            self.assertTrue(os.path.exists(path), path)
+            self.assertNotEqual(as_user(user, "cat", path).returncode, 0, path)
+        self.assertNotEqual(as_user(user, "ls", state).returncode, 0)
+
+    def run_in(self, state_dir):
+        env = self.service.environment()
+        env.update({"AUTH_STATE_DIR": state_dir, "AUTH_HTTP_PORT": str(harness.free_port())})
+        return subprocess.run([harness.BINARY, "run"], env=env, capture_output=True, text=True,
+                              timeout=30)
+
+    def test_a_state_dir_they_cannot_reach_is_refused_at_start(self):
+        user, _ = nginx_worker_account()
+        private = os.path.join(self.root, "private")
+        os.mkdir(private, 0o700)
+        r = self.run_in(os.path.join(private, "state"))
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("nginx's workers run as %s, who cannot reach %s/state/nginx: " % (user, private),
+                      r.stderr)
+
+    def test_a_database_they_could_read_is_refused_at_start(self):
+        # As an older version left it: SQLite made it 0644.
+        user, _ = nginx_worker_account()
+        state = os.path.join(self.root, "old-state")
+        os.mkdir(state, 0o750)
+        db = os.path.join(state, "auth.db")
+        open(db, "w").close()
+        os.chmod(db, 0o644)
+        r = self.run_in(state)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("nginx's workers run as %s, who could read %s: it must be the service's alone "
+                      "(chmod 600 %s)" % (user, db, db), r.stderr)
+
+
+PIN = "135790"
+
+
+def hash_and_cheap_burst(service, send, email, hash_count=60, cheap_count=60):
+    """An account with a PIN (made with the command line: no mail needed),
+    then `hash_count` POST verify-pin/ (a PIN hash each) and `cheap_count`
+    GET users/me/ with its token, all released at once from one address.
+    `send(method, route, body, token)` → Response. Returns the answers of
+    each kind."""
+    r = service.cli("createsuperuser", "--email", email, stdin="Gago123@\n")
+    assert r.returncode == 0, r.stderr
+    r = send("POST", "token/obtain/", {"email": email, "password": "Gago123@"}, None)
+    assert r.status == 200, r
+    token = r.json()["access"]
+    r = send("POST", "set-pin/", {"pin": PIN, "repeat_pin": PIN}, token)
+    assert r.status == 200, r
+    time.sleep(1.5)  # what obtain and set-pin took from the bucket comes back
+    jobs = ([("POST", "verify-pin/", {"pin": PIN})] * hash_count
+            + [("GET", "users/me/", None)] * cheap_count)
+    start = threading.Barrier(len(jobs))
+    answers = {"verify-pin/": [], "users/me/": []}
+    lock = threading.Lock()
+
+    def run(method, route, body):
+        start.wait()
+        r = send(method, route, body, token)
+        with lock:
+            answers[route].append(r)
+    threads = [threading.Thread(target=run, args=job) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return answers["verify-pin/"], answers["users/me/"]
+
+
+class HashRouteLimits:
+    """The per-address limit on the routes that spend a hash (cpa_hash),
+    tokens or not, while the cheap authenticated routes stay unlimited: for
+    the template `run` renders and for the production site. `send(method,
+    route, body, token)` is each class's request."""
+
+    def test_hash_routes_are_limited_with_a_token_too(self):
+        pins, mes = hash_and_cheap_burst(self.service, self.send, self.unique_email("burst"))
+        statuses = [r.status for r in pins]
+        self.assertIn(429, statuses)
+        self.assertIn(200, statuses)
+        self.assertTrue(set(statuses) <= {200, 429}, statuses)
+        for r in pins:
+            if r.status == 429:  # nginx's, not the PIN lock's (which says 900 s)
+                self.assertBody(r, 429, THROTTLED)
+                self.assertEqual(r.header("Retry-After"), "1")
+            else:
+                self.assertBody(r, 200, {"detail": "PIN is valid."})
+        self.assertEqual([r.status for r in mes], [200] * len(mes))
+        time.sleep(5)  # the bucket refills: the other tests start afresh
+
+
+class Limits(HashRouteLimits, harness.ServiceTestCase):
     with_sink = False
     service_env = {"AUTH_THROTTLE": "on"}
 
@@ -53,6 +278,9 @@ class Limits(harness.ServiceTestCase):
         self.assertTrue(throttled.header("X-Request-Id"))
         time.sleep(5.5)  # the burst refills (20 r/s x 100): the other tests start afresh
 
+    def send(self, method, route, body, token):
+        return self.api(method, route, body, token=token)
+
     def test_authenticated_routes_and_health_are_not(self):
         results = hammer(lambda: self.api("GET", "health/"))
         self.assertEqual({r.status for r in results}, {200})
@@ -62,7 +290,7 @@ class Limits(harness.ServiceTestCase):
         self.assertBody(r, 400, {"detail": "Bad request."})
 
 
-class ProductionSite(harness.ServiceTestCase):
+class ProductionSite(NginxOwnErrors, HashRouteLimits, harness.ServiceTestCase):
     """The admin's site file, TLS and all, in front of this test's pool."""
     with_sink = False
 
@@ -102,7 +330,8 @@ class ProductionSite(harness.ServiceTestCase):
                     "  client_body_temp_path %s/b; fastcgi_temp_path %s/f; proxy_temp_path %s/p;\n"
                     "  uwsgi_temp_path %s/u; scgi_temp_path %s/s;\n  access_log off;\n"
                     "  include %s/site.conf;\n}\n"
-                    % ("user root;" if os.geteuid() == 0 else "", d, tmp, tmp, tmp, tmp, tmp, d))
+                    % ("user %s %s;" % nginx_worker_account() if os.geteuid() == 0 else "",
+                       d, tmp, tmp, tmp, tmp, tmp, d))
         nginx = "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else "nginx"
         check = subprocess.run([nginx, "-t", "-p", d, "-c", conf, "-e", os.path.join(d, "err.log")],
                                capture_output=True, text=True)
@@ -138,6 +367,16 @@ class ProductionSite(harness.ServiceTestCase):
             raise
         finally:
             conn.close()
+
+    def raw(self, data):
+        return harness.raw_request(self.https_port, data, tls_host="auth.example.com")
+
+    def send(self, method, route, body, token):
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = "Bearer " + token
+        return self._https(method, "/api/v1/auth/" + route,
+                           None if body is None else json.dumps(body), headers)
 
     def test_the_site_file_passes_nginx_t(self):
         self.assertEqual(self.nginx_t.returncode, 0, self.nginx_t.stderr)

@@ -90,6 +90,30 @@ class Conventions(harness.ServiceTestCase):
         with open(os.path.join(self.service.state_dir, "auth.log")) as f:
             self.assertIn("rid=find-me-in-the-log-42", f.read())
 
+    def test_control_bytes_in_the_path_cannot_forge_log_lines(self):
+        # nginx decodes %0a, %0d and %1b before the worker sees the path.
+        cases = (("/api/v1/auth/%0a2026-01-01T00:00:00Z%20fake[1]%20info%20forged",
+                  b"/api/v1/auth/\\x0a2026-01-01T00:00:00Z fake[1] info forged 404 "),
+                 ("/api/v1/auth/%1b[31m%0dred%c2%9b%ff",
+                  b"/api/v1/auth/\\x1b[31m\\x0dred\\xc2\\x9b\\xff 404 "))
+        auth_log = os.path.join(self.service.state_dir, "auth.log")
+        for i, (path, logged) in enumerate(cases):
+            rid = "log-inject-%d-%d" % (os.getpid(), i)
+            r = self.service.request("GET", path, headers={"X-Request-Id": rid})
+            self.assertBody(r, 404, {"detail": "Not found."})
+
+            def lines():
+                with open(auth_log, "rb") as f:
+                    return [l for l in f.read().split(b"\n") if rid.encode() in l]
+            line = harness.wait_until(lines, what="the log line of " + rid)
+            self.assertEqual(len(line), 1, line)
+            self.assertIn(b" info rid=%s GET %s" % (rid.encode(), logged), line[0])
+        with open(auth_log, "rb") as f:
+            text = f.read()
+        self.assertNotIn(b"\n2026-01-01T00:00:00Z fake[1]", text)
+        for byte in (b"\x1b", b"\r", b"\xc2\x9b", b"\xff"):
+            self.assertNotIn(byte, text)
+
     def test_body_over_64_kib_is_413_from_nginx(self):
         body = b'{"email": "' + b"a" * (70 * 1024) + b'"}'
         r = self.service.request("POST", "/api/v1/auth/users/", body,
@@ -203,6 +227,7 @@ class PoolDown(harness.ServiceTestCase):
 class Stop(unittest.TestCase):
     def test_sigterm_to_make_run_leaves_no_process_behind(self):
         root = tempfile.mkdtemp(prefix="cpa-e2e-")
+        os.chmod(root, 0o711)  # as Service.start does: nginx's workers must pass
         port = harness.free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("AUTH_")}
         env.update({"AUTH_STATE_DIR": os.path.join(root, "var"), "AUTH_HTTP_PORT": str(port),

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -282,6 +283,26 @@ TEST_F(StoreTest, MigrateCreatesTheFile) {
   auto opened = Store::open(other, 5000);
   ASSERT_TRUE(opened.ok());
   EXPECT_TRUE((*opened)->mail_counts().ok());
+}
+
+// Whatever the umask, the database and its WAL files are the owner's alone:
+// `run` as root lets nginx's workers into the state dir to reach the sockets.
+TEST_F(StoreTest, TheDatabaseAndItsWalFilesAreCreatedOwnerOnly) {
+  mode_t old_umask = umask(0);
+  std::string other = (dir_ / "private.db").string();
+  Status migrated = Store::migrate(other, 5000);
+  umask(old_umask);
+  ASSERT_TRUE(migrated.ok()) << migrated.reason();
+  auto opened = Store::open(other, 5000);
+  ASSERT_TRUE(opened.ok());
+  Store& store = **opened;  // a write, so that -wal and -shm exist
+  ASSERT_TRUE(store.write([&] { return store.insert_user(new_user("a@example.com")).status_or_ok(); }).ok());
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::error_code ec;
+    fs::perms p = fs::status(other + suffix, ec).permissions();
+    ASSERT_FALSE(ec) << other + suffix;
+    EXPECT_EQ(p & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write) << suffix;
+  }
 }
 
 TEST_F(StoreTest, OpenOnAMissingFileSucceedsButQueriesAreUnavailable) {
