@@ -251,12 +251,20 @@ class HashRouteLimits:
         self.assertIn(429, statuses)
         self.assertIn(200, statuses)
         self.assertTrue(set(statuses) <= {200, 429}, statuses)
+        # nginx's 429 (1 s) comes first; the service's own per-account hash
+        # budget (30 in 10 minutes, unit/api/security_test.cc) may answer the
+        # rest of one account's burst with its own, longer 429.
+        nginx_429 = 0
         for r in pins:
-            if r.status == 429:  # nginx's, not the PIN lock's (which says 900 s)
+            if r.status == 429 and r.header("Retry-After") == "1":
                 self.assertBody(r, 429, THROTTLED)
-                self.assertEqual(r.header("Retry-After"), "1")
+                nginx_429 += 1
+            elif r.status == 429:
+                self.assertTrue(r.body.startswith(
+                    b'{"detail":"Request was throttled. Expected available in '), r)
             else:
                 self.assertBody(r, 200, {"detail": "PIN is valid."})
+        self.assertGreater(nginx_429, 0)
         self.assertEqual([r.status for r in mes], [200] * len(mes))
         time.sleep(5)  # the bucket refills: the other tests start afresh
 
