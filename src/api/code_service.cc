@@ -48,7 +48,13 @@ Status send_code(Call& call, const store::User& user, const char* code_purpose,
   CPA_RETURN_IF_ERROR(store.put_code(row));
   CPA_RETURN_IF_ERROR(store.add_throttle_event(scope, limit_key, now).status_or_ok());
   mail::Text text = mail::code_mail(code_purpose, code, call.svc.config.code_ttl);
-  return store.enqueue_mail(recipient, text.subject, text.body, now);
+  // The mail names its code: if a newer one replaces it (or it dies) before
+  // the mailer gets to it, this one is not sent.
+  store::OutboxMail mail{.recipient = recipient,
+                         .subject = std::move(text.subject),
+                         .body = std::move(text.body),
+                         .code = store::CodeRef{user.id, code_purpose, row.code_hash}};
+  return store.enqueue_mail(mail, now);
 }
 
 Status probe_send_limit(Call& call, const std::string& limit_email_key, const char* code_purpose) {

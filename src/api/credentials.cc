@@ -52,7 +52,8 @@ Status replace_password(Call& call, const store::User& user, const std::string& 
   CPA_RETURN_IF_ERROR(store.set_password(user.id, hash, false));
   CPA_RETURN_IF_ERROR(store.revoke_user_tokens(user.id, now));
   mail::Text notice = mail::password_changed_notice();
-  return store.enqueue_mail(user.email, notice.subject, notice.body, now);
+  return store.enqueue_mail(
+      {.recipient = user.email, .subject = notice.subject, .body = notice.body}, now);
 }
 
 }  // namespace cpa::api

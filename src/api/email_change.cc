@@ -70,7 +70,8 @@ Result<http::Response> reset_email_verify(Call& call) {
     // The old address is released: it may register again at once.
     CPA_RETURN_IF_ERROR(store.clear_send_history(before->email_key));
     mail::Text notice = mail::email_changed_notice(*row.new_email);
-    CPA_RETURN_IF_ERROR(store.enqueue_mail(before->email, notice.subject, notice.body, now));
+    CPA_RETURN_IF_ERROR(store.enqueue_mail(
+        {.recipient = before->email, .subject = notice.subject, .body = notice.body}, now));
     CPA_ASSIGN_OR_RETURN(updated, store.user_by_id(user_id));
     return Status();
   });

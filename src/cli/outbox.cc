@@ -44,6 +44,8 @@ Status outbox_retry(Context& ctx, const Args& args) {
     CPA_ASSIGN_OR_RETURN(auto mail, ctx.store.mail_by_id(*id));
     if (!mail) return failure("no outbox message " + std::to_string(*id));
     if (mail->status == "sent") return failure("message " + std::to_string(*id) + " was already sent");
+    if (mail->status == "expired")
+      return failure("message " + std::to_string(*id) + " expired: its code is no longer live");
     CPA_ASSIGN_OR_RETURN(made_due, ctx.store.retry_mail(*id, now));
     return Status();
   }));

@@ -73,9 +73,26 @@ Status Mailer::deliver_due(int max, int* delivered, const std::function<bool()>&
   for (const store::Mail& mail : due) {
     if (should_stop && should_stop()) break;
 
+    // Right before sending: a code replaced, used or expired since the mail
+    // was queued (or since its last attempt) must not reach the inbox.
+    if (mail.code) {
+      Result<bool> live =
+          store_.code_is_live(*mail.code, clock_.now(), options_.code_max_wrong_guesses);
+      if (!live.ok()) {
+        st = live.status();
+        break;
+      }
+      if (!*live) {
+        st = store_.write([&] { return store_.mark_mail_expired(mail.id); });
+        if (!st.ok()) break;
+        log::info(describe(mail, mail.attempts, "expired"));
+        continue;
+      }
+    }
+
     Message message;
     message.id = mail.id;
-    message.from = from_;
+    message.from = options_.from;
     message.to = mail.recipient;
     message.subject = mail.subject;
     message.body = mail.body;

@@ -1,6 +1,8 @@
 // Mailer: delivers due outbox rows through a Backend, marks each sent,
 // retries failures with exponential backoff (1 s, 2 s, 4 s ... capped at one
-// hour) and parks permanent refusals as failed. Each outcome is logged
+// hour) and parks permanent refusals as failed. Code mails go first, and a
+// code mail whose code is no longer live when its turn comes (first attempt
+// or retry) is not sent but marked expired. Each outcome is logged
 // (recipient domain, id, outcome; never the body).
 //
 // This is the delivery logic only; proc/mailer_process.cc runs it in a loop
@@ -23,10 +25,15 @@ inline constexpr int64_t kMaxBackoffSeconds = 3600;
 // Seconds to wait after the `attempts`-th failed attempt (1-based).
 int64_t backoff_seconds(int attempts);
 
+struct MailerOptions {
+  std::string from;                // the sender address
+  int code_max_wrong_guesses = 0;  // a code guessed wrong this often is dead (API limit)
+};
+
 class Mailer {
  public:
-  Mailer(store::Store& store, Backend& backend, const Clock& clock, std::string from)
-      : store_(store), backend_(backend), clock_(clock), from_(std::move(from)) {}
+  Mailer(store::Store& store, Backend& backend, const Clock& clock, MailerOptions options)
+      : store_(store), backend_(backend), clock_(clock), options_(std::move(options)) {}
 
   // Delivers at most `max` due messages; *delivered counts those sent.
   // `should_stop` is asked between messages (never during one). Each outcome
@@ -42,7 +49,7 @@ class Mailer {
   store::Store& store_;
   Backend& backend_;
   const Clock& clock_;
-  std::string from_;
+  MailerOptions options_;
 };
 
 }  // namespace cpa::mail

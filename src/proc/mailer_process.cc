@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "api/limits.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "mail/backend.h"
@@ -20,7 +21,7 @@ constexpr int64_t kHousekeepingEvery = 60;
 constexpr int kBatch = 64;  // messages per round, recorded together when the backend allows
 constexpr int64_t kKeepExpiredTokens = 86400;     // then their rows go
 constexpr int64_t kKeepThrottleEvents = 2 * 3600; // longer than the longest window (1 h)
-constexpr int64_t kKeepSentMail = 7 * 86400;
+constexpr int64_t kKeepDoneMail = 7 * 86400;     // sent or expired
 
 // A stop request pending while signals are blocked (we are mid-delivery).
 bool stop_pending() {
@@ -34,7 +35,7 @@ void housekeeping(store::Store& store, int64_t now) {
   Status s = store.write([&]() -> Status {
     CPA_RETURN_IF_ERROR(store.prune_tokens(now - kKeepExpiredTokens));
     CPA_RETURN_IF_ERROR(store.prune_throttle_events(now - kKeepThrottleEvents));
-    return store.prune_sent_mail(now - kKeepSentMail);
+    return store.prune_done_mail(now - kKeepDoneMail);
   });
   if (!s.ok()) log::warn("housekeeping: " + s.reason());
 }
@@ -55,7 +56,9 @@ void run_mailer(const Config& config, int wake_fd) {
   std::unique_ptr<store::Store> store = std::move(opened.value());
   std::unique_ptr<mail::Backend> backend = mail::make_backend(config);
   SystemClock clock;
-  mail::Mailer mailer(*store, *backend, clock, config.mail_from);
+  mail::Mailer mailer(*store, *backend, clock,
+                      {.from = config.mail_from,
+                       .code_max_wrong_guesses = api::limits::kCodeMaxWrongGuesses});
   int64_t next_housekeeping = 0;
 
   for (;;) {

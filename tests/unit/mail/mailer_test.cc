@@ -41,6 +41,13 @@ class ScriptedBackend final : public Backend {
   std::function<void()> on_deliver;
 };
 
+store::OutboxMail notice(const std::string& to, const std::string& subject,
+                         const std::string& body) {
+  return store::OutboxMail{.recipient = to, .subject = subject, .body = body};
+}
+
+constexpr int kMaxWrongGuesses = 5;
+
 Delivery retry(std::string error) { return {Delivery::Outcome::kRetry, std::move(error)}; }
 Delivery permanent(std::string error) { return {Delivery::Outcome::kPermanent, std::move(error)}; }
 
@@ -56,7 +63,9 @@ class MailerTest : public ::testing::Test {
     auto opened = store::Store::open(db, 5000);
     ASSERT_TRUE(opened.ok()) << opened.status().reason();
     store_ = std::move(opened.value());
-    mailer_ = std::make_unique<Mailer>(*store_, backend_, clock_, kFrom);
+    mailer_ = std::make_unique<Mailer>(
+        *store_, backend_, clock_,
+        MailerOptions{.from = kFrom, .code_max_wrong_guesses = kMaxWrongGuesses});
   }
 
   void TearDown() override {
@@ -68,11 +77,43 @@ class MailerTest : public ::testing::Test {
 
   int64_t enqueue(const std::string& to, const std::string& body, int64_t at) {
     Status st =
-        store_->write([&] { return store_->enqueue_mail(to, "Your PIN reset code", body, at); });
+        store_->write([&] { return store_->enqueue_mail(notice(to, "Your PIN reset code", body), at); });
     EXPECT_TRUE(st.ok()) << st.reason();
     auto rows = store_->list_mail(store::MailFilter::kAll, 1);  // newest first
     EXPECT_TRUE(rows.ok());
     return rows.ok() && !rows->empty() ? rows->front().id : 0;
+  }
+
+  // A user with a live code for `purpose`, and a code mail carrying it.
+  int64_t enqueue_code(const std::string& to, const std::string& hash, int64_t at,
+                       const std::string& purpose = "email_verification") {
+    int64_t uid = user_id(to);
+    store::Code code;
+    code.user_id = uid;
+    code.purpose = purpose;
+    code.code_hash = hash;
+    code.created_at = at;
+    code.expires_at = at + 600;
+    Status st = store_->write([&] {
+      CPA_RETURN_IF_ERROR(store_->put_code(code));
+      store::OutboxMail m = notice(to, "Confirm your email address", "Your code: " + hash);
+      m.code = store::CodeRef{uid, purpose, hash};
+      return store_->enqueue_mail(m, at);
+    });
+    EXPECT_TRUE(st.ok()) << st.reason();
+    auto rows = store_->list_mail(store::MailFilter::kAll, 1);
+    return rows.ok() && !rows->empty() ? rows->front().id : 0;
+  }
+
+  int64_t user_id(const std::string& email) {
+    auto found = store_->user_by_email_key(email);
+    if (found.ok() && found->has_value()) return (*found)->id;
+    store::NewUser u;
+    u.email = u.email_key = email;
+    u.date_joined = kStart;
+    auto id = store_->insert_user(u);
+    EXPECT_TRUE(id.ok());
+    return id.ok() ? *id : 0;
   }
 
   store::Mail row(int64_t id) {
@@ -220,6 +261,81 @@ TEST_F(MailerTest, OutcomesApplyToTheirOwnRowsInDueOrder) {
   EXPECT_EQ(row(b).status, "pending");
   EXPECT_EQ(row(b).next_attempt_at, kStart + 1);
   EXPECT_EQ(row(c).status, "failed");
+}
+
+TEST_F(MailerTest, ACodeMailGoesWhileItsCodeIsLive) {
+  int64_t id = enqueue_code("live@example.com", "hash-live", kStart);
+  clock_.advance(599);
+  EXPECT_EQ(deliver(), 1);
+  ASSERT_EQ(backend_.delivered.size(), 1u);
+  EXPECT_EQ(backend_.delivered[0].body, "Your code: hash-live");
+  EXPECT_EQ(row(id).status, "sent");
+}
+
+TEST_F(MailerTest, AReplacedCodeIsNeverMailedAndItsMailExpires) {
+  int64_t old_mail = enqueue_code("twice@example.com", "first", kStart);
+  int64_t new_mail = enqueue_code("twice@example.com", "second", kStart + 1);
+  clock_.advance(2);
+  EXPECT_EQ(deliver(), 1);
+  ASSERT_EQ(backend_.delivered.size(), 1u);
+  EXPECT_EQ(backend_.delivered[0].id, new_mail);
+  store::Mail dead = row(old_mail);
+  EXPECT_EQ(dead.status, "expired");
+  EXPECT_EQ(dead.body, "");
+  EXPECT_EQ(dead.attempts, 0);
+  EXPECT_EQ(row(new_mail).status, "sent");
+  EXPECT_EQ(until_next(), std::nullopt);
+}
+
+TEST_F(MailerTest, AnExpiredUsedBurntOrOrphanedCodeIsNotMailed) {
+  int64_t expired = enqueue_code("expired@example.com", "e", kStart);
+  int64_t used = enqueue_code("used@example.com", "u", kStart + 600);
+  int64_t burnt = enqueue_code("burnt@example.com", "b", kStart + 600);
+  int64_t orphan = enqueue_code("deleted@example.com", "d", kStart + 600);
+  int64_t live = enqueue_code("live@example.com", "l", kStart + 600);
+  ASSERT_TRUE(store_->write([&] {
+                      CPA_RETURN_IF_ERROR(store_->mark_code_used(user_id("used@example.com"),
+                                                                 "email_verification", kStart));
+                      CPA_RETURN_IF_ERROR(store_->set_code_attempts(user_id("burnt@example.com"),
+                                                                    "email_verification",
+                                                                    kMaxWrongGuesses));
+                      auto gone = store_->user_by_id(user_id("deleted@example.com"));
+                      CPA_RETURN_IF_ERROR(gone.status_or_ok());
+                      return store_->delete_user(**gone);
+                    }).ok());
+  clock_.advance(600);  // the first code's last second is gone
+  EXPECT_EQ(deliver(), 1);
+  ASSERT_EQ(backend_.delivered.size(), 1u);
+  EXPECT_EQ(backend_.delivered[0].id, live);
+  for (int64_t id : {expired, used, burnt, orphan}) EXPECT_EQ(row(id).status, "expired") << id;
+}
+
+TEST_F(MailerTest, ACodeThatDiesBetweenRetriesIsNotRetried) {
+  int64_t id = enqueue_code("retry@example.com", "first", kStart);
+  backend_.script.push_back(retry("try later (SMTP reply 451)"));
+  EXPECT_EQ(deliver(), 0);
+  EXPECT_EQ(row(id).attempts, 1);
+  EXPECT_EQ(row(id).status, "pending");
+  // A new code is asked for while the relay refuses.
+  int64_t second = enqueue_code("retry@example.com", "second", kStart);
+  clock_.advance(1);
+  EXPECT_EQ(deliver(), 1);
+  ASSERT_EQ(backend_.delivered.size(), 2u);
+  EXPECT_EQ(backend_.delivered[1].id, second);
+  EXPECT_EQ(row(id).status, "expired");
+  EXPECT_EQ(row(id).attempts, 1);
+}
+
+TEST_F(MailerTest, CodeMailsGoBeforeNotices) {
+  int64_t notice_first = enqueue("n1@example.com", "notice", kStart);
+  int64_t code = enqueue_code("c@example.com", "h", kStart + 1);
+  int64_t notice_second = enqueue("n2@example.com", "notice", kStart);
+  clock_.advance(1);
+  EXPECT_EQ(deliver(), 3);
+  ASSERT_EQ(backend_.delivered.size(), 3u);
+  EXPECT_EQ(backend_.delivered[0].id, code);
+  EXPECT_EQ(backend_.delivered[1].id, notice_first);
+  EXPECT_EQ(backend_.delivered[2].id, notice_second);
 }
 
 TEST_F(MailerTest, DeliversAtMostMax) {
