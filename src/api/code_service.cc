@@ -3,6 +3,7 @@
 #include "api/limits.h"
 #include "auth/codes.h"
 #include "core/email.h"
+#include "mail/outbox_seal.h"
 #include "mail/templates.h"
 
 namespace cpa::api {
@@ -47,14 +48,14 @@ Status send_code(Call& call, const store::User& user, const char* code_purpose,
   row.expires_at = now + call.svc.config.code_ttl;
   CPA_RETURN_IF_ERROR(store.put_code(row));
   CPA_RETURN_IF_ERROR(store.add_throttle_event(scope, limit_key, now).status_or_ok());
-  mail::Text text = mail::code_mail(code_purpose, code, call.svc.config.code_ttl);
+  CPA_ASSIGN_OR_RETURN(
+      store::OutboxMail queued,
+      mail::sealed_mail(call.svc.keys.outbox, call.svc.rng, recipient,
+                        mail::code_mail(code_purpose, code, call.svc.config.code_ttl)));
   // The mail names its code: if a newer one replaces it (or it dies) before
   // the mailer gets to it, this one is not sent.
-  store::OutboxMail mail{.recipient = recipient,
-                         .subject = std::move(text.subject),
-                         .body = std::move(text.body),
-                         .code = store::CodeRef{user.id, code_purpose, row.code_hash}};
-  return store.enqueue_mail(mail, now);
+  queued.code = store::CodeRef{user.id, code_purpose, row.code_hash};
+  return store.enqueue_mail(queued, now);
 }
 
 Status probe_send_limit(Call& call, const std::string& limit_email_key, const char* code_purpose) {

@@ -6,11 +6,14 @@
 #include <vector>
 
 #include "core/log.h"
+#include "mail/outbox_seal.h"
 
 namespace cpa::mail {
 namespace {
 
 constexpr int kRecordTries = 5;
+constexpr const char* kUnopenable =
+    "the sealed message does not open (AUTH_SECRET_KEY changed, or the row was altered)";
 
 // What the log may say about a recipient: its domain, never the mailbox.
 std::string recipient_domain(std::string_view address) {
@@ -90,12 +93,22 @@ Status Mailer::deliver_due(int max, int* delivered, const std::function<bool()>&
       }
     }
 
+    std::optional<Text> text = open_mail(options_.seal_key, mail);
+    if (!text) {
+      // Sealed under another key (AUTH_SECRET_KEY changed) or altered: it
+      // can never be sent, and retrying will not change that.
+      st = store_.write([&] { return store_.mark_mail_failed(mail.id, mail.attempts, kUnopenable); });
+      if (!st.ok()) break;
+      log::warn(describe(mail, mail.attempts, "failed") + " error=" + kUnopenable);
+      continue;
+    }
+
     Message message;
     message.id = mail.id;
     message.from = options_.from;
     message.to = mail.recipient;
-    message.subject = mail.subject;
-    message.body = mail.body;
+    message.subject = std::move(text->subject);
+    message.body = std::move(text->body);
     message.created_at = mail.created_at;
     Delivery d = backend_.deliver(message);
 

@@ -2,8 +2,9 @@
 // retries failures with exponential backoff (1 s, 2 s, 4 s ... capped at one
 // hour) and parks permanent refusals as failed. Code mails go first, and a
 // code mail whose code is no longer live when its turn comes (first attempt
-// or retry) is not sent but marked expired. Each outcome is logged
-// (recipient domain, id, outcome; never the body).
+// or retry) is not sent but marked expired. Sealed rows are opened just
+// before sending; one that does not open is marked failed. Each outcome is
+// logged (recipient domain, id, outcome; never the body).
 //
 // This is the delivery logic only; proc/mailer_process.cc runs it in a loop
 // and wakes it when a worker queues mail.
@@ -26,8 +27,9 @@ inline constexpr int64_t kMaxBackoffSeconds = 3600;
 int64_t backoff_seconds(int attempts);
 
 struct MailerOptions {
-  std::string from;                // the sender address
-  int code_max_wrong_guesses = 0;  // a code guessed wrong this often is dead (API limit)
+  std::string from = {};               // the sender address
+  std::string seal_key = {};           // Keys::outbox: opens sealed rows
+  int code_max_wrong_guesses = 0;      // a code guessed wrong this often is dead (API limit)
 };
 
 class Mailer {

@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "api/limits.h"
+#include "auth/keys.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "mail/backend.h"
@@ -56,8 +57,10 @@ void run_mailer(const Config& config, int wake_fd) {
   std::unique_ptr<store::Store> store = std::move(opened.value());
   std::unique_ptr<mail::Backend> backend = mail::make_backend(config);
   SystemClock clock;
+  auth::Keys keys = auth::Keys::derive(config.secret_key);
   mail::Mailer mailer(*store, *backend, clock,
                       {.from = config.mail_from,
+                       .seal_key = keys.outbox,
                        .code_max_wrong_guesses = api::limits::kCodeMaxWrongGuesses});
   int64_t next_housekeeping = 0;
 

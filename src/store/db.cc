@@ -29,6 +29,14 @@ Stmt& Stmt::bind(int index, std::string_view v) {
   return *this;
 }
 
+Stmt& Stmt::bind(int index, Blob v) {
+  // A zero-length blob needs a non-null pointer to be a blob rather than NULL.
+  static const char kEmpty = 0;
+  sqlite3_bind_blob(stmt_, index, v.bytes.empty() ? &kEmpty : v.bytes.data(),
+                    static_cast<int>(v.bytes.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
 Stmt& Stmt::bind(int index, std::nullopt_t) {
   sqlite3_bind_null(stmt_, index);
   return *this;
@@ -55,6 +63,13 @@ std::string Stmt::text(int col) const {
   const unsigned char* p = sqlite3_column_text(stmt_, col);
   if (!p) return std::string();
   return std::string(reinterpret_cast<const char*>(p),
+                     static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+}
+
+std::string Stmt::bytes(int col) const {
+  const void* p = sqlite3_column_blob(stmt_, col);
+  if (!p) return std::string();
+  return std::string(static_cast<const char*>(p),
                      static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
 }
 

@@ -7,7 +7,7 @@ namespace {
 
 #define CPA_MAIL_COLUMNS                                                              \
   "id, recipient, subject, body, status, attempts, next_attempt_at, last_error, "     \
-  "created_at, sent_at, kind, code_user_id, code_purpose, code_hash"
+  "created_at, sent_at, kind, code_user_id, code_purpose, code_hash, sealed"
 
 // The kind column: code mails sort first ('code' < 'notice'), see due_mail.
 constexpr const char* kKindCode = "code";
@@ -17,8 +17,8 @@ Mail read_mail(const Stmt& s) {
   Mail m;
   m.id = s.int64(0);
   m.recipient = s.text(1);
-  m.subject = s.text(2);
-  m.body = s.text(3);
+  m.subject = s.bytes(2);
+  m.body = s.bytes(3);
   m.status = s.text(4);
   m.attempts = static_cast<int>(s.int64(5));
   m.next_attempt_at = s.int64(6);
@@ -27,6 +27,7 @@ Mail read_mail(const Stmt& s) {
   m.sent_at = s.opt_int64(9);
   if (s.text(10) == kKindCode && !s.is_null(11))
     m.code = CodeRef{s.int64(11), s.text(12), s.text(13)};
+  m.sealed = s.boolean(14);
   return m;
 }
 
@@ -48,10 +49,15 @@ Status Store::enqueue_mail(const OutboxMail& mail, int64_t now) {
     return Status::Internal("enqueue_mail outside a write transaction");
   static constexpr const char* kSql =
       "INSERT INTO outbox (recipient, subject, body, status, next_attempt_at, created_at, "
-      "kind, code_user_id, code_purpose, code_hash) "
-      "VALUES (?1, ?2, ?3, 'pending', ?4, ?4, ?5, ?6, ?7, ?8)";
+      "kind, code_user_id, code_purpose, code_hash, sealed) "
+      "VALUES (?1, ?2, ?3, 'pending', ?4, ?4, ?5, ?6, ?7, ?8, ?9)";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
-  s.bind_all(mail.recipient, mail.subject, mail.body, now);
+  s.bind(1, mail.recipient).bind(4, now).bind(9, mail.sealed);
+  if (mail.sealed) {
+    s.bind(2, Blob{mail.subject}).bind(3, Blob{mail.body});
+  } else {
+    s.bind(2, mail.subject).bind(3, mail.body);
+  }
   if (mail.code) {
     s.bind(5, kKindCode).bind(6, mail.code->user_id).bind(7, mail.code->purpose);
     s.bind(8, mail.code->code_hash);

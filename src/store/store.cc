@@ -18,12 +18,13 @@ namespace {
 constexpr const char* kUpgrades[] = {
     // 1 -> 2: issue 10, the security review.
     "ALTER TABLE users ADD COLUMN verified_ip TEXT;"
-    // Rows queued before this step are notices to the mailer: they name no
-    // code, so they are delivered as before.
+    // Rows queued before this step are plain notices to the mailer: they
+    // name no code and are not sealed, so they are delivered as before.
     "ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'notice';"
     "ALTER TABLE outbox ADD COLUMN code_user_id INTEGER;"
     "ALTER TABLE outbox ADD COLUMN code_purpose TEXT;"
     "ALTER TABLE outbox ADD COLUMN code_hash TEXT;"
+    "ALTER TABLE outbox ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;"
     "DROP INDEX outbox_due;"
     "CREATE INDEX outbox_due ON outbox (status, kind, next_attempt_at);",
 };

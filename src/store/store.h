@@ -93,19 +93,21 @@ struct CodeRef {
 };
 
 // A message to queue: a code mail (with `code`; sent before notices, and only
-// while its code is live) or a notice (without).
+// while its code is live) or a notice (without). `sealed`: subject and body
+// are sealed bytes (mail/outbox_seal), stored as they are.
 struct OutboxMail {
   std::string recipient = {};
   std::string subject = {};
   std::string body = {};
+  bool sealed = false;
   std::optional<CodeRef> code = {};
 };
 
 struct Mail {
   int64_t id = 0;
   std::string recipient;
-  std::string subject;
-  std::string body;
+  std::string subject;  // sealed bytes when `sealed` (mail/outbox_seal opens them)
+  std::string body;     // likewise; empty once sent or expired
   std::string status;  // pending | sent | failed | expired (a code mail whose code died)
   int attempts = 0;
   int64_t next_attempt_at = 0;
@@ -113,6 +115,7 @@ struct Mail {
   int64_t created_at = 0;
   std::optional<int64_t> sent_at;
   std::optional<CodeRef> code;  // set for code mails
+  bool sealed = false;          // false for rows queued by version 1
 };
 
 struct MailCounts {

@@ -11,8 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "auth/keys.h"
 #include "core/clock.h"
+#include "core/random.h"
 #include "mail/backend.h"
+#include "mail/outbox_seal.h"
 #include "store/store.h"
 
 namespace cpa::mail {
@@ -41,9 +44,15 @@ class ScriptedBackend final : public Backend {
   std::function<void()> on_deliver;
 };
 
+const std::string kSealKey = auth::Keys::derive("mailer-test-secret-0123").outbox;
+
+// Sealed, as the API queues it.
 store::OutboxMail notice(const std::string& to, const std::string& subject,
                          const std::string& body) {
-  return store::OutboxMail{.recipient = to, .subject = subject, .body = body};
+  SystemRng rng;
+  auto sealed = sealed_mail(kSealKey, rng, to, Text{subject, body});
+  EXPECT_TRUE(sealed.ok());
+  return sealed.ok() ? *sealed : store::OutboxMail{};
 }
 
 constexpr int kMaxWrongGuesses = 5;
@@ -65,7 +74,7 @@ class MailerTest : public ::testing::Test {
     store_ = std::move(opened.value());
     mailer_ = std::make_unique<Mailer>(
         *store_, backend_, clock_,
-        MailerOptions{.from = kFrom, .code_max_wrong_guesses = kMaxWrongGuesses});
+        MailerOptions{.from = kFrom, .seal_key = kSealKey, .code_max_wrong_guesses = kMaxWrongGuesses});
   }
 
   void TearDown() override {
@@ -194,7 +203,7 @@ TEST_F(MailerTest, RetriesFollowTheBackoffUpToTheCap) {
     EXPECT_EQ(r.attempts, attempt);
     EXPECT_EQ(r.next_attempt_at, clock_.now() + expected_wait) << "attempt " << attempt;
     EXPECT_EQ(r.last_error, "Couldn't connect to server");
-    EXPECT_EQ(r.body, "body");  // kept for the next attempt
+    EXPECT_EQ(open_mail(kSealKey, r)->body, "body");  // kept for the next attempt
     EXPECT_EQ(until_next(), expected_wait);
 
     // One second early: not due, untouched.
@@ -261,6 +270,62 @@ TEST_F(MailerTest, OutcomesApplyToTheirOwnRowsInDueOrder) {
   EXPECT_EQ(row(b).status, "pending");
   EXPECT_EQ(row(b).next_attempt_at, kStart + 1);
   EXPECT_EQ(row(c).status, "failed");
+}
+
+TEST_F(MailerTest, RowsAreSealedAtRestAndOpenedToSend) {
+  int64_t id = enqueue("sealed@example.com", "Your code: 493817\n", kStart);
+  store::Mail stored = row(id);
+  EXPECT_TRUE(stored.sealed);
+  EXPECT_EQ(stored.body.find("493817"), std::string::npos);
+  EXPECT_EQ(stored.subject.find("PIN"), std::string::npos);
+  EXPECT_EQ(deliver(), 1);
+  ASSERT_EQ(backend_.delivered.size(), 1u);
+  EXPECT_EQ(backend_.delivered[0].subject, "Your PIN reset code");
+  EXPECT_EQ(backend_.delivered[0].body, "Your code: 493817\n");
+}
+
+TEST_F(MailerTest, APlainRowFromTheVersionBeforeIsStillDelivered) {
+  ASSERT_TRUE(store_->write([&] {
+                      return store_->enqueue_mail(
+                          {.recipient = "old@example.com", .subject = "Confirm", .body = "Code 1"},
+                          kStart);
+                    }).ok());
+  EXPECT_EQ(deliver(), 1);
+  ASSERT_EQ(backend_.delivered.size(), 1u);
+  EXPECT_EQ(backend_.delivered[0].subject, "Confirm");
+  EXPECT_EQ(backend_.delivered[0].body, "Code 1");
+}
+
+TEST_F(MailerTest, ARowThatDoesNotOpenIsFailedNeverSentAndTheRestGoes) {
+  SystemRng rng;
+  auto foreign = sealed_mail(auth::Keys::derive("another-secret-key-0123").outbox, rng,
+                             "foreign@example.com", Text{"Subject", "Body"});
+  ASSERT_TRUE(foreign.ok());
+  ASSERT_TRUE(store_->write([&] { return store_->enqueue_mail(*foreign, kStart); }).ok());
+  int64_t bad = store_->list_mail(store::MailFilter::kAll, 1)->front().id;
+  // A sealed body moved to another recipient's row does not open either.
+  int64_t moved = enqueue("victim@example.com", "body", kStart);
+  int64_t good = enqueue("good@example.com", "body", kStart);
+  {
+    store::Mail victim = row(moved);
+    store::OutboxMail swapped{.recipient = "attacker@example.com",
+                              .subject = victim.subject,
+                              .body = victim.body,
+                              .sealed = true};
+    ASSERT_TRUE(store_->write([&] { return store_->enqueue_mail(swapped, kStart); }).ok());
+  }
+  int64_t stolen = store_->list_mail(store::MailFilter::kAll, 1)->front().id;
+  EXPECT_EQ(deliver(), 2);
+  ASSERT_EQ(backend_.delivered.size(), 2u);
+  EXPECT_EQ(backend_.delivered[0].id, moved);
+  EXPECT_EQ(backend_.delivered[1].id, good);
+  for (int64_t id : {bad, stolen}) {
+    store::Mail r = row(id);
+    EXPECT_EQ(r.status, "failed") << id;
+    EXPECT_EQ(r.attempts, 0);
+    ASSERT_TRUE(r.last_error.has_value());
+    EXPECT_NE(r.last_error->find("does not open"), std::string::npos) << *r.last_error;
+  }
 }
 
 TEST_F(MailerTest, ACodeMailGoesWhileItsCodeIsLive) {

@@ -334,6 +334,7 @@ TEST_F(StoreTest, AVersionOneDatabaseWithPlainPendingMailMigratesAndStillDeliver
   EXPECT_EQ((*due)[1].body, "Your code: 123456");
   EXPECT_EQ((*due)[1].attempts, 2);
   EXPECT_FALSE((*due)[1].code.has_value());
+  EXPECT_FALSE((*due)[1].sealed);
   ASSERT_TRUE(store.write([&] { return store.mark_mail_sent(1, 210); }).ok());
   ASSERT_TRUE(store.write([&] { return store.mark_mail_sent(2, 210); }).ok());
   EXPECT_TRUE(store.due_mail(1000, 10)->empty());
@@ -941,6 +942,28 @@ TEST_F(StoreTest, EnqueuedMailFields) {
   EXPECT_EQ(m.created_at, 123);
   EXPECT_EQ(m.last_error, std::nullopt);
   EXPECT_EQ(m.sent_at, std::nullopt);
+}
+
+TEST_F(StoreTest, SealedFieldsAreBlobsKeptByteForByte) {
+  const std::string subject("\x01\x00\xff sealed", 10);
+  const std::string body("\x00\x80\xfe\x00", 4);
+  ASSERT_TRUE(store_->write([&] {
+                      return store_->enqueue_mail(
+                          {.recipient = "a@x.co", .subject = subject, .body = body, .sealed = true},
+                          100);
+                    }).ok());
+  Mail m = list(MailFilter::kAll)[0];
+  EXPECT_TRUE(m.sealed);
+  EXPECT_EQ(m.subject, subject);
+  EXPECT_EQ(m.body, body);
+  RawDb raw(path_);
+  EXPECT_EQ(raw.rows("SELECT typeof(subject), typeof(body), sealed FROM outbox"),
+            (std::vector<std::string>{"blob|blob|1"}));
+  // A plain row stays text.
+  ASSERT_TRUE(enqueue("b@x.co", 100).ok());
+  EXPECT_FALSE(list(MailFilter::kAll)[0].sealed);
+  EXPECT_EQ(raw.rows("SELECT typeof(body) FROM outbox WHERE recipient = 'b@x.co'"),
+            (std::vector<std::string>{"text"}));
 }
 
 TEST_F(StoreTest, MailById) {
