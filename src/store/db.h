@@ -1,6 +1,8 @@
 // Db: one SQLite connection with its prepared statements (one per process).
 //
-// WAL, foreign_keys=ON, synchronous=FULL and a busy timeout are set on open.
+// WAL, foreign_keys=ON, synchronous=FULL, a WAL size limit and a busy timeout
+// are set on open. The database, its -wal, -shm and writer-gate files are
+// made mode 0600 whatever the umask.
 // Statements are prepared once and reused: prepare() caches them by the
 // address of their SQL literal. SQLite result codes become Status values:
 // a lock held past the timeout, a read-only or vanished file, an I/O error

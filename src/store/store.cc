@@ -181,6 +181,18 @@ Status Store::end_group() {
   return st;
 }
 
+Result<bool> Store::checkpoint() {
+  CPA_RETURN_IF_ERROR(db_->lock_writer());
+  Result<bool> done = [&]() -> Result<bool> {
+    CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare("PRAGMA wal_checkpoint(TRUNCATE)"));
+    bool row = false;
+    CPA_RETURN_IF_ERROR(s.step(&row));
+    return row && s.int64(0) == 0;  // (busy, log frames, checkpointed frames)
+  }();
+  db_->unlock_writer();
+  return done;
+}
+
 Status Store::check_file() {
   if (!group_open_) return db_->check_file();
   if (db_->unchanged()) return Status();

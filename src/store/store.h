@@ -161,6 +161,11 @@ class Store {
   // (never inside a group's transaction: the group is abandoned instead).
   Status check_file();
 
+  // Copies the WAL into the database and truncates it to zero bytes, so that
+  // old frames (rows since changed or deleted) do not linger in it. Through
+  // the writer gate. False when a reader kept it from finishing (try later).
+  Result<bool> checkpoint();
+
   // --- users (store/users.cc)
   Result<std::optional<User>> user_by_id(int64_t id);
   Result<std::optional<User>> user_by_email_key(const std::string& key);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -1395,6 +1396,87 @@ TEST_F(StoreTest, TheFileGoingAwayDuringAGroupAbandonsIt) {
   EXPECT_TRUE(list(MailFilter::kAll).empty());
   EXPECT_TRUE(store_->write([&] { return store_->insert_user(new_user("lost@example.com")).status_or_ok(); }).ok());
   EXPECT_TRUE(store_->end_group().ok());  // no group: nothing to do
+}
+
+// --- the files at rest
+
+int mode_of(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    ADD_FAILURE() << "no file " << path;
+    return -1;
+  }
+  return st.st_mode & 07777;
+}
+
+// Sets the umask for the life of the object.
+class Umask {
+ public:
+  explicit Umask(mode_t mask) : old_(umask(mask)) {}
+  ~Umask() { umask(old_); }
+
+ private:
+  mode_t old_;
+};
+
+TEST_F(StoreTest, TheDatabaseAndItsFilesAreMode0600WhateverTheUmask) {
+  Umask open_to_all(0);
+  std::string db = (dir_ / "private.db").string();
+  ASSERT_TRUE(Store::migrate(db, 5000).ok());
+  auto opened = Store::open(db, 5000);
+  ASSERT_TRUE(opened.ok());
+  ASSERT_TRUE((*opened)->write([&] { return (*opened)->enqueue_mail(notice("a@x.co", "s", "b"), 1); }).ok());
+  for (const char* suffix : {"", "-wal", "-shm", "-writer.lock"})
+    EXPECT_EQ(mode_of(db + suffix), 0600) << suffix;
+}
+
+TEST_F(StoreTest, FilesLeftWithAWiderModeAreNarrowedOnOpen) {
+  store_.reset();
+  {
+    Umask open_to_all(0);
+    RawDb raw(path_);  // keeps -wal and -shm in place while we widen them
+    ASSERT_EQ(raw.exec("INSERT INTO throttle_events (scope, subject, at) VALUES ('s', 'x', 1)"),
+              SQLITE_OK);
+    for (const char* suffix : {"", "-wal", "-shm", "-writer.lock"}) {
+      std::string path = path_ + suffix;
+      if (!fs::exists(path)) {
+        FILE* f = fopen(path.c_str(), "w");
+        ASSERT_NE(f, nullptr);
+        fclose(f);
+      }
+      ASSERT_EQ(chmod(path.c_str(), 0644), 0) << suffix;
+    }
+    store_ = open_store(5000);
+    ASSERT_NE(store_, nullptr);
+    for (const char* suffix : {"", "-wal", "-shm", "-writer.lock"})
+      EXPECT_EQ(mode_of(path_ + suffix), 0600) << suffix;
+  }
+}
+
+TEST_F(StoreTest, CheckpointEmptiesTheWal) {
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(enqueue("wal@x.co", 100 + i).ok());
+  ASSERT_GT(fs::file_size(path_ + "-wal"), 0u);
+  auto done = store_->checkpoint();
+  ASSERT_TRUE(done.ok()) << done.status().reason();
+  EXPECT_TRUE(*done);
+  EXPECT_EQ(fs::file_size(path_ + "-wal"), 0u);
+  EXPECT_EQ(list(MailFilter::kAll).size(), 20u);  // nothing lost: it is in the database now
+
+  // A reader in the middle of a read keeps the WAL: the checkpoint says so
+  // (after the busy timeout) and a later one finishes.
+  ASSERT_TRUE(enqueue("wal@x.co", 200).ok());
+  std::unique_ptr<Store> impatient = open_store(100);
+  RawDb reader(path_);
+  ASSERT_EQ(reader.exec("BEGIN"), SQLITE_OK);
+  ASSERT_EQ(reader.scalar("SELECT count(*) FROM outbox"), 21);
+  auto blocked = impatient->checkpoint();
+  ASSERT_TRUE(blocked.ok()) << blocked.status().reason();
+  EXPECT_FALSE(*blocked);
+  ASSERT_EQ(reader.exec("COMMIT"), SQLITE_OK);
+  auto later = impatient->checkpoint();
+  ASSERT_TRUE(later.ok());
+  EXPECT_TRUE(*later);
+  EXPECT_EQ(fs::file_size(path_ + "-wal"), 0u);
 }
 
 // --- the database file going away
