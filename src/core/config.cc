@@ -134,6 +134,15 @@ std::optional<Config> load_config(const Environment& env, const Environment& fil
   text("AUTH_SMTP_URL", &c.smtp_url);
   text("AUTH_SMTP_USER", &c.smtp_user);
   text("AUTH_SMTP_PASSWORD", &c.smtp_password);
+  if (const std::string* v = get("AUTH_SMTP_TLS")) {
+    if (*v == "required") {
+      c.smtp_tls = SmtpTls::kRequired;
+    } else if (*v == "opportunistic") {
+      c.smtp_tls = SmtpTls::kOpportunistic;
+    } else {
+      fail("AUTH_SMTP_TLS: expected 'required' or 'opportunistic', got '" + *v + "'");
+    }
+  }
   if (c.mail_backend == MailBackend::kSmtp) {
     if (c.smtp_url.empty()) {
       fail("AUTH_SMTP_URL: required when AUTH_MAIL_BACKEND=smtp");

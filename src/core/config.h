@@ -12,6 +12,9 @@
 namespace cpa {
 
 enum class MailBackend { kFile, kSmtp };
+// smtp://: whether STARTTLS must succeed (required) or is used when the
+// relay offers it (opportunistic). See mail::smtp_tls_required().
+enum class SmtpTls { kRequired, kOpportunistic };
 
 struct Config {
   int http_port = 8080;
@@ -29,6 +32,7 @@ struct Config {
   std::string smtp_url;
   std::string smtp_user;
   std::string smtp_password;
+  std::optional<SmtpTls> smtp_tls;  // AUTH_SMTP_TLS; unset: by the relay's host
   std::string mail_from = "no-reply@localhost";
   int pbkdf2_iterations = 600000;
   int pin_iterations = 100000;  // AUTH_PIN_ITERATIONS: PINs use the same hasher

@@ -1,6 +1,6 @@
 // Delivery backends for the outbox: `file` (one .eml per message, written
-// atomically into AUTH_MAIL_DIR) and `smtp` (libcurl; smtp:// with STARTTLS
-// when the relay offers it, smtps://, optional AUTH).
+// atomically into AUTH_MAIL_DIR) and `smtp` (libcurl; smtp:// with STARTTLS,
+// required or opportunistic, smtps://, optional AUTH).
 #pragma once
 
 #include <memory>
@@ -42,5 +42,12 @@ std::unique_ptr<Backend> make_backend(const Config& config);
 std::unique_ptr<Backend> make_file_backend(std::string dir);
 // smtp: one libcurl handle, reused (and its connection kept) across deliveries.
 std::unique_ptr<Backend> make_smtp_backend(const Config& config);
+
+// Whether the SMTP backend insists on TLS (smtp:// then fails unless STARTTLS
+// succeeds). Always for smtps:// and when a relay login is set: a password
+// never crosses the network in clear because STARTTLS was stripped. Else
+// AUTH_SMTP_TLS, which by default is required unless the relay is on this
+// host (localhost, 127.0.0.0/8, ::1), where there is no network to protect.
+bool smtp_tls_required(const Config& config);
 
 }  // namespace cpa::mail

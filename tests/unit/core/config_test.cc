@@ -210,6 +210,15 @@ TEST(LoadConfig, SmtpNeedsAnSmtpUrl) {
   EXPECT_EQ(load_ok({{"AUTH_SMTP_URL", "http://x"}}).mail_backend, MailBackend::kFile);
 }
 
+TEST(LoadConfig, SmtpTls) {
+  EXPECT_EQ(load_ok({}).smtp_tls, std::nullopt);  // by the relay's host: mail::smtp_tls_required
+  EXPECT_EQ(load_ok({{"AUTH_SMTP_TLS", "required"}}).smtp_tls, SmtpTls::kRequired);
+  EXPECT_EQ(load_ok({{"AUTH_SMTP_TLS", "opportunistic"}}).smtp_tls, SmtpTls::kOpportunistic);
+  std::string e = load_error({{"AUTH_SMTP_TLS", "yes"}}, "AUTH_SMTP_TLS");
+  EXPECT_NE(e.find("'yes'"), std::string::npos) << e;
+  load_error({{"AUTH_SMTP_TLS", "Required"}}, "AUTH_SMTP_TLS");
+}
+
 TEST(LoadConfig, InvalidThrottle) {
   std::string e = load_error({{"AUTH_THROTTLE", "maybe"}}, "AUTH_THROTTLE");
   EXPECT_NE(e.find("maybe"), std::string::npos) << e;
