@@ -151,6 +151,7 @@ std::optional<Config> load_config(const Environment& env, const Environment& fil
            c.smtp_url + "'");
     }
   }
+  integer("AUTH_MAIL_CONNECTIONS", 1, 64, &c.mail_connections);
   text("AUTH_MAIL_FROM", &c.mail_from);
   if (c.mail_from.find('@') == std::string::npos ||
       c.mail_from.find_first_of("\r\n<>") != std::string::npos)

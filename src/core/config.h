@@ -33,6 +33,7 @@ struct Config {
   std::string smtp_user;
   std::string smtp_password;
   std::optional<SmtpTls> smtp_tls;  // AUTH_SMTP_TLS; unset: by the relay's host
+  int mail_connections = 4;         // AUTH_MAIL_CONNECTIONS: messages delivered at once
   std::string mail_from = "no-reply@localhost";
   int pbkdf2_iterations = 600000;
   int pin_iterations = 100000;  // AUTH_PIN_ITERATIONS: PINs use the same hasher

@@ -24,11 +24,8 @@ struct Delivery {
 class Backend {
  public:
   virtual ~Backend() = default;
+  // Called from one sender thread at a time (each sender has its own backend).
   virtual Delivery deliver(const Message& message) = 0;
-  // True when delivering a message again changes nothing (the file backend
-  // rewrites the same file): the mailer may then record a batch of
-  // deliveries in one transaction instead of one each.
-  virtual bool idempotent() const { return false; }
 };
 
 // The backend config.mail_backend names. Never null: a backend that cannot
