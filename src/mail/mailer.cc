@@ -94,7 +94,8 @@ void Mailer::collect() {
   for (Finished& f : finished_.take()) {
     std::optional<store::Mail>& mail = in_hand_[f.sender];
     if (!mail) continue;
-    to_record_.push_back(Outcome{std::move(*mail), Outcome::Kind::kDelivered, std::move(f.delivery)});
+    to_record_.push_back(
+        Outcome{std::move(*mail), Outcome::Kind::kDelivered, std::move(f.delivery)});
     mail.reset();
   }
 }

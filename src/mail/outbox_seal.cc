@@ -26,7 +26,8 @@ std::optional<std::string> open_field(std::string_view key, const store::Mail& m
 Result<store::OutboxMail> sealed_mail(std::string_view key, Rng& rng, std::string recipient,
                                       const Text& text) {
   store::OutboxMail out;
-  CPA_ASSIGN_OR_RETURN(out.subject, auth::seal(key, text.subject, context("subject", recipient), rng));
+  CPA_ASSIGN_OR_RETURN(out.subject,
+                       auth::seal(key, text.subject, context("subject", recipient), rng));
   CPA_ASSIGN_OR_RETURN(out.body, auth::seal(key, text.body, context("body", recipient), rng));
   out.recipient = std::move(recipient);
   out.sealed = true;

@@ -2,10 +2,9 @@
 // until told to stop. Woken by a byte on the wake-up pipe when a worker
 // commits mail, by a sender that finished a message, else by the next
 // retry's due time (and at least every second, for rows the CLI made due).
-// Also does
-// the housekeeping no request should pay for: pruning expired tokens, old
-// throttle events and delivered or expired mail, and, when the queue is idle,
-// a checkpoint that empties the WAL.
+// Also does the housekeeping no request should pay for: pruning expired
+// tokens, old throttle events and delivered or expired mail, and, when the
+// queue is idle, a checkpoint that empties the WAL.
 #pragma once
 
 #include "core/config.h"

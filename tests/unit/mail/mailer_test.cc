@@ -92,7 +92,8 @@ class MailerTest : public ::testing::Test {
   std::unique_ptr<Mailer> make_mailer(std::vector<std::unique_ptr<Backend>> backends) {
     return std::make_unique<Mailer>(
         *store_, std::move(backends), clock_,
-        MailerOptions{.from = kFrom, .seal_key = kSealKey, .code_max_wrong_guesses = kMaxWrongGuesses});
+        MailerOptions{
+            .from = kFrom, .seal_key = kSealKey, .code_max_wrong_guesses = kMaxWrongGuesses});
   }
 
   void TearDown() override {
@@ -103,8 +104,8 @@ class MailerTest : public ::testing::Test {
   }
 
   int64_t enqueue(const std::string& to, const std::string& body, int64_t at) {
-    Status st =
-        store_->write([&] { return store_->enqueue_mail(notice(to, "Your PIN reset code", body), at); });
+    Status st = store_->write(
+        [&] { return store_->enqueue_mail(notice(to, "Your PIN reset code", body), at); });
     EXPECT_TRUE(st.ok()) << st.reason();
     auto rows = store_->list_mail(store::MailFilter::kAll, 1);  // newest first
     EXPECT_TRUE(rows.ok());
@@ -495,7 +496,8 @@ TEST_F(MailerTest, EachRowGoesToOneSenderAndEverySenderWorksAtOnce) {
   std::vector<GatedBackend*> backends;
   mailer_ = make_mailer(gated(gate, 4, &backends));
   std::set<int64_t> ids;
-  for (int i = 0; i < 200; ++i) ids.insert(enqueue("n" + std::to_string(i) + "@example.com", "b", kStart));
+  for (int i = 0; i < 200; ++i)
+    ids.insert(enqueue("n" + std::to_string(i) + "@example.com", "b", kStart));
   EXPECT_EQ(deliver(), 200);
   std::lock_guard<std::mutex> lock(gate.mu);
   EXPECT_EQ(gate.max_inside, 4);
@@ -545,7 +547,8 @@ TEST_F(MailerTest, FinishLetsTheMessagesInHandEndRecordsThemAndStartsNoOther) {
   Gate gate;
   mailer_ = make_mailer(gated(gate, 2, nullptr));
   std::vector<int64_t> ids;
-  for (int i = 0; i < 5; ++i) ids.push_back(enqueue("s" + std::to_string(i) + "@example.com", "b", kStart));
+  for (int i = 0; i < 5; ++i)
+    ids.push_back(enqueue("s" + std::to_string(i) + "@example.com", "b", kStart));
   ASSERT_TRUE(mailer_->pump().ok());
   ASSERT_TRUE(gate.wait_entered(2));
   std::thread opener([&] {

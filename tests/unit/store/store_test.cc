@@ -225,7 +225,8 @@ class StoreTest : public ::testing::Test {
   }
 
   Status enqueue(const std::string& to, int64_t now) {
-    return store_->write([&] { return store_->enqueue_mail(notice(to, "Subject", "Body 123456"), now); });
+    return store_->write(
+        [&] { return store_->enqueue_mail(notice(to, "Subject", "Body 123456"), now); });
   }
 
   std::vector<Mail> list(MailFilter filter, int64_t limit = 100) {
@@ -301,7 +302,8 @@ TEST_F(StoreTest, AVersionOneDatabaseWithPlainPendingMailMigratesAndStillDeliver
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(old_db.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, kSchemaV1, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    ASSERT_EQ(sqlite3_exec(db, kSchemaV1, nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
     // What the version-1 binary queued: plain text, no kind, no code.
     ASSERT_EQ(sqlite3_exec(db,
                            "INSERT INTO outbox (id, recipient, subject, body, status, attempts, "
@@ -1425,7 +1427,8 @@ TEST_F(StoreTest, TheDatabaseAndItsFilesAreMode0600WhateverTheUmask) {
   ASSERT_TRUE(Store::migrate(db, 5000).ok());
   auto opened = Store::open(db, 5000);
   ASSERT_TRUE(opened.ok());
-  ASSERT_TRUE((*opened)->write([&] { return (*opened)->enqueue_mail(notice("a@x.co", "s", "b"), 1); }).ok());
+  Store& store = **opened;
+  ASSERT_TRUE(store.write([&] { return store.enqueue_mail(notice("a@x.co", "s", "b"), 1); }).ok());
   for (const char* suffix : {"", "-wal", "-shm", "-writer.lock"})
     EXPECT_EQ(mode_of(db + suffix), 0600) << suffix;
 }
