@@ -9,6 +9,8 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -1454,6 +1456,25 @@ TEST_F(StoreTest, FilesLeftWithAWiderModeAreNarrowedOnOpen) {
     for (const char* suffix : {"", "-wal", "-shm", "-writer.lock"})
       EXPECT_EQ(mode_of(path_ + suffix), 0600) << suffix;
   }
+}
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+TEST_F(StoreTest, APlainBodyOnceSentLeavesNoBytesInTheFiles) {
+  ASSERT_TRUE(store_->write([&] {
+                      return store_->enqueue_mail(notice("old@x.co", "s", "Your code: 931457"), 100);
+                    }).ok());
+  int64_t id = list(MailFilter::kAll)[0].id;
+  ASSERT_TRUE(store_->checkpoint().ok());
+  ASSERT_NE(file_bytes(path_).find("931457"), std::string::npos);  // at rest until sent
+  ASSERT_TRUE(store_->write([&] { return store_->mark_mail_sent(id, 200); }).ok());
+  auto done = store_->checkpoint();
+  ASSERT_TRUE(done.ok() && *done);
+  EXPECT_EQ(file_bytes(path_).find("931457"), std::string::npos);
+  EXPECT_EQ(file_bytes(path_ + "-wal").find("931457"), std::string::npos);
 }
 
 TEST_F(StoreTest, CheckpointEmptiesTheWal) {
