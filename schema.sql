@@ -87,16 +87,28 @@ CREATE INDEX IF NOT EXISTS tokens_expiry ON tokens (expires_at);
 -- Mail to deliver, written in the transaction of the change it reports.
 -- Plain INTEGER PRIMARY KEY (no AUTOINCREMENT: one page less per insert); the
 -- Message-ID pairs the id with created_at, so a reused id is still unique.
+-- A code mail names the code it carries (user, purpose, hash): the mailer
+-- sends it only while that code is live, and marks it expired otherwise.
+-- Subject and body are sealed (AES-256-GCM under a key derived from the
+-- secret, BLOBs) so that codes are never at rest in clear; rows queued by
+-- version 1 are plain text (sealed = 0).
+-- The columns after sent_at came with version 2 (ALTER TABLE appends them).
 CREATE TABLE IF NOT EXISTS outbox (
   id              INTEGER PRIMARY KEY,
   recipient       TEXT    NOT NULL,
-  subject         TEXT    NOT NULL,
-  body            TEXT    NOT NULL,             -- emptied once delivered
-  status          TEXT    NOT NULL DEFAULT 'pending',  -- pending | sent | failed
+  subject         TEXT    NOT NULL,             -- a BLOB when sealed
+  body            TEXT    NOT NULL,             -- a BLOB when sealed; emptied once delivered or expired
+  status          TEXT    NOT NULL DEFAULT 'pending',  -- pending | sent | failed | expired
   attempts        INTEGER NOT NULL DEFAULT 0,
   next_attempt_at INTEGER NOT NULL,
   last_error      TEXT,
   created_at      INTEGER NOT NULL,
-  sent_at         INTEGER
+  sent_at         INTEGER,
+  kind            TEXT    NOT NULL DEFAULT 'notice',  -- 'code' | 'notice'; 'code' sorts first
+  code_user_id    INTEGER,                      -- code mails: the codes row they carry
+  code_purpose    TEXT,
+  code_hash       TEXT,                         -- codes.code_hash: a newer code has another
+  sealed          INTEGER NOT NULL DEFAULT 0    -- 1: subject and body are sealed
 );
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
+-- Due mail in sending order: codes before notices, then by due time.
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, kind, next_attempt_at);

@@ -5,6 +5,7 @@
 #include "api/limits.h"
 #include "auth/codes.h"
 #include "core/email.h"
+#include "mail/outbox_seal.h"
 #include "mail/templates.h"
 
 namespace cpa::api {
@@ -96,8 +97,14 @@ Status send_code(Call& call, const store::User& user, const char* code_purpose,
                                                  std::to_string(user.id), now)
                             .status_or_ok());
   }
-  mail::Text text = mail::code_mail(code_purpose, code, call.svc.config.code_ttl);
-  return store.enqueue_mail(recipient, text.subject, text.body, now);
+  CPA_ASSIGN_OR_RETURN(
+      store::OutboxMail queued,
+      mail::sealed_mail(call.svc.keys.outbox, call.svc.rng, recipient,
+                        mail::code_mail(code_purpose, code, call.svc.config.code_ttl)));
+  // The mail names its code: if a newer one replaces it (or it dies) before
+  // the mailer gets to it, this one is not sent.
+  queued.code = store::CodeRef{user.id, code_purpose, row.code_hash};
+  return store.enqueue_mail(queued, now);
 }
 
 Status probe_send_limit(Call& call, const std::string& limit_email_key, const char* code_purpose) {
@@ -114,7 +121,16 @@ Status probe_send_limit(Call& call, const std::string& limit_email_key, const ch
   decoy.created_at = now;
   decoy.expires_at = now + call.svc.config.code_ttl;
   CPA_RETURN_IF_ERROR(call.svc.store.put_code_decoy(limit_email_key, decoy));
-  return call.svc.store.add_throttle_event(scope, limit_email_key, now).status_or_ok();
+  CPA_RETURN_IF_ERROR(call.svc.store.add_throttle_event(scope, limit_email_key, now).status_or_ok());
+  // Its mail is sealed and queued like a real one (the same work, the mailer
+  // woken): it names a code no account holds (user 0), so the mailer finds it
+  // dead and marks it expired. It is never sent.
+  CPA_ASSIGN_OR_RETURN(
+      store::OutboxMail queued,
+      mail::sealed_mail(call.svc.keys.outbox, call.svc.rng, limit_email_key,
+                        mail::code_mail(code_purpose, code, call.svc.config.code_ttl)));
+  queued.code = store::CodeRef{0, code_purpose, decoy.code_hash};
+  return call.svc.store.enqueue_mail(queued, now);
 }
 
 Result<store::Code> check_code(Call& call, int64_t user_id, const char* code_purpose,

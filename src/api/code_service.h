@@ -41,9 +41,10 @@ Result<int64_t> code_send_wait(Call& call, const store::User& user, const char* 
                                const std::optional<std::string>& new_email);
 
 // For an email with no account (or none that may get this code): goes
-// through the same limit bookkeeping as send_code() (so both paths cost the
-// same), records a decoy code that guesses will be counted against, and
-// sends nothing.
+// through the same limit bookkeeping as send_code() and queues a sealed mail
+// as it does (so both paths cost the same), records a decoy code that
+// guesses will be counted against, and sends nothing: the mail names a code
+// no account holds, which the mailer finds dead.
 Status probe_send_limit(Call& call, const std::string& limit_email_key, const char* code_purpose);
 
 enum class Consume { kNo, kYes };

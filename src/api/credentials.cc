@@ -2,6 +2,7 @@
 
 #include "api/limits.h"
 #include "auth/password.h"
+#include "mail/outbox_seal.h"
 #include "mail/templates.h"
 
 namespace cpa::api {
@@ -78,8 +79,10 @@ Status replace_password(Call& call, const store::User& user, const std::string& 
   const int64_t now = call.now();
   CPA_RETURN_IF_ERROR(store.set_password(user.id, hash, store::Activation::kUnchanged));
   CPA_RETURN_IF_ERROR(store.revoke_user_tokens(user.id, now));
-  mail::Text notice = mail::password_changed_notice();
-  return store.enqueue_mail(user.email, notice.subject, notice.body, now);
+  CPA_ASSIGN_OR_RETURN(store::OutboxMail notice,
+                       mail::sealed_mail(call.svc.keys.outbox, call.svc.rng, user.email,
+                                         mail::password_changed_notice()));
+  return store.enqueue_mail(notice, now);
 }
 
 }  // namespace cpa::api

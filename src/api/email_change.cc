@@ -6,6 +6,7 @@
 #include "api/user_view.h"
 #include "core/email.h"
 #include "http/fields.h"
+#include "mail/outbox_seal.h"
 #include "mail/templates.h"
 
 namespace cpa::api {
@@ -78,8 +79,10 @@ Result<http::Response> reset_email_verify(Call& call) {
     CPA_RETURN_IF_ERROR(store.delete_user_codes(user_id));
     // The old address is released: it may register again at once.
     CPA_RETURN_IF_ERROR(store.clear_send_history(before->email_key));
-    mail::Text notice = mail::email_changed_notice(*row.new_email);
-    CPA_RETURN_IF_ERROR(store.enqueue_mail(before->email, notice.subject, notice.body, now));
+    CPA_ASSIGN_OR_RETURN(store::OutboxMail notice,
+                         mail::sealed_mail(call.svc.keys.outbox, call.svc.rng, before->email,
+                                           mail::email_changed_notice(*row.new_email)));
+    CPA_RETURN_IF_ERROR(store.enqueue_mail(notice, now));
     CPA_ASSIGN_OR_RETURN(updated, store.user_by_id(user_id));
     return Status();
   });

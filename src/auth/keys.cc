@@ -1,7 +1,9 @@
 #include "auth/keys.h"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/kdf.h>
 
 #include <climits>
 #include <cstdio>
@@ -30,10 +32,38 @@ std::string hmac_sha256(std::string_view key, std::string_view data) {
   return std::string(reinterpret_cast<const char*>(mac), mac_len);
 }
 
+std::string hkdf_sha256(std::string_view key, std::string_view info, size_t length) {
+  std::string out(length, '\0');
+  EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
+  EVP_KDF_CTX* ctx = kdf != nullptr ? EVP_KDF_CTX_new(kdf) : nullptr;
+  EVP_KDF_free(kdf);
+  OSSL_PARAM params[4];
+  OSSL_PARAM* p = params;
+  *p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, const_cast<char*>("SHA256"), 0);
+  *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, const_cast<char*>(key.data()),
+                                           key.size());
+  if (!info.empty()) {
+    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, const_cast<char*>(info.data()),
+                                             info.size());
+  }
+  *p = OSSL_PARAM_construct_end();
+  const bool ok = ctx != nullptr && !key.empty() &&
+                  EVP_KDF_derive(ctx, reinterpret_cast<unsigned char*>(out.data()), length,
+                                 params) == 1;
+  EVP_KDF_CTX_free(ctx);
+  if (!ok) {
+    // As for HMAC: without the key nothing can be sealed or opened.
+    fputs("fatal: HKDF-SHA256 failed\n", stderr);
+    abort();
+  }
+  return out;
+}
+
 Keys Keys::derive(std::string_view secret) {
   Keys keys;
   keys.jwt = std::string(secret);  // simplejwt signs with SECRET_KEY itself
   keys.code = hmac_sha256(secret, "cryptopay-auth/code-hash/v1");
+  keys.outbox = hkdf_sha256(secret, "cryptopay-auth/outbox-seal/v1", 32);
   return keys;
 }
 

@@ -82,6 +82,8 @@ const std::vector<Command>& command_table() {
        .synopsis = "[--pending|--failed] [--limit N]",
        .summary = "List queued mail, newest first.",
        .details = "Columns: id, status, attempts, recipient, subject, created (UTC), last error.\n"
+                  "Status: pending, sent, failed, or expired (a code mail whose code was\n"
+                  "replaced, used or expired before it could go: never sent).\n"
                   "Bodies (they carry codes) are never shown.",
        .options = {{"--pending", "", "pending messages only"},
                    {"--failed", "", "failed messages only"},
@@ -91,7 +93,8 @@ const std::vector<Command>& command_table() {
        .name = "retry",
        .synopsis = "ID|--all-failed",
        .summary = "Make unsent mail due now.",
-       .details = "ID: one message that is pending or failed; --all-failed: every failed one.\n"
+       .details = "ID: one message that is pending or failed (not sent, not expired);\n"
+                  "--all-failed: every failed one.\n"
                   "Prints how many messages were made due.",
        .options = {{"--all-failed", "", "every failed message"}},
        .max_operands = 1,

@@ -1,9 +1,11 @@
-// `outbox list|retry`: the mail queue from the shell. Bodies carry codes and
-// are never printed.
+// `outbox list|retry`: the mail queue from the shell. Subjects are opened
+// (rows are sealed at rest); bodies carry codes and are never printed.
 #include <cstdio>
 
+#include "auth/keys.h"
 #include "cli/cli.h"
 #include "core/strings.h"
+#include "mail/outbox_seal.h"
 
 namespace cpa::cli {
 
@@ -16,11 +18,13 @@ Status outbox_list(Context& ctx, const Args& args) {
                              : failed ? store::MailFilter::kFailed
                                       : store::MailFilter::kAll;
   CPA_ASSIGN_OR_RETURN(std::vector<store::Mail> mail, ctx.store.list_mail(filter, limit));
+  const std::string seal_key = auth::Keys::derive(ctx.config.secret_key).outbox;
   Table table({"id", "status", "attempts", "recipient", "subject", "created", "last error"});
   for (const store::Mail& m : mail) {
+    std::optional<std::string> subject = mail::open_subject(seal_key, m);
     table.add({std::to_string(m.id), printable(m.status), std::to_string(m.attempts),
-               printable(m.recipient), printable(m.subject), iso_time(m.created_at),
-               m.last_error ? printable(*m.last_error) : "-"});
+               printable(m.recipient), subject ? printable(*subject) : "(does not open)",
+               iso_time(m.created_at), m.last_error ? printable(*m.last_error) : "-"});
   }
   table.print();
   return Status();
@@ -44,6 +48,8 @@ Status outbox_retry(Context& ctx, const Args& args) {
     CPA_ASSIGN_OR_RETURN(auto mail, ctx.store.mail_by_id(*id));
     if (!mail) return failure("no outbox message " + std::to_string(*id));
     if (mail->status == "sent") return failure("message " + std::to_string(*id) + " was already sent");
+    if (mail->status == "expired")
+      return failure("message " + std::to_string(*id) + " expired: its code is no longer live");
     CPA_ASSIGN_OR_RETURN(made_due, ctx.store.retry_mail(*id, now));
     return Status();
   }));

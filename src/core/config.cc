@@ -156,6 +156,18 @@ bool smtp_url(const std::string& value, Config* c, std::string* why) {
   return true;
 }
 
+bool smtp_tls(const std::string& value, Config* c, std::string* why) {
+  if (value == "required") {
+    c->smtp_tls = SmtpTls::kRequired;
+  } else if (value == "opportunistic") {
+    c->smtp_tls = SmtpTls::kOpportunistic;
+  } else {
+    *why = "expected 'required' or 'opportunistic', got '" + value + "'";
+    return false;
+  }
+  return true;
+}
+
 // "addr@example.com" or "Display Name <addr@example.com>".
 bool mail_from(const std::string& value, Config* c, std::string* why) {
   std::string address = value;
@@ -218,10 +230,20 @@ constexpr Variable kVariables[] = {
     {{"AUTH_MAIL_BACKEND", "`file`", "`file` or `smtp`"}, mail_backend},
     {{"AUTH_MAIL_DIR", "`$AUTH_STATE_DIR/mail`", "where the file backend writes"},
      text<&Config::mail_dir>},
-    {{"AUTH_SMTP_URL", "—", "`smtp://host:587` (STARTTLS when offered) or `smtps://host:465`"},
+    {{"AUTH_SMTP_URL", "—", "`smtp://host:587` (STARTTLS, see `AUTH_SMTP_TLS`) or `smtps://host:465`"},
      smtp_url},
-    {{"AUTH_SMTP_USER", "—", "relay login; TLS is then required"}, text<&Config::smtp_user>},
+    {{"AUTH_SMTP_USER", "—", "relay login; TLS is then required whatever `AUTH_SMTP_TLS` says"},
+     text<&Config::smtp_user>},
     {{"AUTH_SMTP_PASSWORD", "—", "relay password"}, text<&Config::smtp_password>},
+    {{"AUTH_SMTP_TLS",
+      "`required`; `opportunistic` for a relay on loopback (`localhost`, `127.0.0.0/8`, `::1`)",
+      "`smtp://`: `required` = STARTTLS must succeed or nothing is sent; `opportunistic` = "
+      "STARTTLS when the relay offers it. `smtps://` is always TLS"},
+     smtp_tls},
+    {{"AUTH_MAIL_CONNECTIONS", "`4`",
+      "messages the mailer delivers at once (1–64): SMTP connections to the relay, each kept and "
+      "reused for many messages (the file backend writes that many files at once)"},
+     integer<&Config::mail_connections, 1, 64>},
     {{"AUTH_MAIL_FROM", "`no-reply@localhost`", "sender: `addr` or `Name <addr>`"}, mail_from},
     {{"AUTH_PBKDF2_ITERATIONS", "`600000`", "password hash cost"},
      integer<&Config::pbkdf2_iterations, 1, 100000000>},

@@ -18,6 +18,7 @@
 namespace cpa {
 
 enum class MailBackend { kFile, kSmtp };
+enum class SmtpTls { kRequired, kOpportunistic };
 
 struct Config {
   int http_port = 8080;
@@ -35,6 +36,8 @@ struct Config {
   std::string smtp_url;
   std::string smtp_user;
   std::string smtp_password;
+  std::optional<SmtpTls> smtp_tls;  // AUTH_SMTP_TLS; unset: by the relay's host
+  int mail_connections = 4;         // AUTH_MAIL_CONNECTIONS: messages delivered at once
   // AUTH_MAIL_FROM as given ("no-reply@example.com" or "Name <addr>"), the
   // From header; mail_from_address is the bare address, the SMTP envelope's.
   std::string mail_from = "no-reply@localhost";

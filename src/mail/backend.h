@@ -1,6 +1,6 @@
 // Delivery backends for the outbox: `file` (one .eml per message, written
-// atomically into AUTH_MAIL_DIR) and `smtp` (libcurl; smtp:// with STARTTLS
-// when the relay offers it, smtps://, optional AUTH).
+// atomically into AUTH_MAIL_DIR) and `smtp` (libcurl; smtp:// with STARTTLS,
+// required or opportunistic, smtps://, optional AUTH).
 #pragma once
 
 #include <memory>
@@ -24,11 +24,8 @@ struct Delivery {
 class Backend {
  public:
   virtual ~Backend() = default;
+  // Called from one sender thread at a time (each sender has its own backend).
   virtual Delivery deliver(const Message& message) = 0;
-  // True when delivering a message again changes nothing (the file backend
-  // rewrites the same file): the mailer may then record a batch of
-  // deliveries in one transaction instead of one each.
-  virtual bool idempotent() const { return false; }
 };
 
 // The backend config.mail_backend names. Never null: a backend that cannot
@@ -42,5 +39,12 @@ std::unique_ptr<Backend> make_backend(const Config& config);
 std::unique_ptr<Backend> make_file_backend(std::string dir);
 // smtp: one libcurl handle, reused (and its connection kept) across deliveries.
 std::unique_ptr<Backend> make_smtp_backend(const Config& config);
+
+// Whether the SMTP backend insists on TLS (smtp:// then fails unless STARTTLS
+// succeeds). Always for smtps:// and when a relay login is set: a password
+// never crosses the network in clear because STARTTLS was stripped. Else
+// AUTH_SMTP_TLS, which by default is required unless the relay is on this
+// host (localhost, 127.0.0.0/8, ::1), where there is no network to protect.
+bool smtp_tls_required(const Config& config);
 
 }  // namespace cpa::mail

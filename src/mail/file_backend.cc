@@ -55,9 +55,7 @@ class FileBackend final : public Backend {
   }
 
   // One file name per message (<created_at>-<id>.eml): a second delivery
-  // replaces the first.
-  bool idempotent() const override { return true; }
-
+  // replaces the first. Several backends may write into one directory at once.
   Delivery deliver(const Message& message) override {
     if (int err = make_dirs(dir_); err != 0) return retry(errno_text("mkdir", dir_, err));
 

@@ -1,16 +1,27 @@
 #include "mail/mailer.h"
 
+#include <poll.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <string>
 #include <string_view>
-#include <vector>
+#include <utility>
 
 #include "core/log.h"
+#include "mail/outbox_seal.h"
 
 namespace cpa::mail {
 namespace {
 
 constexpr int kRecordTries = 5;
+// Rows read beyond those already taken: dead code mails are skipped without
+// using a sender, so one read should reach past a run of them.
+constexpr int kLookahead = 32;
+// Outcomes recorded together at most (one transaction).
+constexpr size_t kRecordBatch = 64;
+constexpr const char* kUnopenable =
+    "the sealed message does not open (AUTH_SECRET_KEY changed, or the row was altered)";
 
 // What the log may say about a recipient: its domain, never the mailbox.
 std::string recipient_domain(std::string_view address) {
@@ -36,76 +47,181 @@ int64_t backoff_seconds(int attempts) {
   return std::min<int64_t>(int64_t{1} << (attempts - 1), kMaxBackoffSeconds);
 }
 
-Status Mailer::deliver_due(int max, int* delivered, const std::function<bool()>& should_stop) {
-  if (delivered != nullptr) *delivered = 0;
-  CPA_ASSIGN_OR_RETURN(std::vector<store::Mail> due, store_.due_mail(clock_.now(), max));
-  std::vector<const store::Mail*> batch;  // delivered, recorded together below
-  auto record_sent = [&](const std::vector<const store::Mail*>& mails) -> Status {
+Mailer::Mailer(store::Store& store, std::vector<std::unique_ptr<Backend>> backends,
+               const Clock& clock, MailerOptions options)
+    : store_(store), clock_(clock), options_(std::move(options)) {
+  for (std::unique_ptr<Backend>& backend : backends)
+    senders_.push_back(std::make_unique<Sender>(senders_.size(), std::move(backend), finished_));
+  in_hand_.resize(senders_.size());
+}
+
+Mailer::~Mailer() = default;
+
+bool Mailer::busy() const {
+  return std::any_of(in_hand_.begin(), in_hand_.end(), [](const auto& m) { return m.has_value(); });
+}
+
+std::optional<size_t> Mailer::idle_sender() const {
+  for (size_t i = 0; i < in_hand_.size(); ++i)
+    if (!in_hand_[i]) return i;
+  return std::nullopt;
+}
+
+Status Mailer::pump() {
+  collect();
+  // Rows go out before the finished ones are recorded, so that no sender
+  // waits on the database.
+  Status st = stopping_ ? Status() : hand_out();
+  Status recorded = record();
+  return st.ok() ? recorded : st;
+}
+
+Status Mailer::finish() {
+  stopping_ = true;
+  while (busy()) {
+    struct pollfd p{finished_.fd(), POLLIN, 0};
+    if (poll(&p, 1, -1) < 0 && errno != EINTR) break;
+    collect();
+  }
+  return record();
+}
+
+void Mailer::collect() {
+  for (Finished& f : finished_.take()) {
+    std::optional<store::Mail>& mail = in_hand_[f.sender];
+    if (!mail) continue;
+    to_record_.push_back(
+        Outcome{std::move(*mail), Outcome::Kind::kDelivered, std::move(f.delivery)});
+    mail.reset();
+  }
+}
+
+Status Mailer::hand_out() {
+  while (idle_sender()) {
     const int64_t now = clock_.now();
-    // Delivered mail that is not recorded goes out again: a busy database
-    // (503) is worth a few more waits before giving up.
-    Status st;
-    for (int tries = 0; tries < kRecordTries; ++tries) {
-      st = store_.write([&]() -> Status {
-        for (const store::Mail* m : mails) CPA_RETURN_IF_ERROR(store_.mark_mail_sent(m->id, now));
-        return Status();
-      });
-      if (st.kind() != Status::Kind::kUnavailable) break;
+    const int limit = static_cast<int>(taken_.size()) + kLookahead;
+    CPA_ASSIGN_OR_RETURN(std::vector<store::Mail> due, store_.due_mail(now, limit));
+    bool took = false;
+    for (store::Mail& mail : due) {
+      std::optional<size_t> sender = idle_sender();
+      if (!sender) break;
+      if (taken_.count(mail.id) != 0) continue;
+      took = true;
+      CPA_RETURN_IF_ERROR(take_turn(std::move(mail), *sender));
     }
-    for (const store::Mail* m : mails) {
-      if (st.ok()) {
-        log::info(describe(*m, m->attempts + 1, "sent"));
-      } else {
-        // The relay has it but the row still says pending: it will go again.
-        log::error(describe(*m, m->attempts + 1, "sent") +
-                   " but not recorded (may be delivered twice): " + st.reason());
-      }
+    if (!took) break;  // nothing due that is not already taken
+    if (to_record_.size() >= kRecordBatch) CPA_RETURN_IF_ERROR(record());
+  }
+  return Status();
+}
+
+// The row's turn: checked and opened now, right before it goes.
+Status Mailer::take_turn(store::Mail mail, size_t sender) {
+  taken_.insert(mail.id);
+  if (mail.code) {
+    Result<bool> live =
+        store_.code_is_live(*mail.code, clock_.now(), options_.code_max_wrong_guesses);
+    if (!live.ok()) {
+      taken_.erase(mail.id);
+      return live.status();
     }
-    if (st.ok() && delivered != nullptr) *delivered += static_cast<int>(mails.size());
-    return st;
-  };
+    if (!*live) {
+      to_record_.push_back(Outcome{std::move(mail), Outcome::Kind::kExpired, {}});
+      return Status();
+    }
+  }
+  std::optional<Text> text = open_mail(options_.seal_key, mail);
+  if (!text) {
+    // Sealed under another key (AUTH_SECRET_KEY changed) or altered: it can
+    // never be sent, and retrying will not change that.
+    to_record_.push_back(Outcome{std::move(mail), Outcome::Kind::kUnopenable, {}});
+    return Status();
+  }
+  Message message;
+  message.id = mail.id;
+  message.from = options_.from;
+  message.to = mail.recipient;
+  message.subject = std::move(text->subject);
+  message.body = std::move(text->body);
+  message.created_at = mail.created_at;
+  in_hand_[sender] = std::move(mail);
+  senders_[sender]->send(std::move(message));
+  return Status();
+}
 
-  Status st;
-  for (const store::Mail& mail : due) {
-    if (should_stop && should_stop()) break;
-
-    Message message;
-    message.id = mail.id;
-    message.from = from_;
-    message.to = mail.recipient;
-    message.subject = mail.subject;
-    message.body = mail.body;
-    message.created_at = mail.created_at;
-    Delivery d = backend_.deliver(message);
-
-    const int attempt = mail.attempts + 1;
-    const int64_t now = clock_.now();  // a delivery may take a while
-    switch (d.outcome) {
+Status Mailer::record() {
+  if (to_record_.empty()) return Status();
+  std::vector<Outcome> batch;
+  batch.swap(to_record_);
+  const int64_t now = clock_.now();
+  auto apply = [&](const Outcome& o) -> Status {
+    const store::Mail& m = o.mail;
+    const int attempt = m.attempts + 1;
+    switch (o.kind) {
+      case Outcome::Kind::kExpired:
+        return store_.mark_mail_expired(m.id);
+      case Outcome::Kind::kUnopenable:
+        return store_.mark_mail_failed(m.id, m.attempts, kUnopenable);
+      case Outcome::Kind::kDelivered:
+        break;
+    }
+    switch (o.delivery.outcome) {
       case Delivery::Outcome::kSent:
-        if (backend_.idempotent()) {
-          batch.push_back(&mail);
+        return store_.mark_mail_sent(m.id, now);
+      case Delivery::Outcome::kRetry:
+        return store_.mark_mail_retry(m.id, attempt, now + backoff_seconds(attempt),
+                                      o.delivery.error);
+      case Delivery::Outcome::kPermanent:
+        return store_.mark_mail_failed(m.id, attempt, o.delivery.error);
+    }
+    return Status();
+  };
+  // Delivered mail that is not recorded goes out again: a busy database
+  // (503) is worth a few more waits before giving up.
+  Status st;
+  for (int tries = 0; tries < kRecordTries; ++tries) {
+    st = store_.write([&]() -> Status {
+      for (const Outcome& o : batch) CPA_RETURN_IF_ERROR(apply(o));
+      return Status();
+    });
+    if (st.kind() != Status::Kind::kUnavailable) break;
+  }
+
+  for (const Outcome& o : batch) {
+    taken_.erase(o.mail.id);
+    const store::Mail& m = o.mail;
+    const int attempt = m.attempts + 1;
+    if (o.kind == Outcome::Kind::kExpired) {
+      if (st.ok()) ++stats_.expired;
+      log::info(describe(m, m.attempts, "expired"));
+      continue;
+    }
+    if (o.kind == Outcome::Kind::kUnopenable) {
+      if (st.ok()) ++stats_.failed;
+      log::warn(describe(m, m.attempts, "failed") + " error=" + kUnopenable);
+      continue;
+    }
+    switch (o.delivery.outcome) {
+      case Delivery::Outcome::kSent:
+        if (st.ok()) {
+          ++stats_.sent;
+          log::info(describe(m, attempt, "sent"));
         } else {
-          st = record_sent({&mail});
+          // The relay has it but the row still says pending: it will go again.
+          log::error(describe(m, attempt, "sent") +
+                     " but not recorded (may be delivered twice): " + st.reason());
         }
         break;
-      case Delivery::Outcome::kRetry: {
-        int64_t wait = backoff_seconds(attempt);
-        st = store_.write(
-            [&] { return store_.mark_mail_retry(mail.id, attempt, now + wait, d.error); });
-        log::warn(describe(mail, attempt, "retry") + " next_in=" + std::to_string(wait) +
-                  "s error=" + d.error);
+      case Delivery::Outcome::kRetry:
+        if (st.ok()) ++stats_.retried;
+        log::warn(describe(m, attempt, "retry") + " next_in=" +
+                  std::to_string(backoff_seconds(attempt)) + "s error=" + o.delivery.error);
         break;
-      }
       case Delivery::Outcome::kPermanent:
-        st = store_.write([&] { return store_.mark_mail_failed(mail.id, attempt, d.error); });
-        log::warn(describe(mail, attempt, "failed") + " error=" + d.error);
+        if (st.ok()) ++stats_.failed;
+        log::warn(describe(m, attempt, "failed") + " error=" + o.delivery.error);
         break;
     }
-    if (!st.ok()) break;
-  }
-  if (!batch.empty()) {
-    Status recorded = record_sent(batch);
-    if (st.ok()) st = recorded;
   }
   return st;
 }

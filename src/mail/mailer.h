@@ -1,19 +1,34 @@
-// Mailer: delivers due outbox rows through a Backend, marks each sent,
-// retries failures with exponential backoff (1 s, 2 s, 4 s ... capped at one
-// hour) and parks permanent refusals as failed. Each outcome is logged
-// (recipient domain, id, outcome; never the body).
+// Mailer: delivers due outbox rows over one or more senders at once (each a
+// thread with its own Backend: its own SMTP connection, reused from message
+// to message), marks each sent, retries failures with exponential backoff
+// (1 s, 2 s, 4 s ... capped at one hour) and parks permanent refusals as
+// failed. Code mails go first. Each outcome is logged (recipient domain, id,
+// outcome; never the body).
 //
-// This is the delivery logic only; proc/mailer_process.cc runs it in a loop
-// and wakes it when a worker queues mail.
+// When a row's turn comes, right before it goes to a sender: a code mail
+// whose code is no longer live (replaced, used, expired, burnt, its user
+// deleted) is not sent but marked expired, whether it is the first attempt
+// or a retry; a sealed row is opened, and one that does not open is marked
+// failed.
+//
+// Threads: the thread that made the Mailer owns it and the Store. It alone
+// reads the queue and records outcomes; it gives each row to exactly one
+// idle sender, and a row in hand (or delivered and not yet recorded) is not
+// fetched again. proc/mailer_process.cc runs it in a loop, woken by
+// ready_fd() and by workers queuing mail.
 #pragma once
 
 #include <cstdint>
-#include <functional>
+#include <memory>
 #include <optional>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/status.h"
 #include "mail/backend.h"
+#include "mail/sender.h"
 #include "store/store.h"
 
 namespace cpa::mail {
@@ -23,26 +38,71 @@ inline constexpr int64_t kMaxBackoffSeconds = 3600;
 // Seconds to wait after the `attempts`-th failed attempt (1-based).
 int64_t backoff_seconds(int attempts);
 
+struct MailerOptions {
+  std::string from = {};               // the sender address
+  std::string seal_key = {};           // Keys::outbox: opens sealed rows
+  int code_max_wrong_guesses = 0;      // a code guessed wrong this often is dead (API limit)
+};
+
+// Outcomes recorded since the Mailer was made.
+struct MailerStats {
+  int64_t sent = 0;
+  int64_t retried = 0;
+  int64_t failed = 0;
+  int64_t expired = 0;
+};
+
 class Mailer {
  public:
-  Mailer(store::Store& store, Backend& backend, const Clock& clock, std::string from)
-      : store_(store), backend_(backend), clock_(clock), from_(std::move(from)) {}
+  // One sender per backend (at least one).
+  Mailer(store::Store& store, std::vector<std::unique_ptr<Backend>> backends, const Clock& clock,
+         MailerOptions options);
+  // Joins the senders after the messages in hand; call finish() first to
+  // have those recorded.
+  ~Mailer();
+  Mailer(const Mailer&) = delete;
+  Mailer& operator=(const Mailer&) = delete;
 
-  // Delivers at most `max` due messages; *delivered counts those sent.
-  // `should_stop` is asked between messages (never during one). Each outcome
-  // is recorded through Store::write(); with an idempotent backend the
-  // deliveries of one call are recorded together, in one transaction.
-  Status deliver_due(int max, int* delivered,
-                     const std::function<bool()>& should_stop = nullptr);
+  // Collects what the senders finished, gives due rows to the idle ones,
+  // then records the outcomes. Never waits for a delivery.
+  Status pump();
+  // For a stop: gives out nothing more, waits for the messages in hand and
+  // records them.
+  Status finish();
 
+  // Readable when a sender has finished a message: then pump().
+  int ready_fd() const { return finished_.fd(); }
+  // A message is in a sender's hands.
+  bool busy() const;
   // Seconds until the next pending message is due (0 = now); nullopt if none.
   Result<std::optional<int64_t>> seconds_until_next();
+  const MailerStats& stats() const { return stats_; }
 
  private:
+  // What happened to a row: a delivery's outcome, or why it was not sent.
+  struct Outcome {
+    enum class Kind { kDelivered, kExpired, kUnopenable };
+    store::Mail mail;
+    Kind kind = Kind::kDelivered;
+    Delivery delivery;
+  };
+
+  void collect();
+  Status hand_out();
+  Status take_turn(store::Mail mail, size_t sender);
+  Status record();
+  std::optional<size_t> idle_sender() const;
+
   store::Store& store_;
-  Backend& backend_;
   const Clock& clock_;
-  std::string from_;
+  MailerOptions options_;
+  FinishedQueue finished_;
+  std::vector<std::unique_ptr<Sender>> senders_;
+  std::vector<std::optional<store::Mail>> in_hand_;  // per sender
+  std::vector<Outcome> to_record_;
+  std::set<int64_t> taken_;  // ids in hand or awaiting record: not fetched again
+  bool stopping_ = false;
+  MailerStats stats_;
 };
 
 }  // namespace cpa::mail

@@ -1,5 +1,6 @@
 // The SMTP backend: libcurl's SMTP client over one easy handle kept for the
 // life of the backend, so consecutive deliveries reuse the relay connection.
+// TLS: see smtp_tls_required() in backend.h.
 //
 // Outcomes: a refusal of the message or its recipient (550-554) is
 // permanent; anything else that fails is retried: no connection, timeout,
@@ -7,7 +8,9 @@
 // us (530 "STARTTLS first", 535 bad login): those are fixed by an admin, and
 // the queue must still be there when they are. The error text is curl's description of the failure and
 // the relay's reply code; never the message, the address or the password.
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 
 #include <algorithm>
 #include <cstring>
@@ -38,6 +41,37 @@ bool starts_with_nocase(std::string_view s, std::string_view prefix) {
   return true;
 }
 
+// The host of scheme://[user[:password]@]host[:port][/...], lower-cased, an
+// IPv6 literal without its brackets.
+std::string url_host(std::string_view url) {
+  size_t scheme = url.find("://");
+  std::string_view rest = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  size_t at = rest.rfind('@');
+  if (at != std::string_view::npos) rest = rest.substr(at + 1);
+  if (!rest.empty() && rest.front() == '[') {
+    size_t close = rest.find(']');
+    rest = close == std::string_view::npos ? std::string_view() : rest.substr(1, close - 1);
+  } else {
+    rest = rest.substr(0, rest.find(':'));
+  }
+  std::string host(rest);
+  for (char& c : host)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return host;
+}
+
+bool is_loopback(const std::string& host) {
+  if (host == "localhost" || host == "localhost.") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    return IN6_IS_ADDR_LOOPBACK(&v6) || (IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127);
+  }
+  return false;
+}
+
 // An envelope address goes into an SMTP command line: it must hold no line
 // break, space, angle bracket or other control character.
 bool envelope_ok(std::string_view address) {
@@ -65,7 +99,10 @@ size_t read_upload(char* buffer, size_t size, size_t nitems, void* userdata) {
 class SmtpBackend final : public Backend {
  public:
   explicit SmtpBackend(const Config& config)
-      : url_(config.smtp_url), user_(config.smtp_user), password_(config.smtp_password) {
+      : url_(config.smtp_url),
+        user_(config.smtp_user),
+        password_(config.smtp_password),
+        require_tls_(smtp_tls_required(config)) {
     global_init_once();
     curl_ = curl_easy_init();
   }
@@ -101,12 +138,10 @@ class SmtpBackend final : public Backend {
 #else
     curl_easy_setopt(h, CURLOPT_PROTOCOLS, CURLPROTO_SMTP | CURLPROTO_SMTPS);
 #endif
-    // smtp:// upgrades with STARTTLS when the relay offers it; smtps:// is
-    // TLS from the first byte. With credentials TLS is required: a password
-    // must not cross the network in clear because STARTTLS was stripped.
-    bool require_tls = starts_with_nocase(url_, "smtps://") || !user_.empty();
-    curl_easy_setopt(h, CURLOPT_USE_SSL, require_tls ? static_cast<long>(CURLUSESSL_ALL)
-                                                     : static_cast<long>(CURLUSESSL_TRY));
+    // smtp:// upgrades with STARTTLS (which must succeed when TLS is
+    // required); smtps:// is TLS from the first byte.
+    curl_easy_setopt(h, CURLOPT_USE_SSL, require_tls_ ? static_cast<long>(CURLUSESSL_ALL)
+                                                      : static_cast<long>(CURLUSESSL_TRY));
     if (!user_.empty()) {
       curl_easy_setopt(h, CURLOPT_USERNAME, user_.c_str());
       curl_easy_setopt(h, CURLOPT_PASSWORD, password_.c_str());
@@ -140,10 +175,17 @@ class SmtpBackend final : public Backend {
   std::string url_;
   std::string user_;
   std::string password_;
+  bool require_tls_;
   CURL* curl_ = nullptr;
 };
 
 }  // namespace
+
+bool smtp_tls_required(const Config& config) {
+  if (starts_with_nocase(config.smtp_url, "smtps://") || !config.smtp_user.empty()) return true;
+  if (config.smtp_tls) return *config.smtp_tls == SmtpTls::kRequired;
+  return !is_loopback(url_host(config.smtp_url));
+}
 
 std::unique_ptr<Backend> make_smtp_backend(const Config& config) {
   return std::make_unique<SmtpBackend>(config);

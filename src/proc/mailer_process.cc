@@ -5,7 +5,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <memory>
+#include <vector>
 
+#include "api/limits.h"
+#include "auth/keys.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "mail/backend.h"
@@ -17,12 +21,11 @@ namespace cpa::proc {
 namespace {
 
 constexpr int64_t kHousekeepingEvery = 60;
-constexpr int kBatch = 64;  // messages per round, recorded together when the backend allows
 constexpr int64_t kKeepExpiredTokens = 86400;     // then their rows go
 constexpr int64_t kKeepThrottleEvents = 2 * 3600; // longer than the longest window (1 h)
-constexpr int64_t kKeepSentMail = 7 * 86400;
+constexpr int64_t kKeepDoneMail = 7 * 86400;     // sent or expired
 
-// A stop request pending while signals are blocked (we are mid-delivery).
+// A stop request pending while signals are blocked (we are working).
 bool stop_pending() {
   sigset_t pending;
   sigpending(&pending);
@@ -30,14 +33,22 @@ bool stop_pending() {
 }
 
 // One write transaction, through the writer gate like every other writer.
-void housekeeping(store::Store& store, int64_t now) {
+void prune(store::Store& store, int64_t now) {
   Status s = store.write([&]() -> Status {
     CPA_RETURN_IF_ERROR(store.prune_tokens(now - kKeepExpiredTokens));
     CPA_RETURN_IF_ERROR(store.prune_throttle_events(now - kKeepThrottleEvents));
     CPA_RETURN_IF_ERROR(store.prune_code_decoys(now));
-    return store.prune_sent_mail(now - kKeepSentMail);
+    return store.prune_done_mail(now - kKeepDoneMail);
   });
   if (!s.ok()) log::warn("housekeeping: " + s.reason());
+}
+
+// Empties the WAL, so that frames of sealed mail since sent, of codes since
+// replaced, of deleted rows, do not stay on disk. A reader in the way only
+// postpones it to the next round.
+void checkpoint(store::Store& store) {
+  Result<bool> done = store.checkpoint();
+  if (!done.ok()) log::warn("checkpoint: " + done.status().reason());
 }
 
 }  // namespace
@@ -54,43 +65,56 @@ void run_mailer(const Config& config, int wake_fd) {
     _exit(3);
   }
   std::unique_ptr<store::Store> store = std::move(opened.value());
-  std::unique_ptr<mail::Backend> backend = mail::make_backend(config);
+  // One backend per sender: each SMTP sender keeps a relay connection.
+  std::vector<std::unique_ptr<mail::Backend>> backends;
+  for (int i = 0; i < config.mail_connections; ++i) backends.push_back(mail::make_backend(config));
   SystemClock clock;
-  mail::Mailer mailer(*store, *backend, clock, config.mail_from);
+  auth::Keys keys = auth::Keys::derive(config.secret_key);
+  mail::Mailer mailer(*store, std::move(backends), clock,
+                      {.from = config.mail_from,
+                       .seal_key = keys.outbox,
+                       .code_max_wrong_guesses = api::limits::kCodeMaxWrongGuesses});
   int64_t next_housekeeping = 0;
+  bool checkpoint_wanted = false;
 
   for (;;) {
-    if (stop_pending()) _exit(0);
+    if (stop_pending()) {
+      // The messages in hand are finished and recorded; no other starts.
+      Status s = mailer.finish();
+      if (!s.ok()) log::warn("outbox: " + s.reason());
+      _exit(0);
+    }
     int64_t timeout_ms = 1000;
+    bool idle = false;
     Status db = store->check_file();
     if (db.ok()) {
-      // Up to a batch at a time; a stop request is looked at between messages,
-      // so it waits for the message in hand only.
-      for (;;) {
-        int delivered = 0;
-        Status s = mailer.deliver_due(kBatch, &delivered, stop_pending);
-        if (stop_pending()) _exit(0);
-        if (!s.ok()) {
-          log::warn("outbox: " + s.reason());
-          break;
-        }
+      Status s = mailer.pump();
+      if (!s.ok()) {
+        log::warn("outbox: " + s.reason());
+      } else if (!mailer.busy()) {
+        // Every sender idle, so nothing was due that pump() could hand out
+        // (unless it fell due since).
         auto due = mailer.seconds_until_next();
-        if (due.ok() && due.value() && *due.value() == 0) continue;  // more is due now
         if (due.ok() && due.value()) timeout_ms = std::min<int64_t>(*due.value() * 1000, 1000);
-        break;
+        idle = due.ok() && timeout_ms > 0;
       }
       int64_t now = clock.now();
       if (now >= next_housekeeping) {
-        housekeeping(*store, now);
+        prune(*store, now);
         next_housekeeping = now + kHousekeepingEvery;
+        checkpoint_wanted = true;
+      }
+      if (checkpoint_wanted && idle) {
+        checkpoint(*store);
+        checkpoint_wanted = false;
       }
     } else {
       log::warn("outbox: database unavailable: " + db.reason());
     }
-    struct pollfd pfd{wake_fd, POLLIN, 0};
+    struct pollfd fds[2] = {{wake_fd, POLLIN, 0}, {mailer.ready_fd(), POLLIN, 0}};
     struct timespec ts{timeout_ms / 1000, (timeout_ms % 1000) * 1000000};
-    int n = ppoll(&pfd, 1, &ts, &wait_mask);
-    if (n > 0) {
+    int n = ppoll(fds, 2, &ts, &wait_mask);
+    if (n > 0 && (fds[0].revents & POLLIN) != 0) {
       char buf[256];
       while (read(wake_fd, buf, sizeof buf) > 0) {
       }

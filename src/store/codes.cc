@@ -100,4 +100,15 @@ Status Store::prune_code_decoys(int64_t expired_before) {
   return s.bind_all(expired_before).run();
 }
 
+Result<bool> Store::code_is_live(const CodeRef& code, int64_t now, int max_wrong_guesses) {
+  static constexpr const char* kSql =
+      "SELECT 1 FROM codes WHERE user_id = ?1 AND purpose = ?2 AND code_hash = ?3 "
+      "AND used_at IS NULL AND expires_at > ?4 AND attempts < ?5";
+  CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
+  s.bind_all(code.user_id, code.purpose, code.code_hash, now, max_wrong_guesses);
+  bool row = false;
+  CPA_RETURN_IF_ERROR(s.step(&row));
+  return row;
+}
+
 }  // namespace cpa::store

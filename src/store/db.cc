@@ -29,6 +29,14 @@ Stmt& Stmt::bind(int index, std::string_view v) {
   return *this;
 }
 
+Stmt& Stmt::bind(int index, Blob v) {
+  // A zero-length blob needs a non-null pointer to be a blob rather than NULL.
+  static const char kEmpty = 0;
+  sqlite3_bind_blob(stmt_, index, v.bytes.empty() ? &kEmpty : v.bytes.data(),
+                    static_cast<int>(v.bytes.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
 Stmt& Stmt::bind(int index, std::nullopt_t) {
   sqlite3_bind_null(stmt_, index);
   return *this;
@@ -58,6 +66,13 @@ std::string Stmt::text(int col) const {
                      static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
 }
 
+std::string Stmt::bytes(int col) const {
+  const void* p = sqlite3_column_blob(stmt_, col);
+  if (!p) return std::string();
+  return std::string(static_cast<const char*>(p),
+                     static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+}
+
 std::optional<int64_t> Stmt::opt_int64(int col) const {
   if (is_null(col)) return std::nullopt;
   return int64(col);
@@ -79,14 +94,29 @@ Result<std::unique_ptr<Db>> Db::open(const std::string& path, int busy_timeout_m
 
 Db::~Db() { disconnect(); }
 
+namespace {
+
+// The database and the files beside it hold token records, code hashes and
+// queued mail: the service's user only, whatever the umask. SQLite creates
+// -wal and -shm with the database's mode; files left by an older version
+// (0644) are narrowed. Not ours to change (another owner): left as they are.
+constexpr mode_t kPrivateMode = 0600;
+
+void make_private(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && (st.st_mode & 07777) != kPrivateMode)
+    chmod(path.c_str(), kPrivateMode);
+}
+
+}  // namespace
+
 Status Db::connect(bool create) {
-  // Password hashes and token records: the service's alone. SQLite would
-  // create the file 0644 (less the umask), and its -wal and -shm files copy
-  // the database's mode, so the first creation decides for all three.
   if (create) {
-    int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-    if (fd >= 0) ::close(fd);
+    // Created here rather than by SQLite, which would apply 0644 & ~umask.
+    int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, kPrivateMode);
+    if (fd >= 0) close(fd);
   }
+  make_private(path_);
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   int rc = sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
@@ -105,12 +135,20 @@ Status Db::connect(bool create) {
   open_writer_gate();
   // cache_size: 1 MiB per connection (SQLite's default is 2 MiB): the hot
   // pages of a few small tables fit, and a worker stays well under 10 MB.
+  // journal_size_limit: when a checkpoint lets the WAL start over, it is cut
+  // back to 4 MiB, so old frames do not linger in a file grown by a burst.
   Status s = exec(
       "PRAGMA journal_mode=WAL;"
       "PRAGMA synchronous=FULL;"
       "PRAGMA foreign_keys=ON;"
-      "PRAGMA cache_size=-1024;");
-  if (!s.ok()) disconnect();
+      "PRAGMA cache_size=-1024;"
+      "PRAGMA journal_size_limit=4194304;");
+  if (!s.ok()) {
+    disconnect();
+    return s;
+  }
+  make_private(path_ + "-wal");
+  make_private(path_ + "-shm");
   return s;
 }
 
@@ -125,7 +163,8 @@ void Db::open_writer_gate() {
   // writers queue in the kernel and are woken the moment it is free, instead
   // of polling SQLite's lock with sleeps of up to 100 ms.
   std::string path = path_ + "-writer.lock";
-  gate_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0660);
+  gate_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, kPrivateMode);
+  if (gate_fd_ >= 0) make_private(path);
   static bool alarm_installed = false;  // once per process, before any wait
   if (gate_fd_ >= 0 && !alarm_installed) {
     struct sigaction sa;

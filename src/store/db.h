@@ -1,6 +1,8 @@
 // Db: one SQLite connection with its prepared statements (one per process).
 //
-// WAL, foreign_keys=ON, synchronous=FULL and a busy timeout are set on open.
+// WAL, foreign_keys=ON, synchronous=FULL, a WAL size limit and a busy timeout
+// are set on open. The database, its -wal, -shm and writer-gate files are
+// made mode 0600 whatever the umask.
 // Statements are prepared once and reused: prepare() caches them by the
 // address of their SQL literal. SQLite result codes become Status values:
 // a lock held past the timeout, a read-only or vanished file, an I/O error
@@ -25,6 +27,11 @@ namespace cpa::store {
 
 class Db;
 
+// Bytes to store as a BLOB rather than TEXT (sealed values are not UTF-8).
+struct Blob {
+  std::string_view bytes;
+};
+
 // A cached statement, borrowed for one use: reset and unbound on destruction.
 class Stmt {
  public:
@@ -40,6 +47,7 @@ class Stmt {
   Stmt& bind(int index, std::string_view v);
   Stmt& bind(int index, const std::string& v) { return bind(index, std::string_view(v)); }
   Stmt& bind(int index, const char* v) { return bind(index, std::string_view(v)); }
+  Stmt& bind(int index, Blob v);
   Stmt& bind(int index, std::nullopt_t);
   template <typename T>
   Stmt& bind(int index, const std::optional<T>& v) {
@@ -61,6 +69,8 @@ class Stmt {
   int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
   bool boolean(int col) const { return sqlite3_column_int64(stmt_, col) != 0; }
   std::string text(int col) const;
+  // A BLOB's bytes, or a TEXT's.
+  std::string bytes(int col) const;
   bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
   std::optional<int64_t> opt_int64(int col) const;
   std::optional<std::string> opt_text(int col) const;

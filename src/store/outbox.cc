@@ -7,20 +7,27 @@ namespace {
 
 #define CPA_MAIL_COLUMNS                                                              \
   "id, recipient, subject, body, status, attempts, next_attempt_at, last_error, "     \
-  "created_at, sent_at"
+  "created_at, sent_at, kind, code_user_id, code_purpose, code_hash, sealed"
+
+// The kind column: code mails sort first ('code' < 'notice'), see due_mail.
+constexpr const char* kKindCode = "code";
+constexpr const char* kKindNotice = "notice";
 
 Mail read_mail(const Stmt& s) {
   Mail m;
   m.id = s.int64(0);
   m.recipient = s.text(1);
-  m.subject = s.text(2);
-  m.body = s.text(3);
+  m.subject = s.bytes(2);
+  m.body = s.bytes(3);
   m.status = s.text(4);
   m.attempts = static_cast<int>(s.int64(5));
   m.next_attempt_at = s.int64(6);
   m.last_error = s.opt_text(7);
   m.created_at = s.int64(8);
   m.sent_at = s.opt_int64(9);
+  if (s.text(10) == kKindCode && !s.is_null(11))
+    m.code = CodeRef{s.int64(11), s.text(12), s.text(13)};
+  m.sealed = s.boolean(14);
   return m;
 }
 
@@ -37,23 +44,38 @@ Result<std::vector<Mail>> read_all(Stmt& s) {
 
 }  // namespace
 
-Status Store::enqueue_mail(const std::string& recipient, const std::string& subject,
-                           const std::string& body, int64_t now) {
+Status Store::enqueue_mail(const OutboxMail& mail, int64_t now) {
   if (!db_->in_transaction())
     return Status::Internal("enqueue_mail outside a write transaction");
   static constexpr const char* kSql =
-      "INSERT INTO outbox (recipient, subject, body, status, next_attempt_at, created_at) "
-      "VALUES (?1, ?2, ?3, 'pending', ?4, ?4)";
+      "INSERT INTO outbox (recipient, subject, body, status, next_attempt_at, created_at, "
+      "kind, code_user_id, code_purpose, code_hash, sealed) "
+      "VALUES (?1, ?2, ?3, 'pending', ?4, ?4, ?5, ?6, ?7, ?8, ?9)";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
-  CPA_RETURN_IF_ERROR(s.bind_all(recipient, subject, body, now).run());
+  s.bind(1, mail.recipient).bind(4, now).bind(9, mail.sealed);
+  if (mail.sealed) {
+    s.bind(2, Blob{mail.subject}).bind(3, Blob{mail.body});
+  } else {
+    s.bind(2, mail.subject).bind(3, mail.body);
+  }
+  if (mail.code) {
+    s.bind(5, kKindCode).bind(6, mail.code->user_id).bind(7, mail.code->purpose);
+    s.bind(8, mail.code->code_hash);
+  } else {
+    s.bind(5, kKindNotice).bind(6, std::nullopt).bind(7, std::nullopt).bind(8, std::nullopt);
+  }
+  CPA_RETURN_IF_ERROR(s.run());
   mail_queued_ = true;
   return Status();
 }
 
 Result<std::vector<Mail>> Store::due_mail(int64_t now, int limit) {
+  // The order is the outbox_due index's: codes first (someone is waiting
+  // for them), then by due time; the id (the rowid, last in the index)
+  // keeps rows due at the same second in queue order.
   static constexpr const char* kSql =
       "SELECT " CPA_MAIL_COLUMNS " FROM outbox WHERE status = 'pending' AND "
-      "next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2";
+      "next_attempt_at <= ?1 ORDER BY kind, next_attempt_at, id LIMIT ?2";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
   s.bind_all(now, limit);
   return read_all(s);
@@ -102,11 +124,19 @@ Status Store::mark_mail_failed(int64_t id, int attempts, const std::string& erro
   return s.bind_all(id, attempts, error).run();
 }
 
+Status Store::mark_mail_expired(int64_t id) {
+  static constexpr const char* kSql =
+      "UPDATE outbox SET status = 'expired', body = '', last_error = NULL "
+      "WHERE id = ?1 AND status = 'pending'";
+  CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
+  return s.bind_all(id).run();
+}
+
 Result<MailCounts> Store::mail_counts() {
   static constexpr const char* kSql =
       "SELECT coalesce(sum(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0), "
       "coalesce(sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) "
-      "FROM outbox WHERE status <> 'sent'";
+      "FROM outbox WHERE status IN ('pending', 'failed')";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
   bool row = false;
   CPA_RETURN_IF_ERROR(s.step(&row));
@@ -133,7 +163,7 @@ Result<std::vector<Mail>> Store::list_mail(MailFilter filter, int64_t limit) {
 Result<int64_t> Store::retry_mail(int64_t id, int64_t now) {
   static constexpr const char* kSql =
       "UPDATE outbox SET status = 'pending', next_attempt_at = ?2, attempts = 0 "
-      "WHERE id = ?1 AND status <> 'sent'";
+      "WHERE id = ?1 AND status IN ('pending', 'failed')";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
   CPA_RETURN_IF_ERROR(s.bind_all(id, now).run());
   return static_cast<int64_t>(db_->changes());
@@ -148,10 +178,12 @@ Result<int64_t> Store::retry_all_failed_mail(int64_t now) {
   return static_cast<int64_t>(db_->changes());
 }
 
-Status Store::prune_sent_mail(int64_t sent_before) {
-  static constexpr const char* kSql = "DELETE FROM outbox WHERE status = 'sent' AND sent_at < ?1";
+Status Store::prune_done_mail(int64_t before) {
+  static constexpr const char* kSql =
+      "DELETE FROM outbox WHERE (status = 'sent' AND sent_at < ?1) "
+      "OR (status = 'expired' AND created_at < ?1)";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
-  return s.bind_all(sent_before).run();
+  return s.bind_all(before).run();
 }
 
 }  // namespace cpa::store

@@ -20,7 +20,16 @@ constexpr const char* kUpgrades[] = {
     "ALTER TABLE users ADD COLUMN verified_ip TEXT;"
     "CREATE TABLE code_decoys (email_key TEXT NOT NULL, purpose TEXT NOT NULL, "
     "code_hash TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, "
-    "attempts INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (email_key, purpose));",
+    "attempts INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (email_key, purpose));"
+    // Rows queued before this step are plain notices to the mailer: they
+    // name no code and are not sealed, so they are delivered as before.
+    "ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'notice';"
+    "ALTER TABLE outbox ADD COLUMN code_user_id INTEGER;"
+    "ALTER TABLE outbox ADD COLUMN code_purpose TEXT;"
+    "ALTER TABLE outbox ADD COLUMN code_hash TEXT;"
+    "ALTER TABLE outbox ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;"
+    "DROP INDEX outbox_due;"
+    "CREATE INDEX outbox_due ON outbox (status, kind, next_attempt_at);",
 };
 constexpr int kSchemaVersion = 1 + static_cast<int>(std::size(kUpgrades));
 
@@ -173,6 +182,18 @@ Status Store::end_group() {
   if (mail_queued_ && mail_hook_) mail_hook_();
   mail_queued_ = false;
   return st;
+}
+
+Result<bool> Store::checkpoint() {
+  CPA_RETURN_IF_ERROR(db_->lock_writer());
+  Result<bool> done = [&]() -> Result<bool> {
+    CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare("PRAGMA wal_checkpoint(TRUNCATE)"));
+    bool row = false;
+    CPA_RETURN_IF_ERROR(s.step(&row));
+    return row && s.int64(0) == 0;  // (busy, log frames, checkpointed frames)
+  }();
+  db_->unlock_writer();
+  return done;
 }
 
 Status Store::check_file() {

@@ -83,17 +83,39 @@ struct ThrottleWindow {
   int64_t newest = 0;    // their latest time (0 when none)
 };
 
+// The code a code mail carries. The mailer sends the mail only while this
+// code is still the live one: a newer code for (user, purpose) has another
+// hash; a used, expired, burnt or deleted one fails the check too.
+struct CodeRef {
+  int64_t user_id = 0;
+  std::string purpose;
+  std::string code_hash;  // codes.code_hash
+};
+
+// A message to queue: a code mail (with `code`; sent before notices, and only
+// while its code is live) or a notice (without). `sealed`: subject and body
+// are sealed bytes (mail/outbox_seal), stored as they are.
+struct OutboxMail {
+  std::string recipient = {};
+  std::string subject = {};
+  std::string body = {};
+  bool sealed = false;
+  std::optional<CodeRef> code = {};
+};
+
 struct Mail {
   int64_t id = 0;
   std::string recipient;
-  std::string subject;
-  std::string body;
-  std::string status;  // pending | sent | failed
+  std::string subject;  // sealed bytes when `sealed` (mail/outbox_seal opens them)
+  std::string body;     // likewise; empty once sent or expired
+  std::string status;  // pending | sent | failed | expired (a code mail whose code died)
   int attempts = 0;
   int64_t next_attempt_at = 0;
   std::optional<std::string> last_error;
   int64_t created_at = 0;
   std::optional<int64_t> sent_at;
+  std::optional<CodeRef> code;  // set for code mails
+  bool sealed = false;          // false for rows queued by version 1
 };
 
 struct MailCounts {
@@ -142,6 +164,11 @@ class Store {
   // (never inside a group's transaction: the group is abandoned instead).
   Status check_file();
 
+  // Copies the WAL into the database and truncates it to zero bytes, so that
+  // old frames (rows since changed or deleted) do not linger in it. Through
+  // the writer gate. False when a reader kept it from finishing (try later).
+  Result<bool> checkpoint();
+
   // --- users (store/users.cc)
   Result<std::optional<User>> user_by_id(int64_t id);
   Result<std::optional<User>> user_by_email_key(const std::string& key);
@@ -186,6 +213,10 @@ class Store {
   Status set_code_decoy_attempts(const std::string& email_key, const std::string& purpose,
                                  int attempts);
   Status prune_code_decoys(int64_t expired_before);
+  // Whether `code` is still the live code of its (user, purpose): not
+  // replaced, not used, not expired, fewer than `max_wrong_guesses` wrong
+  // guesses (the API's limit, passed in: the store does not know it).
+  Result<bool> code_is_live(const CodeRef& code, int64_t now, int max_wrong_guesses);
 
   // --- throttles (store/throttle.cc)
   Result<ThrottleWindow> throttle_window(const std::string& scope, const std::string& subject,
@@ -211,8 +242,8 @@ class Store {
 
   // --- mail outbox (store/outbox.cc)
   // Must run inside write(): the mail commits with the change it reports.
-  Status enqueue_mail(const std::string& recipient, const std::string& subject,
-                      const std::string& body, int64_t now);
+  Status enqueue_mail(const OutboxMail& mail, int64_t now);
+  // Pending mail due by `now`: code mails first, then by due time.
   Result<std::vector<Mail>> due_mail(int64_t now, int limit);
   Result<std::optional<Mail>> mail_by_id(int64_t id);
   Result<std::optional<int64_t>> next_mail_due();
@@ -220,12 +251,16 @@ class Store {
   Status mark_mail_retry(int64_t id, int attempts, int64_t next_attempt_at,
                          const std::string& error);
   Status mark_mail_failed(int64_t id, int attempts, const std::string& error);
+  // A pending code mail whose code is no longer live: never sent; its body goes.
+  Status mark_mail_expired(int64_t id);
   Result<MailCounts> mail_counts();
   Result<std::vector<Mail>> list_mail(MailFilter filter, int64_t limit);
   // Makes failed (or pending) mail due now; returns how many rows changed.
+  // Sent and expired mail stay as they are.
   Result<int64_t> retry_mail(int64_t id, int64_t now);
   Result<int64_t> retry_all_failed_mail(int64_t now);
-  Status prune_sent_mail(int64_t sent_before);
+  // Deletes mail sent before `before`, and expired mail created before it.
+  Status prune_done_mail(int64_t before);
 
  private:
   explicit Store(std::unique_ptr<Db> db);

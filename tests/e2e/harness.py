@@ -76,9 +76,11 @@ class Response:
 class SmtpSink:
     """tests/e2e/smtp_sink.py in a subprocess: stores every message it accepts."""
 
-    def __init__(self, root):
+    def __init__(self, root, delay_ms=0):
         self.dir = os.path.join(root, "sink")
         self.refuse_file = os.path.join(root, "sink-refuse")
+        self.hold_file = os.path.join(root, "sink-hold")
+        self.delay_ms = delay_ms  # each message answered this late (per connection)
         self.proc = None
         self.port = None
 
@@ -87,7 +89,8 @@ class SmtpSink:
         self.proc = subprocess.Popen(
             [PYTHON, os.path.join(SOURCE_DIR, "tests", "e2e", "smtp_sink.py"),
              "--port", str(port), "--dir", self.dir, "--refuse-file", self.refuse_file,
-             "--reject-rcpt", REJECTED_DOMAIN],
+             "--reject-rcpt", REJECTED_DOMAIN, "--hold-file", self.hold_file,
+             "--delay-ms", str(self.delay_ms)],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()
         if not line.startswith("READY"):
@@ -112,6 +115,28 @@ class SmtpSink:
             open(self.refuse_file, "w").close()
         elif os.path.exists(self.refuse_file):
             os.unlink(self.refuse_file)
+
+    def hold(self, on=True):
+        """While held, the relay takes each message's data but does not answer."""
+        if on:
+            open(self.hold_file, "w").close()
+        elif os.path.exists(self.hold_file):
+            os.unlink(self.hold_file)
+
+    def _jsonl(self, name):
+        try:
+            with open(os.path.join(self.dir, name), encoding="utf-8") as f:
+                return [json.loads(line) for line in f if line.endswith("\n")]
+        except FileNotFoundError:
+            return []
+
+    def index(self):
+        """One record per stored message, in the order they were stored."""
+        return self._jsonl("index.jsonl")
+
+    def arrivals(self):
+        """One record per DATA received, in arrival order (before hold or delay)."""
+        return self._jsonl("arrivals.jsonl")
 
     def messages(self, to=None):
         """Every stored message (email.message.EmailMessage), oldest first."""

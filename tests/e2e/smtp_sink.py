@@ -3,16 +3,25 @@
 
     /usr/bin/python3 tests/e2e/smtp_sink.py --port PORT --dir DIR
         [--host 127.0.0.1] [--refuse-file PATH] [--reject-rcpt SUFFIX]
+        [--delay-ms N] [--hold-file PATH]
 
 Each accepted message is stored as DIR/<seq>.eml (seq zero-padded to 6
 digits, the raw bytes of the DATA, written to a temp name and renamed), then
-one JSON line {"seq", "mail_from", "rcpt_tos", "subject"} is appended to
-DIR/index.jsonl. A reader that sees a line in the index can read its file.
+one JSON line {"seq", "mail_from", "rcpt_tos", "subject", "at"} is appended
+to DIR/index.jsonl ("at": Unix time, stored). A reader that sees a line in
+the index can read its file. Every DATA that arrives is first noted in
+DIR/arrivals.jsonl as {"rcpt_tos", "subject", "at"}, before any hold,
+delay or refusal: the order in which the client handed messages over.
 
 While PATH (--refuse-file) exists, the end of DATA is answered
 "451 4.3.0 Try again later" and nothing is stored: a relay that is refusing
 for a while. A recipient ending in SUFFIX (--reject-rcpt) is refused for
 good with "550 5.1.1 Mailbox unavailable", so tests can provoke a 5xx.
+
+A slow relay: with --delay-ms each message is answered N ms after its data
+arrived; while the --hold-file PATH exists, the answer waits (the client's
+connection stays open, mid-DATA). Connections are served concurrently, so
+N ms is per message per connection.
 
 Plain SMTP only (no STARTTLS, no AUTH): a client that tries STARTTLS
 (curl's CURLUSESSL_TRY) sees it is not offered and carries on.
@@ -32,6 +41,7 @@ import os
 import re
 import signal
 import sys
+import time
 
 from aiosmtpd.smtp import SMTP
 
@@ -45,11 +55,28 @@ def _decode(value):
     return value
 
 
+def _subject(content):
+    try:
+        parsed = email.message_from_bytes(content, policy=email.policy.default)
+        subject = parsed["subject"]
+        return str(subject) if subject is not None else None
+    except Exception:  # a malformed message is still stored
+        return None
+
+
+def _append_json(path, record):
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(record) + "\n")
+        f.flush()
+
+
 class SinkHandler:
-    def __init__(self, directory, refuse_file, reject_rcpt):
+    def __init__(self, directory, refuse_file, reject_rcpt, delay_ms=0, hold_file=None):
         self.directory = directory
         self.refuse_file = refuse_file
         self.reject_rcpt = reject_rcpt.lower() if reject_rcpt else None
+        self.delay = delay_ms / 1000.0
+        self.hold_file = hold_file
         self.seq = self._last_seq()
 
     def _last_seq(self):
@@ -67,11 +94,19 @@ class SinkHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        if self.refuse_file and os.path.exists(self.refuse_file):
-            return "451 4.3.0 Try again later"
         content = envelope.original_content or envelope.content
         if isinstance(content, str):
             content = content.encode("utf-8", "surrogateescape")
+        rcpt_tos = [_decode(r) for r in envelope.rcpt_tos]
+        subject = _subject(content)
+        _append_json(os.path.join(self.directory, "arrivals.jsonl"),
+                     {"rcpt_tos": rcpt_tos, "subject": subject, "at": time.time()})
+        while self.hold_file and os.path.exists(self.hold_file):
+            await asyncio.sleep(0.02)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.refuse_file and os.path.exists(self.refuse_file):
+            return "451 4.3.0 Try again later"
         self.seq += 1
         seq = self.seq
         name = "%0*d.eml" % (SEQ_WIDTH, seq)
@@ -83,28 +118,20 @@ class SinkHandler:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, final)
-
-        try:
-            parsed = email.message_from_bytes(content, policy=email.policy.default)
-            subject = parsed["subject"]
-            subject = str(subject) if subject is not None else None
-        except Exception:  # a malformed message is still stored
-            subject = None
-        record = {
+        _append_json(os.path.join(self.directory, "index.jsonl"), {
             "seq": seq,
             "mail_from": _decode(envelope.mail_from),
-            "rcpt_tos": [_decode(r) for r in envelope.rcpt_tos],
+            "rcpt_tos": rcpt_tos,
             "subject": subject,
-        }
-        with open(os.path.join(self.directory, "index.jsonl"), "a", encoding="utf-8") as f:
-            f.write(json.dumps(record) + "\n")
-            f.flush()
+            "at": time.time(),
+        })
         return "250 OK"
 
 
 async def serve(args):
     os.makedirs(args.dir, exist_ok=True)
-    handler = SinkHandler(args.dir, args.refuse_file, args.reject_rcpt)
+    handler = SinkHandler(args.dir, args.refuse_file, args.reject_rcpt, args.delay_ms,
+                          args.hold_file)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -134,6 +161,8 @@ def main():
     parser.add_argument("--dir", required=True)
     parser.add_argument("--refuse-file", default=None)
     parser.add_argument("--reject-rcpt", default=None)
+    parser.add_argument("--delay-ms", type=int, default=0)
+    parser.add_argument("--hold-file", default=None)
     args = parser.parse_args()
     asyncio.run(serve(args))
     return 0

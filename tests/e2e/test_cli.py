@@ -412,6 +412,15 @@ class Outbox(CliTestCase):
         self.assertEqual(self.query("SELECT status FROM outbox WHERE id = 1")[0]["status"], "sent")
         self.assertFails(self.cli("outbox", "retry", "99"), 1, "outbox retry", "99")
 
+    def test_an_expired_code_mail_is_listed_and_not_retried(self):
+        self.insert_mail(5, "expired", body="", created=1700000260)
+        rows = self.table(self.cli("outbox", "list", "--limit", "1"))
+        self.assertEqual(rows[0][:3], ["5", "expired", "0"])
+        self.assertFails(self.cli("outbox", "retry", "5"), 1, "outbox retry",
+                         "its code is no longer live")
+        self.assertOk(self.cli("outbox", "retry", "--all-failed"), "2 messages made due\n")
+        self.assertEqual(self.query("SELECT status FROM outbox WHERE id = 5")[0]["status"], "expired")
+
     def test_usage_errors(self):
         for args, command in ((("outbox", "retry"), "outbox retry"),
                               (("outbox", "retry", "2", "--all-failed"), "outbox retry"),

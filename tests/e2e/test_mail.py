@@ -107,6 +107,53 @@ class SmtpBackend(harness.ServiceTestCase):
         self.assertIn("550", row["last_error"])
 
 
+class AtRest(harness.ServiceTestCase):
+    """Codes never reach the disk in clear: outbox rows are sealed, and the
+    database's files are the service user's alone, whatever the umask."""
+
+    # No AUTH_SECRET_KEY: the service writes secret.key itself.
+    service_env = {"AUTH_SECRET_KEY": ""}
+
+    @classmethod
+    def setUpClass(cls):
+        old = os.umask(0)  # the service inherits it: its files must not
+        try:
+            super().setUpClass()
+        finally:
+            os.umask(old)
+
+    def test_no_code_in_the_database_files(self):
+        addresses = [self.unique_email("rest") for _ in range(6)]
+        for a in addresses:
+            r = self.api("POST", "users/", {"email": a, "terms_accepted": True})
+            self.assertEqual(r.status, 201, r)
+        codes = [self.sink.code_for(a) for a in addresses]
+        harness.wait_until(lambda: health(self.service)["mail_queue"]["pending"] == 0,
+                           what="an empty queue")
+        files = [p for p in (self.service.db_path, self.service.db_path + "-wal")
+                 if os.path.exists(p)]
+        self.assertIn(self.service.db_path + "-wal", files)
+        for path in files:
+            with open(path, "rb") as f:
+                data = f.read()
+            for code in codes:
+                self.assertNotIn(code.encode(), data, "a delivered code is in " + path)
+            self.assertNotIn(b"Confirm your email address", data, path)
+        # The CLI opens what it lists.
+        r = self.service.cli("outbox", "list", "--limit", "6")
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(r.stdout.count("Confirm your email address"), 6, r.stdout)
+
+    def test_files_are_private(self):
+        state = self.service.state_dir
+        self.api("POST", "users/", {"email": self.unique_email("mode"), "terms_accepted": True})
+        for name in ("auth.db", "auth.db-wal", "auth.db-shm", "auth.db-writer.lock", "secret.key"):
+            mode = os.stat(os.path.join(state, name)).st_mode & 0o7777
+            self.assertEqual(mode, 0o600, "%s is %o" % (name, mode))
+        mode = os.stat(os.path.join(state, "auth.log")).st_mode & 0o7777
+        self.assertEqual(mode & ~0o640, 0, "auth.log is %o" % mode)
+
+
 class RelayDownAtFirst(unittest.TestCase):
     """The relay is not listening when the mail is queued; it comes up later."""
 

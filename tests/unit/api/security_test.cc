@@ -226,9 +226,29 @@ TEST_F(ApiTest, CodeGuessesDoNotTellAccountsApart) {
                        .body);
     return seen;
   };
+  auto queued = [&] {
+    auto counts = store_->mail_counts();
+    return counts.ok() ? counts->pending : -1;
+  };
+  const int64_t before = queued();
   std::vector<std::string> known = answers("known@example.com");
+  const int64_t after_known = queued();
   std::vector<std::string> unknown = answers("nobody@example.com");
   EXPECT_EQ(known, unknown);
+  // The same work: each request queued one sealed mail.
+  EXPECT_EQ(after_known - before, 1);
+  EXPECT_EQ(queued() - after_known, 1);
+  // The decoy's is never sent: it names a code no account holds.
+  auto due = store_->due_mail(clock_.now(), 10);
+  ASSERT_TRUE(due.ok());
+  int decoys = 0;
+  for (const store::Mail& m : *due) {
+    if (m.recipient != "nobody@example.com") continue;
+    ++decoys;
+    ASSERT_TRUE(m.code.has_value());
+    EXPECT_FALSE(*store_->code_is_live(*m.code, clock_.now(), limits::kCodeMaxWrongGuesses));
+  }
+  EXPECT_EQ(decoys, 1);
   EXPECT_EQ(known.back(), R"({"code":["Too many attempts. Request a new code."]})");
 
   // A new request starts a new count, for both.

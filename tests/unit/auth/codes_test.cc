@@ -152,5 +152,23 @@ TEST(Keys, DeriveSeparatesTokenAndCodeKeys) {
   EXPECT_NE(Keys::derive("another secret").code, keys.code);
 }
 
+TEST(Keys, HkdfSha256MatchesRfc5869) {
+  // RFC 5869 A.3: no salt, no info.
+  EXPECT_EQ(hex(hkdf_sha256(std::string(22, '\x0b'), "", 42)),
+            "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d"
+            "9d201395faa4b61a96c8");
+}
+
+TEST(Keys, TheOutboxKeyIsItsOwnHkdfLabel) {
+  const Keys keys = Keys::derive("e2e-test-secret-key-0123456789");
+  // Python (cryptography): HKDF(SHA256(), 32, None, b"cryptopay-auth/outbox-seal/v1")
+  // .derive(b"e2e-test-secret-key-0123456789"). Rows sealed under it must
+  // open after an upgrade: the label never changes.
+  EXPECT_EQ(hex(keys.outbox), "63f2ba0d5eec2f7d7192040a343bcc60cf1488c5d076b16d7609da1782612ac5");
+  EXPECT_NE(keys.outbox, keys.code);
+  EXPECT_NE(keys.outbox, keys.jwt);
+  EXPECT_NE(Keys::derive("another secret-0123").outbox, keys.outbox);
+}
+
 }  // namespace
 }  // namespace cpa::auth

@@ -80,6 +80,7 @@ TEST(LoadConfig, Defaults) {
   EXPECT_EQ(c.mail_from, "no-reply@localhost");
   EXPECT_TRUE(c.throttle);
   EXPECT_EQ(c.db_busy_timeout_ms, 5000);
+  EXPECT_EQ(c.mail_connections, 4);
   unsigned cores = std::thread::hardware_concurrency();
   EXPECT_EQ(c.workers, static_cast<int>(cores ? cores * 2 : 2));
   EXPECT_GE(c.workers, 2);
@@ -229,6 +230,24 @@ TEST(LoadConfig, SmtpNeedsAnSmtpUrl) {
             "smtp://127.0.0.1:2525");
   // An invalid URL is refused whatever the backend: it is a mistake either way.
   load_error({{"AUTH_SMTP_URL", "http://x"}}, "AUTH_SMTP_URL");
+}
+
+TEST(LoadConfig, MailConnections) {
+  EXPECT_EQ(load_ok({{"AUTH_MAIL_CONNECTIONS", "1"}}).mail_connections, 1);
+  EXPECT_EQ(load_ok({{"AUTH_MAIL_CONNECTIONS", "64"}}).mail_connections, 64);
+  for (const char* bad : {"0", "65", "-1", "four", "4.5"}) {
+    std::string e = load_error({{"AUTH_MAIL_CONNECTIONS", bad}}, "AUTH_MAIL_CONNECTIONS");
+    EXPECT_NE(e.find("1 to 64"), std::string::npos) << e;
+  }
+}
+
+TEST(LoadConfig, SmtpTls) {
+  EXPECT_EQ(load_ok({}).smtp_tls, std::nullopt);  // by the relay's host: mail::smtp_tls_required
+  EXPECT_EQ(load_ok({{"AUTH_SMTP_TLS", "required"}}).smtp_tls, SmtpTls::kRequired);
+  EXPECT_EQ(load_ok({{"AUTH_SMTP_TLS", "opportunistic"}}).smtp_tls, SmtpTls::kOpportunistic);
+  std::string e = load_error({{"AUTH_SMTP_TLS", "yes"}}, "AUTH_SMTP_TLS");
+  EXPECT_NE(e.find("'yes'"), std::string::npos) << e;
+  load_error({{"AUTH_SMTP_TLS", "Required"}}, "AUTH_SMTP_TLS");
 }
 
 TEST(LoadConfig, InvalidThrottle) {

@@ -250,6 +250,52 @@ TEST_F(SmtpBackendTest, PermanentRefusalIsPermanent) {
   EXPECT_EQ(ok.outcome, Delivery::Outcome::kSent) << ok.error;
 }
 
+// The sink offers no STARTTLS: a backend that requires TLS must not send
+// in clear; one that takes TLS only when offered goes on.
+TEST_F(SmtpBackendTest, RequiredTlsRefusesARelayWithoutStarttls) {
+  Config required = smtp_config(port_);
+  required.smtp_tls = SmtpTls::kRequired;
+  Delivery d = make_backend(required)->deliver(message(1, "alice@example.com", "123456"));
+  EXPECT_EQ(d.outcome, Delivery::Outcome::kRetry);
+  EXPECT_NE(d.error.find("SSL"), std::string::npos) << d.error;
+  EXPECT_TRUE(eml_files(spool_).empty());
+
+  // "localhost" is loopback: opportunistic by default.
+  Config local = smtp_config(port_);
+  local.smtp_url = "smtp://localhost:" + std::to_string(port_);
+  Delivery ok = make_backend(local)->deliver(message(2, "alice@example.com", "123456"));
+  EXPECT_EQ(ok.outcome, Delivery::Outcome::kSent) << ok.error;
+  EXPECT_EQ(eml_files(spool_), std::vector<std::string>{"000001.eml"});
+}
+
+TEST(SmtpTls, RequiredUnlessTheRelayIsOnLoopbackOrSetOtherwise) {
+  auto required = [](const std::string& url, std::optional<SmtpTls> setting = std::nullopt,
+                     const std::string& user = "") {
+    Config c;
+    c.mail_backend = MailBackend::kSmtp;
+    c.smtp_url = url;
+    c.smtp_tls = setting;
+    c.smtp_user = user;
+    return smtp_tls_required(c);
+  };
+  for (const char* url : {"smtp://127.0.0.1:2525", "smtp://127.8.9.10", "smtp://localhost:25",
+                          "smtp://LocalHost", "smtp://[::1]:25", "smtp://[::ffff:127.0.0.1]:25",
+                          "smtp://user@127.0.0.1:25/", "SMTP://127.0.0.1"})
+    EXPECT_FALSE(required(url)) << url;
+  for (const char* url : {"smtp://mail.example.com:587", "smtp://128.0.0.1", "smtp://10.0.0.1:25",
+                          "smtp://localhost.example.com", "smtp://127.0.0.1.example.com",
+                          "smtp://[::2]:25", "smtp://[2001:db8::1]", "smtp://0.0.0.0",
+                          "smtp://127.0.0.1@mail.example.com", "smtp://"})
+    EXPECT_TRUE(required(url)) << url;
+  // The setting wins over the host...
+  EXPECT_TRUE(required("smtp://127.0.0.1:25", SmtpTls::kRequired));
+  EXPECT_FALSE(required("smtp://mail.example.com:587", SmtpTls::kOpportunistic));
+  // ... except that smtps:// and a relay login always need TLS.
+  EXPECT_TRUE(required("smtps://127.0.0.1:465", SmtpTls::kOpportunistic));
+  EXPECT_TRUE(required("smtp://127.0.0.1:25", SmtpTls::kOpportunistic, "mailer"));
+  EXPECT_TRUE(required("smtp://localhost:25", std::nullopt, "mailer"));
+}
+
 TEST_F(SmtpBackendTest, AddressesThatWouldBreakTheCommandLineAreRefused) {
   std::unique_ptr<Backend> backend = make_backend(smtp_config(port_));
   Delivery d = backend->deliver(message(1, "alice@example.com>\r\nRCPT TO:<x@y.z", "123456"));

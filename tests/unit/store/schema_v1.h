@@ -1,5 +1,6 @@
-// The schema as version 1 binaries created it (schema.sql at that version),
-// for the test that upgrades such a database. Never edit: it is history.
+// The schema as version 1 binaries created it (schema.sql at that version,
+// and the version migrate then recorded), for the tests that upgrade such a
+// database. Never edit: it is history.
 #pragma once
 
 inline constexpr const char* kSchemaVersion1 = R"sql(
@@ -89,4 +90,5 @@ CREATE TABLE IF NOT EXISTS outbox (
   sent_at         INTEGER
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
+PRAGMA user_version = 1;  -- as `migrate` left it
 )sql";

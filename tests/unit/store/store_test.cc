@@ -11,6 +11,8 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,6 +37,25 @@ class RawDb {
   RawDb& operator=(const RawDb&) = delete;
 
   int exec(const char* sql) { return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr); }
+  // Every row of `sql`, its columns joined by '|'.
+  std::vector<std::string> rows(const char* sql) {
+    std::vector<std::string> out;
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) != SQLITE_OK) {
+      ADD_FAILURE() << sqlite3_errmsg(db_);
+      return out;
+    }
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      std::string row;
+      for (int i = 0; i < sqlite3_column_count(s); ++i) {
+        const unsigned char* t = sqlite3_column_text(s, i);
+        row += (i ? "|" : "") + std::string(t ? reinterpret_cast<const char*>(t) : "NULL");
+      }
+      out.push_back(row);
+    }
+    sqlite3_finalize(s);
+    return out;
+  }
   int64_t scalar(const char* sql) {
     sqlite3_stmt* s = nullptr;
     int64_t v = -1;
@@ -48,6 +69,10 @@ class RawDb {
   sqlite3* db_ = nullptr;
 };
 
+OutboxMail notice(const std::string& to, const std::string& subject, const std::string& body) {
+  return OutboxMail{.recipient = to, .subject = subject, .body = body};
+}
+
 // Where the test databases go: tmpfs when there is one (synchronous=FULL
 // makes every commit an fsync, and the suite must stay fast on a busy disk),
 // else the usual temp directory.
@@ -56,6 +81,7 @@ fs::path temp_root() {
   if (fs::is_directory("/dev/shm", ec) && access("/dev/shm", W_OK | X_OK) == 0) return "/dev/shm";
   return fs::temp_directory_path();
 }
+
 
 class StoreTest : public ::testing::Test {
  protected:
@@ -134,7 +160,8 @@ class StoreTest : public ::testing::Test {
   }
 
   Status enqueue(const std::string& to, int64_t now) {
-    return store_->write([&] { return store_->enqueue_mail(to, "Subject", "Body 123456", now); });
+    return store_->write(
+        [&] { return store_->enqueue_mail(notice(to, "Subject", "Body 123456"), now); });
   }
 
   std::vector<Mail> list(MailFilter filter, int64_t limit = 100) {
@@ -273,6 +300,82 @@ TEST_F(StoreTest, DecoyCodesAreKeptPerEmailAndPurposeAndPruned) {
   EXPECT_EQ((*store_->code_decoy_for("x@example.com", "password_recovery"))->attempts, 0);
   ASSERT_TRUE(store_->write([&] { return store_->prune_code_decoys(1601); }).ok());
   EXPECT_FALSE(store_->code_decoy_for("x@example.com", "password_recovery")->has_value());
+}
+
+TEST_F(StoreTest, AVersionOneDatabaseWithPlainPendingMailMigratesAndStillDelivers) {
+  std::string old_db = (dir_ / "v1.db").string();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(old_db.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, kSchemaVersion1, nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    // What the version-1 binary queued: plain text, no kind, no code.
+    ASSERT_EQ(sqlite3_exec(db,
+                           "INSERT INTO outbox (id, recipient, subject, body, status, attempts, "
+                           "next_attempt_at, last_error, created_at) VALUES "
+                           "(1, 'a@x.co', 'Confirm your email address', 'Your code: 123456', "
+                           "'pending', 2, 150, '451 later', 100), "
+                           "(2, 'b@x.co', 'Your password was changed', 'Notice', 'pending', 0, "
+                           "100, NULL, 100), "
+                           "(3, 'c@x.co', 'Old', '', 'sent', 1, 100, NULL, 90)",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  ASSERT_TRUE(Store::migrate(old_db, 5000).ok());
+  {
+    RawDb raw(old_db);
+    EXPECT_EQ(raw.scalar("PRAGMA user_version"), Store::schema_version());
+    EXPECT_EQ(raw.rows("SELECT name FROM pragma_index_info('outbox_due') ORDER BY seqno"),
+              (std::vector<std::string>{"status", "kind", "next_attempt_at"}));
+  }
+  auto opened = Store::open(old_db, 5000);
+  ASSERT_TRUE(opened.ok());
+  Store& store = **opened;
+  auto due = store.due_mail(200, 10);
+  ASSERT_TRUE(due.ok());
+  ASSERT_EQ(due->size(), 2u);
+  // Queued before codes were named: delivered as they are, with no code to check.
+  EXPECT_EQ((*due)[0].id, 2);
+  EXPECT_EQ((*due)[1].id, 1);
+  EXPECT_EQ((*due)[1].subject, "Confirm your email address");
+  EXPECT_EQ((*due)[1].body, "Your code: 123456");
+  EXPECT_EQ((*due)[1].attempts, 2);
+  EXPECT_FALSE((*due)[1].code.has_value());
+  EXPECT_FALSE((*due)[1].sealed);
+  ASSERT_TRUE(store.write([&] { return store.mark_mail_sent(1, 210); }).ok());
+  ASSERT_TRUE(store.write([&] { return store.mark_mail_sent(2, 210); }).ok());
+  EXPECT_TRUE(store.due_mail(1000, 10)->empty());
+  EXPECT_EQ((*store.mail_by_id(1))->status, "sent");
+  EXPECT_EQ((*store.mail_by_id(1))->body, "");
+  // New mail goes in beside them.
+  ASSERT_TRUE(store.write([&] { return store.enqueue_mail(notice("d@x.co", "s", "b"), 300); }).ok());
+  EXPECT_EQ(store.due_mail(300, 10)->size(), 1u);
+}
+
+TEST_F(StoreTest, AnUpgradedDatabaseHasTheSchemaOfAFreshOne) {
+  std::string old_db = (dir_ / "v1.db").string();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(old_db.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, kSchemaVersion1, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  ASSERT_TRUE(Store::migrate(old_db, 5000).ok());
+  RawDb upgraded(old_db);
+  RawDb fresh(path_);
+  // Columns by name: ALTER TABLE appends, so their order may differ (every
+  // query names its columns).
+  for (const char* table : {"users", "codes", "throttle_events", "tokens", "outbox"}) {
+    std::string columns = std::string("SELECT name, type, \"notnull\", dflt_value, pk FROM "
+                                      "pragma_table_info('") + table + "') ORDER BY name";
+    EXPECT_EQ(upgraded.rows(columns.c_str()), fresh.rows(columns.c_str())) << table;
+    std::string indexes = std::string("SELECT name, (SELECT group_concat(name) FROM (SELECT name "
+                                      "FROM pragma_index_info(il.name) ORDER BY seqno)) "
+                                      "FROM pragma_index_list('") +
+                          table + "') il ORDER BY name";
+    EXPECT_EQ(upgraded.rows(indexes.c_str()), fresh.rows(indexes.c_str())) << table;
+  }
 }
 
 TEST_F(StoreTest, MigrateCreatesTheFile) {
@@ -783,7 +886,7 @@ TEST_F(StoreTest, PruneTokensDeletesOnlyThoseExpiredBefore) {
 TEST_F(StoreTest, EnqueueMailRefusesOutsideWrite) {
   int hooks = 0;
   store_->set_mail_queued_hook([&] { ++hooks; });
-  Status st = store_->enqueue_mail("a@x.co", "s", "b", 100);
+  Status st = store_->enqueue_mail(notice("a@x.co", "s", "b"), 100);
   EXPECT_FALSE(st.ok());
   EXPECT_EQ(st.kind(), Status::Kind::kInternal);
   EXPECT_EQ(hooks, 0);
@@ -801,7 +904,7 @@ TEST_F(StoreTest, MailQueuedHookRunsAfterCommitOnly) {
 
   int hooks_inside = -1;
   Status st = store_->write([&] {
-    CPA_RETURN_IF_ERROR(store_->enqueue_mail("a@x.co", "Your code", "123456", 100));
+    CPA_RETURN_IF_ERROR(store_->enqueue_mail(notice("a@x.co", "Your code", "123456"), 100));
     hooks_inside = hooks;
     return Status();
   });
@@ -816,8 +919,8 @@ TEST_F(StoreTest, MailQueuedHookRunsAfterCommitOnly) {
 
   // Several mails in one transaction: one call.
   ASSERT_TRUE(store_->write([&] {
-                      CPA_RETURN_IF_ERROR(store_->enqueue_mail("b@x.co", "s", "b", 100));
-                      return store_->enqueue_mail("c@x.co", "s", "b", 100);
+                      CPA_RETURN_IF_ERROR(store_->enqueue_mail(notice("b@x.co", "s", "b"), 100));
+                      return store_->enqueue_mail(notice("c@x.co", "s", "b"), 100);
                     })
                   .ok());
   EXPECT_EQ(hooks, 2);
@@ -828,7 +931,7 @@ TEST_F(StoreTest, MailQueuedHookNotCalledOnRollback) {
   int hooks = 0;
   store_->set_mail_queued_hook([&] { ++hooks; });
   Status st = store_->write([&] {
-    CPA_RETURN_IF_ERROR(store_->enqueue_mail("a@x.co", "s", "b", 100));
+    CPA_RETURN_IF_ERROR(store_->enqueue_mail(notice("a@x.co", "s", "b"), 100));
     return Status::Internal("boom");
   });
   EXPECT_EQ(st.kind(), Status::Kind::kInternal);
@@ -844,7 +947,7 @@ TEST_F(StoreTest, MailQueuedHookCalledWhenABusinessErrorCommits) {
   int hooks = 0;
   store_->set_mail_queued_hook([&] { ++hooks; });
   Status st = store_->write([&] {
-    CPA_RETURN_IF_ERROR(store_->enqueue_mail("a@x.co", "s", "b", 100));
+    CPA_RETURN_IF_ERROR(store_->enqueue_mail(notice("a@x.co", "s", "b"), 100));
     return Status::Field("code", "Invalid or expired code.");
   });
   EXPECT_EQ(st.http_status(), 400);
@@ -853,7 +956,7 @@ TEST_F(StoreTest, MailQueuedHookCalledWhenABusinessErrorCommits) {
 }
 
 TEST_F(StoreTest, EnqueuedMailFields) {
-  ASSERT_TRUE(store_->write([&] { return store_->enqueue_mail("a@x.co", "Subj", "Body", 123); }).ok());
+  ASSERT_TRUE(store_->write([&] { return store_->enqueue_mail(notice("a@x.co", "Subj", "Body"), 123); }).ok());
   std::vector<Mail> all = list(MailFilter::kAll);
   ASSERT_EQ(all.size(), 1u);
   const Mail& m = all[0];
@@ -867,6 +970,28 @@ TEST_F(StoreTest, EnqueuedMailFields) {
   EXPECT_EQ(m.created_at, 123);
   EXPECT_EQ(m.last_error, std::nullopt);
   EXPECT_EQ(m.sent_at, std::nullopt);
+}
+
+TEST_F(StoreTest, SealedFieldsAreBlobsKeptByteForByte) {
+  const std::string subject("\x01\x00\xff sealed", 10);
+  const std::string body("\x00\x80\xfe\x00", 4);
+  ASSERT_TRUE(store_->write([&] {
+                      return store_->enqueue_mail(
+                          {.recipient = "a@x.co", .subject = subject, .body = body, .sealed = true},
+                          100);
+                    }).ok());
+  Mail m = list(MailFilter::kAll)[0];
+  EXPECT_TRUE(m.sealed);
+  EXPECT_EQ(m.subject, subject);
+  EXPECT_EQ(m.body, body);
+  RawDb raw(path_);
+  EXPECT_EQ(raw.rows("SELECT typeof(subject), typeof(body), sealed FROM outbox"),
+            (std::vector<std::string>{"blob|blob|1"}));
+  // A plain row stays text.
+  ASSERT_TRUE(enqueue("b@x.co", 100).ok());
+  EXPECT_FALSE(list(MailFilter::kAll)[0].sealed);
+  EXPECT_EQ(raw.rows("SELECT typeof(body) FROM outbox WHERE recipient = 'b@x.co'"),
+            (std::vector<std::string>{"text"}));
 }
 
 TEST_F(StoreTest, MailById) {
@@ -1016,10 +1141,131 @@ TEST_F(StoreTest, RetryAllFailedAndPruneSent) {
   EXPECT_TRUE(list(MailFilter::kFailed).empty());
   EXPECT_EQ(list(MailFilter::kPending).size(), 3u);
 
-  ASSERT_TRUE(store_->prune_sent_mail(150).ok());  // strictly before
+  ASSERT_TRUE(store_->prune_done_mail(150).ok());  // strictly before
   EXPECT_EQ(list(MailFilter::kAll).size(), 4u);
-  ASSERT_TRUE(store_->prune_sent_mail(151).ok());
+  ASSERT_TRUE(store_->prune_done_mail(151).ok());
   EXPECT_EQ(list(MailFilter::kAll).size(), 3u);
+}
+
+// --- code mails: they know their code, go first, and expire with it
+
+TEST_F(StoreTest, ACodeMailKeepsItsCodeAndANoticeHasNone) {
+  int64_t uid = add_user("c@x.co");
+  ASSERT_TRUE(store_->write([&] {
+                      OutboxMail m = notice("c@x.co", "Your code", "Body");
+                      m.code = CodeRef{uid, "email_verification", "hash-1"};
+                      CPA_RETURN_IF_ERROR(store_->enqueue_mail(m, 100));
+                      return store_->enqueue_mail(notice("c@x.co", "Notice", "Body"), 100);
+                    }).ok());
+  std::vector<Mail> all = list(MailFilter::kAll);  // newest first
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_FALSE(all[0].code.has_value());
+  ASSERT_TRUE(all[1].code.has_value());
+  EXPECT_EQ(all[1].code->user_id, uid);
+  EXPECT_EQ(all[1].code->purpose, "email_verification");
+  EXPECT_EQ(all[1].code->code_hash, "hash-1");
+}
+
+TEST_F(StoreTest, DueMailPutsCodeMailsBeforeNotices) {
+  int64_t uid = add_user("c@x.co");
+  auto code_mail = [&](const std::string& to, int64_t at) {
+    return store_->write([&] {
+      OutboxMail m = notice(to, "Your code", "Body");
+      m.code = CodeRef{uid, "email_verification", "h"};
+      return store_->enqueue_mail(m, at);
+    });
+  };
+  ASSERT_TRUE(enqueue("notice-early@x.co", 100).ok());
+  ASSERT_TRUE(code_mail("code-late@x.co", 300).ok());
+  ASSERT_TRUE(enqueue("notice-late@x.co", 300).ok());
+  ASSERT_TRUE(code_mail("code-early@x.co", 200).ok());
+  ASSERT_TRUE(code_mail("code-future@x.co", 900).ok());
+  auto due = store_->due_mail(500, 10);
+  ASSERT_TRUE(due.ok());
+  std::vector<std::string> order;
+  for (const Mail& m : *due) order.push_back(m.recipient);
+  EXPECT_EQ(order, (std::vector<std::string>{"code-early@x.co", "code-late@x.co",
+                                             "notice-early@x.co", "notice-late@x.co"}));
+  auto one = store_->due_mail(500, 1);
+  ASSERT_TRUE(one.ok());
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].recipient, "code-early@x.co");
+}
+
+TEST_F(StoreTest, CodeIsLiveOnlyWhileItIsTheUnusedUnexpiredUnburntCode) {
+  constexpr int kMaxWrong = 5;
+  int64_t uid = add_user("live@x.co");
+  ASSERT_TRUE(store_->put_code(code(uid, "email_verification", "first", 1000)).ok());  // expires 1600
+  CodeRef first{uid, "email_verification", "first"};
+  auto live = [&](const CodeRef& ref, int64_t now) {
+    Result<bool> r = store_->code_is_live(ref, now, kMaxWrong);
+    EXPECT_TRUE(r.ok());
+    return r.ok() && *r;
+  };
+  EXPECT_TRUE(live(first, 1599));
+  EXPECT_FALSE(live(first, 1600)) << "expired";
+  EXPECT_FALSE(live(CodeRef{uid, "password_recovery", "first"}, 1000)) << "another purpose";
+  EXPECT_FALSE(live(CodeRef{uid + 1, "email_verification", "first"}, 1000)) << "another user";
+
+  ASSERT_TRUE(store_->set_code_attempts(uid, "email_verification", kMaxWrong - 1).ok());
+  EXPECT_TRUE(live(first, 1000));
+  ASSERT_TRUE(store_->set_code_attempts(uid, "email_verification", kMaxWrong).ok());
+  EXPECT_FALSE(live(first, 1000)) << "burnt by wrong guesses";
+
+  // Replaced: the row is back to 0 attempts, but it is another code.
+  ASSERT_TRUE(store_->put_code(code(uid, "email_verification", "second", 1000)).ok());
+  EXPECT_FALSE(live(first, 1000)) << "replaced";
+  CodeRef second{uid, "email_verification", "second"};
+  EXPECT_TRUE(live(second, 1000));
+
+  ASSERT_TRUE(store_->mark_code_used(uid, "email_verification", 1100).ok());
+  EXPECT_FALSE(live(second, 1200)) << "used";
+
+  ASSERT_TRUE(store_->put_code(code(uid, "email_verification", "third", 1000)).ok());
+  CodeRef third{uid, "email_verification", "third"};
+  EXPECT_TRUE(live(third, 1000));
+  ASSERT_TRUE(store_->write([&] { return store_->delete_user(get_user(uid)); }).ok());
+  EXPECT_FALSE(live(third, 1000)) << "its user deleted";
+}
+
+TEST_F(StoreTest, ExpiredMailLeavesTheQueueKeepsNoBodyAndIsPrunedLikeSentMail) {
+  ASSERT_TRUE(enqueue("dead@x.co", 100).ok());
+  ASSERT_TRUE(enqueue("sent@x.co", 100).ok());
+  std::vector<Mail> all = list(MailFilter::kAll);
+  int64_t dead = all[1].id, sent = all[0].id;
+  ASSERT_TRUE(store_->mark_mail_retry(dead, 1, 120, "451 later").ok());
+  ASSERT_TRUE(store_->mark_mail_expired(dead).ok());
+  ASSERT_TRUE(store_->mark_mail_sent(sent, 300).ok());
+
+  Mail m = *store_->mail_by_id(dead).value();
+  EXPECT_EQ(m.status, "expired");
+  EXPECT_EQ(m.body, "");
+  EXPECT_EQ(m.attempts, 1);
+  EXPECT_EQ(m.last_error, std::nullopt);
+  EXPECT_TRUE(store_->due_mail(1000, 10)->empty());
+  EXPECT_EQ(*store_->next_mail_due(), std::nullopt);
+  auto counts = store_->mail_counts();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->pending, 0);
+  EXPECT_EQ(counts->failed, 0);
+  EXPECT_TRUE(list(MailFilter::kPending).empty());
+  EXPECT_TRUE(list(MailFilter::kFailed).empty());
+
+  // Its code cannot come back to life: it is not made due again.
+  EXPECT_EQ(*store_->retry_mail(dead, 500), 0);
+  EXPECT_EQ(*store_->retry_all_failed_mail(500), 0);
+  // Only a pending row expires.
+  ASSERT_TRUE(store_->mark_mail_expired(sent).ok());
+  EXPECT_EQ((*store_->mail_by_id(sent))->status, "sent");
+
+  // Pruned by creation time (100), the sent row by its sending time (300).
+  ASSERT_TRUE(store_->prune_done_mail(100).ok());
+  EXPECT_EQ(list(MailFilter::kAll).size(), 2u);
+  ASSERT_TRUE(store_->prune_done_mail(101).ok());
+  ASSERT_EQ(list(MailFilter::kAll).size(), 1u);
+  EXPECT_EQ(list(MailFilter::kAll)[0].id, sent);
+  ASSERT_TRUE(store_->prune_done_mail(301).ok());
+  EXPECT_TRUE(list(MailFilter::kAll).empty());
 }
 
 // --- write()
@@ -1098,7 +1344,7 @@ TEST_F(StoreTest, AGroupCommitsEveryWriteAtEndGroupAndHooksMailOnce) {
   EXPECT_FALSE(store_->group_has_writes());
   ASSERT_TRUE(store_->write([&] { return store_->insert_user(new_user("g1@example.com")).status_or_ok(); }).ok());
   EXPECT_TRUE(store_->group_has_writes());
-  ASSERT_TRUE(store_->write([&] { return store_->enqueue_mail("g1@example.com", "s", "b", 100); }).ok());
+  ASSERT_TRUE(store_->write([&] { return store_->enqueue_mail(notice("g1@example.com", "s", "b"), 100); }).ok());
   // A business error keeps what its body wrote, as outside a group.
   Status refused = store_->write([&] {
     CPA_RETURN_IF_ERROR(store_->add_throttle_event("login", "x", 1).status_or_ok());
@@ -1158,7 +1404,7 @@ TEST_F(StoreTest, TheFileGoingAwayDuringAGroupAbandonsIt) {
   store_->begin_group();
   ASSERT_TRUE(store_->write([&] {
                       CPA_RETURN_IF_ERROR(store_->insert_user(new_user("lost@example.com")).status_or_ok());
-                      return store_->enqueue_mail("lost@example.com", "s", "b", 100);
+                      return store_->enqueue_mail(notice("lost@example.com", "s", "b"), 100);
                     }).ok());
   std::string moved = path_ + ".moved";
   ASSERT_EQ(std::rename(path_.c_str(), moved.c_str()), 0);
@@ -1177,6 +1423,107 @@ TEST_F(StoreTest, TheFileGoingAwayDuringAGroupAbandonsIt) {
   EXPECT_TRUE(list(MailFilter::kAll).empty());
   EXPECT_TRUE(store_->write([&] { return store_->insert_user(new_user("lost@example.com")).status_or_ok(); }).ok());
   EXPECT_TRUE(store_->end_group().ok());  // no group: nothing to do
+}
+
+// --- the files at rest
+
+int mode_of(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    ADD_FAILURE() << "no file " << path;
+    return -1;
+  }
+  return st.st_mode & 07777;
+}
+
+// Sets the umask for the life of the object.
+class Umask {
+ public:
+  explicit Umask(mode_t mask) : old_(umask(mask)) {}
+  ~Umask() { umask(old_); }
+
+ private:
+  mode_t old_;
+};
+
+TEST_F(StoreTest, TheDatabaseAndItsFilesAreMode0600WhateverTheUmask) {
+  Umask open_to_all(0);
+  std::string db = (dir_ / "private.db").string();
+  ASSERT_TRUE(Store::migrate(db, 5000).ok());
+  auto opened = Store::open(db, 5000);
+  ASSERT_TRUE(opened.ok());
+  Store& store = **opened;
+  ASSERT_TRUE(store.write([&] { return store.enqueue_mail(notice("a@x.co", "s", "b"), 1); }).ok());
+  for (const char* suffix : {"", "-wal", "-shm", "-writer.lock"})
+    EXPECT_EQ(mode_of(db + suffix), 0600) << suffix;
+}
+
+TEST_F(StoreTest, FilesLeftWithAWiderModeAreNarrowedOnOpen) {
+  store_.reset();
+  {
+    Umask open_to_all(0);
+    RawDb raw(path_);  // keeps -wal and -shm in place while we widen them
+    ASSERT_EQ(raw.exec("INSERT INTO throttle_events (scope, subject, at) VALUES ('s', 'x', 1)"),
+              SQLITE_OK);
+    for (const char* suffix : {"", "-wal", "-shm", "-writer.lock"}) {
+      std::string path = path_ + suffix;
+      if (!fs::exists(path)) {
+        FILE* f = fopen(path.c_str(), "w");
+        ASSERT_NE(f, nullptr);
+        fclose(f);
+      }
+      ASSERT_EQ(chmod(path.c_str(), 0644), 0) << suffix;
+    }
+    store_ = open_store(5000);
+    ASSERT_NE(store_, nullptr);
+    for (const char* suffix : {"", "-wal", "-shm", "-writer.lock"})
+      EXPECT_EQ(mode_of(path_ + suffix), 0600) << suffix;
+  }
+}
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+TEST_F(StoreTest, APlainBodyOnceSentLeavesNoBytesInTheFiles) {
+  ASSERT_TRUE(store_->write([&] {
+                      return store_->enqueue_mail(notice("old@x.co", "s", "Your code: 931457"), 100);
+                    }).ok());
+  int64_t id = list(MailFilter::kAll)[0].id;
+  ASSERT_TRUE(store_->checkpoint().ok());
+  ASSERT_NE(file_bytes(path_).find("931457"), std::string::npos);  // at rest until sent
+  ASSERT_TRUE(store_->write([&] { return store_->mark_mail_sent(id, 200); }).ok());
+  auto done = store_->checkpoint();
+  ASSERT_TRUE(done.ok() && *done);
+  EXPECT_EQ(file_bytes(path_).find("931457"), std::string::npos);
+  EXPECT_EQ(file_bytes(path_ + "-wal").find("931457"), std::string::npos);
+}
+
+TEST_F(StoreTest, CheckpointEmptiesTheWal) {
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(enqueue("wal@x.co", 100 + i).ok());
+  ASSERT_GT(fs::file_size(path_ + "-wal"), 0u);
+  auto done = store_->checkpoint();
+  ASSERT_TRUE(done.ok()) << done.status().reason();
+  EXPECT_TRUE(*done);
+  EXPECT_EQ(fs::file_size(path_ + "-wal"), 0u);
+  EXPECT_EQ(list(MailFilter::kAll).size(), 20u);  // nothing lost: it is in the database now
+
+  // A reader in the middle of a read keeps the WAL: the checkpoint says so
+  // (after the busy timeout) and a later one finishes.
+  ASSERT_TRUE(enqueue("wal@x.co", 200).ok());
+  std::unique_ptr<Store> impatient = open_store(100);
+  RawDb reader(path_);
+  ASSERT_EQ(reader.exec("BEGIN"), SQLITE_OK);
+  ASSERT_EQ(reader.scalar("SELECT count(*) FROM outbox"), 21);
+  auto blocked = impatient->checkpoint();
+  ASSERT_TRUE(blocked.ok()) << blocked.status().reason();
+  EXPECT_FALSE(*blocked);
+  ASSERT_EQ(reader.exec("COMMIT"), SQLITE_OK);
+  auto later = impatient->checkpoint();
+  ASSERT_TRUE(later.ok());
+  EXPECT_TRUE(*later);
+  EXPECT_EQ(fs::file_size(path_ + "-wal"), 0u);
 }
 
 // --- the database file going away
