@@ -119,6 +119,7 @@ std::optional<Config> load_config(const Environment& env, const Environment& fil
   integer("AUTH_ACCESS_TTL", 1, 10LL * 365 * 86400, &c.access_ttl);
   integer("AUTH_REFRESH_TTL", 1, 10LL * 365 * 86400, &c.refresh_ttl);
   integer("AUTH_CODE_TTL", 1, 7LL * 86400, &c.code_ttl);
+  integer("AUTH_REFRESH_REUSE_GRACE", 0, 3600, &c.refresh_reuse_grace);
 
   if (const std::string* v = get("AUTH_MAIL_BACKEND")) {
     if (*v == "file") {
