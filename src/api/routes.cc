@@ -7,6 +7,7 @@
 #include "api/registration.h"
 #include "api/tokens.h"
 #include "api/users.h"
+#include "http/router.h"
 
 namespace cpa::api {
 namespace {
@@ -61,9 +62,10 @@ std::string hash_routes_regex() {
     if (!alternatives.empty()) alternatives += '|';
     alternatives.append(r.method).append(" /api/v1/auth/");
     for (size_t i = 0; i < pattern.size(); ++i) {
-      if (pattern[i] == '<') {  // "<id>": a decimal id
-        i = pattern.find('>', i);
-        alternatives += "[0-9]+";
+      if (pattern[i] == '<') {  // "<id>", "<id:hex32>"
+        const size_t end = pattern.find('>', i);
+        alternatives += http::param_regex(pattern.substr(i, end + 1 - i));
+        i = end;
       } else {
         alternatives += pattern[i];
       }

@@ -22,9 +22,10 @@ constexpr size_t kNameMaxLength = 150;
 // staff, else only the caller (another id is 404, as if it did not exist).
 Result<store::User> target_user(Call& call) {
   const store::User& me = *call.user;
-  if (call.ids.empty() || call.ids[0] == me.id) return me;
+  const std::vector<int64_t>& ids = call.args.ids;
+  if (ids.empty() || ids[0] == me.id) return me;
   if (!me.is_staff) return Status::NotFound();
-  CPA_ASSIGN_OR_RETURN(auto user, call.svc.store.user_by_id(call.ids[0]));
+  CPA_ASSIGN_OR_RETURN(auto user, call.svc.store.user_by_id(ids[0]));
   if (!user) return Status::NotFound();
   return std::move(*user);
 }
