@@ -40,6 +40,7 @@ class Call {
   http::PathArgs args;                   // the "<id>" segments of the path
   std::optional<store::User> user;       // set by the gate on 🔒 routes
   std::string access_jti;                // the access token the gate accepted
+  std::string session_id;                // its family: the caller's session (API.md §9)
 
   // The client address nginx saw (REMOTE_ADDR): what per-address limits and
   // the first-password rule (API.md §3, §4) key on.

@@ -5,6 +5,7 @@
 #include "api/pin.h"
 #include "api/recovery.h"
 #include "api/registration.h"
+#include "api/sessions.h"
 #include "api/tokens.h"
 #include "api/users.h"
 #include "http/router.h"
@@ -45,6 +46,10 @@ constexpr Route kRoutes[] = {
     {"reset-pin-verify/", "POST", reset_pin_verify, Access::kUser, Cost::kHash},
     {"reset-email-request/", "POST", reset_email_request, Access::kUser, Cost::kHash},
     {"reset-email-verify/", "POST", reset_email_verify, Access::kUser},
+    // §9 sessions
+    {"sessions/", "GET", list_sessions, Access::kUser},
+    {"sessions/", "DELETE", end_other_sessions, Access::kUser},
+    {"sessions/<id:hex32>/", "DELETE", end_session, Access::kUser},
     // §8 operations
     {"health/", "GET", health, Access::kPublic, Cost::kCheap, true},
 };
