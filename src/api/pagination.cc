@@ -127,7 +127,8 @@ http::Response page_response(const Call& call, const PageRequest& page, int64_t 
   if (page.offset <= 0) {
     w.null();
   } else {
-    w.value(page_link(call, page.limit, page.offset - page.limit <= 0 ? -1 : page.offset - page.limit));
+    const int64_t previous = page.offset - page.limit;
+    w.value(page_link(call, page.limit, previous <= 0 ? -1 : previous));
   }
   w.key("results").begin_array();
   write_rows(w);

@@ -10,6 +10,16 @@ namespace {
 
 constexpr size_t kUserAgentMaxLength = 256;  // characters (code points)
 
+// The User-Agent of the request as a session records it: its first 256
+// characters, "" when absent. Read as UTF-8, or as Latin-1 (as WSGI reads
+// header bytes) when it is not valid UTF-8, so that the JSON stays UTF-8.
+std::string session_user_agent(const http::Request& request) {
+  const std::string* header = request.header("user-agent");
+  if (!header) return "";
+  const std::string text = is_valid_utf8(*header) ? *header : latin1_to_utf8(*header);
+  return std::string(utf8_prefix(text, kUserAgentMaxLength));
+}
+
 // 32 lowercase hex: the time in seconds, then 96 random bits. Ids made close
 // in time sort together, so the index on them grows at its end instead of
 // taking writes all over.
@@ -63,11 +73,5 @@ Status record_tokens(Call& call, const MintedTokens& tokens) {
   return store.touch_session(session);
 }
 
-std::string session_user_agent(const http::Request& request) {
-  const std::string* header = request.header("user-agent");
-  if (!header) return "";
-  const std::string text = is_valid_utf8(*header) ? *header : latin1_to_utf8(*header);
-  return std::string(utf8_prefix(text, kUserAgentMaxLength));
-}
 
 }  // namespace cpa::api

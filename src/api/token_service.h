@@ -33,9 +33,4 @@ MintedTokens mint_tokens(Call& call, int64_t user_id);
 // time, the client address and User-Agent. Must run inside write().
 Status record_tokens(Call& call, const MintedTokens& tokens);
 
-// The User-Agent of the request as a session records it: its first 256
-// characters, "" when absent. Read as UTF-8, or as Latin-1 (as WSGI reads
-// header bytes) when it is not valid UTF-8.
-std::string session_user_agent(const http::Request& request);
-
 }  // namespace cpa::api

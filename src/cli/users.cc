@@ -84,7 +84,7 @@ Status users_sessions(Context& ctx, const Args& args) {
   auto or_dash = [](const std::string& s) { return s.empty() ? std::string("-") : printable(s); };
   Table table({"id", "created", "last used", "ip", "user agent"});
   for (const store::Session& s : sessions) {
-    table.add({s.id, iso_time(s.created_at), iso_time(s.last_used_at), or_dash(s.ip),
+    table.add({printable(s.id), iso_time(s.created_at), iso_time(s.last_used_at), or_dash(s.ip),
                or_dash(s.user_agent)});
   }
   table.print();
@@ -102,7 +102,7 @@ Status users_logout(Context& ctx, const Args& args) {
       CPA_ASSIGN_OR_RETURN(auto session, ctx.store.live_session(user.id, *session_id, now));
       if (!session) return failure(who + " has no live session '" + printable(*session_id) + "'");
       CPA_RETURN_IF_ERROR(ctx.store.revoke_family(session->id, now));
-      done = "ended session " + session->id + " of " + who;
+      done = "ended session " + printable(session->id) + " of " + who;
       return Status();
     }
     CPA_ASSIGN_OR_RETURN(int64_t count, ctx.store.count_live_sessions(user.id, now));

@@ -2,9 +2,9 @@
 //
 // Paths live under kApiPrefix; a trailing slash is optional ("users" and
 // "users/" are one route, no redirect). A "<name>" segment matches a decimal
-// id; a "<name:hex32>" segment matches 32 lowercase hex digits (a session
-// id, API.md §9). The router also knows, for a path, every method it serves: that is the
-// Allow header of a 405 (HEAD wherever GET is; never OPTIONS).
+// id; a "<name:hex32>" segment matches 32 lowercase hex digits (a session id,
+// API.md §9). The router also knows, for a path, every method it serves: that
+// is the Allow header of a 405 (HEAD wherever GET is; never OPTIONS).
 #pragma once
 
 #include <cstdint>

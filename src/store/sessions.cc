@@ -1,6 +1,7 @@
 // Store: sessions (API.md §9), one row per family of tokens. Liveness is read
 // from the session's newest refresh token, so revocations never touch this
-// table; only token/obtain/ and token/refresh/ write it.
+// table: token/obtain/ and token/refresh/ write it, pruning and the account's
+// deletion remove its rows.
 #include "store/db.h"
 #include "store/store.h"
 

@@ -411,8 +411,10 @@ class Users(CliTestCase):
         self.assertIsNone(self.revoked(self.S4))
         self.assertEqual(self.table(self.cli("users", "sessions", "1")), [])
         self.assertEqual(self.user_row(self.alice)["is_active"], 1)  # not deactivated
-        self.assertOk(self.cli("users", "logout", "1"), "ended 0 sessions of user 1 Alice@example.com\n")
-        self.assertOk(self.cli("users", "logout", "2"), "ended 1 session of user 2 bob@example.com\n")
+        self.assertOk(self.cli("users", "logout", "1"),
+                      "ended 0 sessions of user 1 Alice@example.com\n")
+        self.assertOk(self.cli("users", "logout", "2"),
+                      "ended 1 session of user 2 bob@example.com\n")
 
     def test_usage_errors(self):
         cases = [
@@ -505,7 +507,8 @@ class Outbox(CliTestCase):
 class HelpAndErrors(CliTestCase):
     COMMANDS = [("migrate",), ("createsuperuser",), ("users",), ("users", "list"),
                 ("users", "show"), ("users", "activate"), ("users", "deactivate"),
-                ("users", "delete"), ("users", "sessions"), ("users", "logout"), ("outbox",), ("outbox", "list"), ("outbox", "retry")]
+                ("users", "delete"), ("users", "sessions"), ("users", "logout"),
+                ("outbox",), ("outbox", "list"), ("outbox", "retry")]
 
     def test_help_for_each_command(self):
         for command in self.COMMANDS:

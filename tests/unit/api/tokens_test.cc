@@ -7,8 +7,10 @@
 namespace cpa::api::testing {
 namespace {
 
-constexpr const char* kBlacklisted = R"({"detail":"Token is blacklisted","code":"token_not_valid"})";
-constexpr const char* kInvalid = R"({"detail":"Token is invalid or expired","code":"token_not_valid"})";
+constexpr const char* kBlacklisted =
+    R"({"detail":"Token is blacklisted","code":"token_not_valid"})";
+constexpr const char* kInvalid =
+    R"({"detail":"Token is invalid or expired","code":"token_not_valid"})";
 
 class RefreshTest : public ApiTest {
  protected:

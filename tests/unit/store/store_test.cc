@@ -355,9 +355,9 @@ TEST_F(StoreTest, MigrateUpgradesAVersionTwoDatabaseWithASessionPerLiveFamily) {
 
   // A refresh after the upgrade moves the backfilled session on.
   ASSERT_TRUE(store.write([&] {
-                     CPA_RETURN_IF_ERROR(store.insert_token(token("live-r4", 1, "refresh", "live", 2100, 9900)));
-                     return store.touch_session(session("live", 1, "live-r4", 2100, 2100));
-                   }).ok());
+    CPA_RETURN_IF_ERROR(store.insert_token(token("live-r4", 1, "refresh", "live", 2100, 9900)));
+    return store.touch_session(session("live", 1, "live-r4", 2100, 2100));
+  }).ok());
   auto moved = store.live_session(1, "live", 2200);
   ASSERT_TRUE(moved.ok() && moved->has_value());
   EXPECT_EQ((*moved)->created_at, 1100);
@@ -937,7 +937,8 @@ TEST_F(StoreTest, ASessionDiesWithItsNewestRefreshToken) {
   login("kept", a, 1000);
   // A rotation alone does not end a session: its newest token is the new one.
   ASSERT_TRUE(*store_->rotate_token("rotated", 1100));
-  ASSERT_TRUE(store_->insert_token(token("rotated-r2", a, "refresh", "rotated", 1100, 100000)).ok());
+  ASSERT_TRUE(
+      store_->insert_token(token("rotated-r2", a, "refresh", "rotated", 1100, 100000)).ok());
   ASSERT_TRUE(store_->touch_session(session("rotated", a, "rotated-r2", 1100, 1100)).ok());
   ASSERT_TRUE(store_->revoke_family("logout", 1200).ok());
   EXPECT_EQ(live_ids(a, 2999), (std::vector<std::string>{"rotated", "kept", "expiring"}));
