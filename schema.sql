@@ -78,11 +78,31 @@ CREATE TABLE IF NOT EXISTS tokens (
   issued_at  INTEGER NOT NULL,
   expires_at INTEGER NOT NULL,
   revoked_at INTEGER,
-  rotated    INTEGER NOT NULL DEFAULT 0         -- used up by token/refresh/
+  -- 1: revoked by its own rotation (token/refresh/) and nothing else, which
+  -- is what the reuse grace looks at (API.md §4). Any later revocation of the
+  -- token's family clears it.
+  rotated    INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS tokens_family ON tokens (family);
 CREATE INDEX IF NOT EXISTS tokens_user ON tokens (user_id);
 CREATE INDEX IF NOT EXISTS tokens_expiry ON tokens (expires_at);
+
+-- Sessions (API.md §9): one token/obtain/ and every token refreshed from it,
+-- i.e. one family of tokens. A session is live while its newest refresh
+-- token is neither revoked nor expired; that token's row says so, so every
+-- revocation (rotation, logout, password change) stays an update of tokens
+-- alone. WITHOUT ROWID: the id is the key, one B-tree fewer per session.
+CREATE TABLE IF NOT EXISTS sessions (
+  id           TEXT    PRIMARY KEY,               -- the family: jti of its first refresh token
+  user_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  refresh_jti  TEXT    NOT NULL,                  -- its newest refresh token
+  created_at   INTEGER NOT NULL,
+  last_used_at INTEGER NOT NULL,                  -- its latest obtain or refresh
+  ip           TEXT    NOT NULL DEFAULT '',       -- the client address of that request
+  user_agent   TEXT    NOT NULL DEFAULT ''        -- its User-Agent, at most 256 characters
+) WITHOUT ROWID;
+-- A user's sessions, most recently used first, from the index alone.
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id, last_used_at);
 
 -- Mail to deliver, written in the transaction of the change it reports.
 -- Plain INTEGER PRIMARY KEY (no AUTOINCREMENT: one page less per insert); the

@@ -22,6 +22,13 @@ size_t id_segments(std::string_view pattern) {
   return n;
 }
 
+bool is_hex32(std::string_view s) {
+  if (s.size() != 32) return false;
+  for (const char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -53,10 +60,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (match.path_found()) {
       if (match.allow().empty()) __builtin_trap();
-      if (match.ids.size() != id_segments(match.siblings.front()->pattern)) __builtin_trap();
-      for (const int64_t id : match.ids)
+      const cpa::http::PathArgs& args = match.args;
+      if (args.ids.size() + args.hex_ids.size() != id_segments(match.siblings.front()->pattern))
+        __builtin_trap();
+      for (const int64_t id : args.ids)
         if (id < 0) __builtin_trap();
-    } else if (match.route != nullptr || !match.allow().empty() || !match.ids.empty()) {
+      for (const std::string& id : args.hex_ids)
+        if (!is_hex32(id)) __builtin_trap();
+    } else if (match.route != nullptr || !match.allow().empty() || !match.args.ids.empty() ||
+               !match.args.hex_ids.empty()) {
       __builtin_trap();
     }
 
@@ -64,17 +76,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (cpa::http::api_relative_path(path, &rel)) {
       if (rel.empty() || rel.size() >= path.size()) __builtin_trap();
       for (const Route& route : cpa::api::routes()) {
-        std::vector<int64_t> ids;
-        (void)cpa::http::match_pattern(route.pattern, rel, &ids);
+        cpa::http::PathArgs args;
+        (void)cpa::http::match_pattern(route.pattern, rel, &args);
       }
     }
   }
   // match_pattern on raw input, against the real patterns and as a pattern.
   for (const Route& route : cpa::api::routes()) {
-    std::vector<int64_t> ids;
-    (void)cpa::http::match_pattern(route.pattern, target, &ids);
-    ids.clear();
-    (void)cpa::http::match_pattern(target, route.pattern, &ids);
+    cpa::http::PathArgs args;
+    (void)cpa::http::match_pattern(route.pattern, target, &args);
+    args = {};
+    (void)cpa::http::match_pattern(target, route.pattern, &args);
   }
 
   const std::string decoded = cpa::http::url_decode(input);

@@ -19,7 +19,8 @@ std::vector<std::string_view> split_spaces(std::string_view s) {
 }
 
 // The one liveness check of an access token: its record exists, is an access
-// token of `user_id`, is not revoked, and its user is active. Sets call.user.
+// token of `user_id`, is not revoked, and its user is active. Sets call.user
+// and the session the token belongs to.
 Status accept_access_token(Call& call, const std::string& jti, int64_t user_id) {
   CPA_ASSIGN_OR_RETURN(auto found, call.svc.store.token_with_user(jti));
   if (!found) return Status::TokenNotValid();
@@ -29,6 +30,7 @@ Status accept_access_token(Call& call, const std::string& jti, int64_t user_id) 
     return Status::TokenNotValid();
   }
   call.access_jti = jti;
+  call.session_id = std::move(token.family);
   call.user = std::move(user);
   return Status();
 }

@@ -16,6 +16,7 @@
 #include "http/body.h"
 #include "http/request.h"
 #include "http/response.h"
+#include "http/router.h"
 #include "store/store.h"
 
 namespace cpa::api {
@@ -31,14 +32,15 @@ struct Services {
 
 class Call {
  public:
-  Call(const http::Request& req, Services& services, std::vector<int64_t> path_ids)
-      : request(req), svc(services), ids(std::move(path_ids)) {}
+  Call(const http::Request& req, Services& services, http::PathArgs path_args)
+      : request(req), svc(services), args(std::move(path_args)) {}
 
   const http::Request& request;
   Services& svc;
-  std::vector<int64_t> ids;              // "<id>" segments of the path
+  http::PathArgs args;                   // the "<id>" segments of the path
   std::optional<store::User> user;       // set by the gate on 🔒 routes
   std::string access_jti;                // the access token the gate accepted
+  std::string session_id;                // its family: the caller's session (API.md §9)
 
   // The client address nginx saw (REMOTE_ADDR): what per-address limits and
   // the first-password rule (API.md §3, §4) key on.

@@ -36,7 +36,7 @@ http::Response dispatch(const http::Request& request, RouteMatch match,
   const Route* route = match.route;
   bool needs_user = route ? route->access == Access::kUser : all_protected;
 
-  Call call(request, services, std::move(match.ids));
+  Call call(request, services, std::move(match.args));
   if (needs_user || (route && !route->reports_database)) {
     // The database file may have been removed or replaced: find out before
     // reading from it, and answer 503 rather than serve a stale inode.

@@ -5,8 +5,10 @@
 #include "api/pin.h"
 #include "api/recovery.h"
 #include "api/registration.h"
+#include "api/sessions.h"
 #include "api/tokens.h"
 #include "api/users.h"
+#include "http/router.h"
 
 namespace cpa::api {
 namespace {
@@ -44,6 +46,10 @@ constexpr Route kRoutes[] = {
     {"reset-pin-verify/", "POST", reset_pin_verify, Access::kUser, Cost::kHash},
     {"reset-email-request/", "POST", reset_email_request, Access::kUser, Cost::kHash},
     {"reset-email-verify/", "POST", reset_email_verify, Access::kUser},
+    // §9 sessions
+    {"sessions/", "GET", list_sessions, Access::kUser},
+    {"sessions/", "DELETE", end_other_sessions, Access::kUser},
+    {"sessions/<id:hex32>/", "DELETE", end_session, Access::kUser},
     // §8 operations
     {"health/", "GET", health, Access::kPublic, Cost::kCheap, true},
 };
@@ -61,9 +67,10 @@ std::string hash_routes_regex() {
     if (!alternatives.empty()) alternatives += '|';
     alternatives.append(r.method).append(" /api/v1/auth/");
     for (size_t i = 0; i < pattern.size(); ++i) {
-      if (pattern[i] == '<') {  // "<id>": a decimal id
-        i = pattern.find('>', i);
-        alternatives += "[0-9]+";
+      if (pattern[i] == '<') {  // "<id>", "<id:hex32>"
+        const size_t end = pattern.find('>', i);
+        alternatives += http::param_regex(pattern.substr(i, end + 1 - i));
+        i = end;
       } else {
         alternatives += pattern[i];
       }

@@ -3,9 +3,22 @@
 #include <cstdio>
 
 #include "auth/jwt.h"
+#include "core/utf8.h"
 
 namespace cpa::api {
 namespace {
+
+constexpr size_t kUserAgentMaxLength = 256;  // characters (code points)
+
+// The User-Agent of the request as a session records it: its first 256
+// characters, "" when absent. Read as UTF-8, or as Latin-1 (as WSGI reads
+// header bytes) when it is not valid UTF-8, so that the JSON stays UTF-8.
+std::string session_user_agent(const http::Request& request) {
+  const std::string* header = request.header("user-agent");
+  if (!header) return "";
+  const std::string text = is_valid_utf8(*header) ? *header : latin1_to_utf8(*header);
+  return std::string(utf8_prefix(text, kUserAgentMaxLength));
+}
 
 // 32 lowercase hex: the time in seconds, then 96 random bits. Ids made close
 // in time sort together, so the index on them grows at its end instead of
@@ -47,8 +60,18 @@ MintedTokens mint_tokens(Call& call, int64_t user_id) {
 }
 
 Status record_tokens(Call& call, const MintedTokens& tokens) {
-  CPA_RETURN_IF_ERROR(call.svc.store.insert_token(tokens.refresh_row));
-  return call.svc.store.insert_token(tokens.access_row);
+  store::Store& store = call.svc.store;
+  CPA_RETURN_IF_ERROR(store.insert_token(tokens.refresh_row));
+  CPA_RETURN_IF_ERROR(store.insert_token(tokens.access_row));
+  store::Session session;
+  session.id = tokens.refresh_row.family;
+  session.user_id = tokens.refresh_row.user_id;
+  session.refresh_jti = tokens.refresh_row.jti;
+  session.created_at = session.last_used_at = tokens.refresh_row.issued_at;
+  session.ip = call.client_ip();
+  session.user_agent = session_user_agent(call.request);
+  return store.touch_session(session);
 }
+
 
 }  // namespace cpa::api

@@ -28,7 +28,9 @@ struct MintedTokens {
 // after the new refresh token.
 MintedTokens mint_tokens(Call& call, int64_t user_id);
 
-// Records both rows. Must run inside write().
+// Records both rows, and the use of their session (API.md §9): created by
+// token/obtain/; by token/refresh/ given its new newest refresh token, the
+// time, the client address and User-Agent. Must run inside write().
 Status record_tokens(Call& call, const MintedTokens& tokens);
 
 }  // namespace cpa::api

@@ -44,6 +44,17 @@ Result<store::Token> find_refresh_token(Call& call, const auth::Claims& claims) 
   return std::move(found->first);
 }
 
+// A refresh token presented again within AUTH_REFRESH_REUSE_GRACE seconds of
+// its own rotation (tabs refreshing at once) is not theft (API.md §4). Only
+// a token whose one revocation is that rotation qualifies: every other
+// revocation clears `rotated` (store.h), so a logout or a password change is
+// never undone by it. The grace counts from the rotation, never from a reuse.
+bool within_reuse_grace(const Call& call, const store::Token& presented) {
+  const int64_t grace = call.svc.config.refresh_reuse_grace;
+  return grace > 0 && presented.rotated && presented.revoked_at &&
+         call.now() - *presented.revoked_at <= grace;
+}
+
 std::string pair_json(const char* first_key, const std::string& first, const char* second_key,
                       const std::string& second) {
   http::JsonWriter w;
@@ -118,16 +129,18 @@ Result<http::Response> refresh_token(Call& call) {
   // The new pair is signed before the transaction (the family is in the rows
   // only, not in the tokens). Inside, the record is read once: of concurrent
   // refreshes of one token exactly one finds it live; the others find it
-  // rotated, which is reuse.
+  // rotated, which is reuse, unless the reuse grace covers them.
   MintedTokens fresh = mint_tokens(call, claims.user_id);
   Status st = store.write([&]() -> Status {
     CPA_ASSIGN_OR_RETURN(store::Token presented, find_refresh_token(call, claims));
-    if (presented.revoked_at) {
+    if (!presented.revoked_at) {
+      CPA_ASSIGN_OR_RETURN(bool rotated, store.rotate_token(presented.jti, call.now()));
+      if (!rotated) return Status::TokenBlacklisted();
+    } else if (!within_reuse_grace(call, presented)) {
+      // Theft, when it was rotated: every token of the session goes.
       if (presented.rotated) CPA_RETURN_IF_ERROR(store.revoke_family(presented.family, call.now()));
       return Status::TokenBlacklisted();
     }
-    CPA_ASSIGN_OR_RETURN(bool rotated, store.rotate_token(presented.jti, call.now()));
-    if (!rotated) return Status::TokenBlacklisted();
     fresh.join_family(presented.family);
     return record_tokens(call, fresh);
   });

@@ -1,120 +1,29 @@
 #include "api/users.h"
 
-#include <algorithm>
-#include <map>
-
 #include "api/auth_gate.h"
 #include "api/credentials.h"
+#include "api/pagination.h"
 #include "api/password_policy.h"
 #include "api/user_view.h"
 #include "auth/password.h"
-#include "core/strings.h"
 #include "http/fields.h"
 #include "http/json.h"
 
 namespace cpa::api {
 namespace {
 
-constexpr int64_t kMaxPageLimit = 1000;  // DRF's max_limit
 constexpr size_t kNameMaxLength = 150;
 
 // The user the path names: users/me/ is the caller; users/<id>/ is anyone for
 // staff, else only the caller (another id is 404, as if it did not exist).
 Result<store::User> target_user(Call& call) {
   const store::User& me = *call.user;
-  if (call.ids.empty() || call.ids[0] == me.id) return me;
+  const std::vector<int64_t>& ids = call.args.ids;
+  if (ids.empty() || ids[0] == me.id) return me;
   if (!me.is_staff) return Status::NotFound();
-  CPA_ASSIGN_OR_RETURN(auto user, call.svc.store.user_by_id(call.ids[0]));
+  CPA_ASSIGN_OR_RETURN(auto user, call.svc.store.user_by_id(ids[0]));
   if (!user) return Status::NotFound();
   return std::move(*user);
-}
-
-// Python's urllib.parse.quote_plus.
-std::string quote_plus(std::string_view s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '_' || c == '.' || c == '-' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else if (c == ' ') {
-      out.push_back('+');
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
-// True when `host` ("name[:port]") names this machine: a link built on it
-// can only lead back here.
-bool is_loopback_host(std::string_view host) {
-  std::string_view name = host;
-  if (name.starts_with("[")) {
-    name = name.substr(0, name.find(']') + 1);
-  } else {
-    name = name.substr(0, name.find(':'));
-  }
-  return name == "localhost" || name == "[::1]" || name.starts_with("127.");
-}
-
-// scheme://host[:port] of this service's absolute links. The Host header is
-// the client's to choose, so it is used only when it names this machine;
-// otherwise the configured public URL, else the server name nginx is
-// configured with (API.md §7 links must never point at a host an attacker
-// chose, as Django's ALLOWED_HOSTS ensures).
-std::string link_origin(const Call& call) {
-  const http::Request& req = call.request;
-  if (!call.svc.config.public_url.empty()) return call.svc.config.public_url;
-  if (is_loopback_host(req.host)) return req.scheme + "://" + req.host;
-  std::string origin = req.scheme + "://";
-  if (req.server_name.empty() || req.server_name == "_") return origin + "localhost";
-  origin += req.server_name;
-  const bool default_port = req.server_port.empty() ||
-                            (req.scheme == "http" && req.server_port == "80") ||
-                            (req.scheme == "https" && req.server_port == "443");
-  if (!default_port) origin.append(":").append(req.server_port);
-  return origin;
-}
-
-// DRF's replace_query_param / remove_query_param on the request's absolute
-// URL: the query is re-encoded with its keys sorted. `offset` < 0 removes it.
-std::string page_link(const Call& call, int64_t limit, int64_t offset) {
-  const http::Request& req = call.request;
-  std::map<std::string, std::vector<std::string>> params;
-  for (auto& [key, value] : req.query_params()) params[key].push_back(value);
-  params["limit"] = {std::to_string(limit)};
-  if (offset < 0) {
-    params.erase("offset");
-  } else {
-    params["offset"] = {std::to_string(offset)};
-  }
-  std::string url = link_origin(call) + req.raw_path;
-  char sep = '?';
-  for (const auto& [key, values] : params) {
-    for (const std::string& v : values) {
-      url.push_back(sep);
-      url.append(quote_plus(key)).append("=").append(quote_plus(v));
-      sep = '&';
-    }
-  }
-  return url;
-}
-
-// DRF's _positive_int: a decimal integer > 0 (or >= 0 when !strict). Past
-// 18 digits it is no sane page position: ignored, so offset + limit cannot overflow.
-std::optional<int64_t> positive_int(const std::optional<std::string>& text, bool strict) {
-  if (!text || text->size() > 18) return std::nullopt;
-  std::optional<int64_t> v = parse_decimal(*text);
-  if (!v || (strict && *v == 0)) return std::nullopt;
-  return v;
-}
-
-void write_users(http::JsonWriter& w, const std::vector<store::User>& users) {
-  w.begin_array();
-  for (const store::User& u : users) write_user(w, u);
-  w.end_array();
 }
 
 }  // namespace
@@ -122,46 +31,20 @@ void write_users(http::JsonWriter& w, const std::vector<store::User>& users) {
 Result<http::Response> list_users(Call& call) {
   const store::User& me = *call.user;
   store::Store& store = call.svc.store;
-  // LimitOffsetPagination: only a valid `limit` turns pagination on.
-  std::optional<int64_t> limit = positive_int(call.request.query_param("limit"), true);
-  http::JsonWriter w;
-  if (!limit) {
-    std::vector<store::User> users;
-    if (me.is_staff) {
-      CPA_ASSIGN_OR_RETURN(users, store.list_users(store::UserFilter::kAll, 0, -1));
-    } else {
-      users.push_back(me);
-    }
-    write_users(w, users);
-    return http::Response::Json(200, w.str());
-  }
-
-  *limit = std::min(*limit, kMaxPageLimit);
-  int64_t offset = positive_int(call.request.query_param("offset"), false).value_or(0);
+  const PageRequest page = requested_page(call);
   int64_t count = 1;
-  std::vector<store::User> page;
+  std::vector<store::User> users;
   if (me.is_staff) {
-    CPA_ASSIGN_OR_RETURN(count, store.count_users(store::UserFilter::kAll));
-    CPA_ASSIGN_OR_RETURN(page, store.list_users(store::UserFilter::kAll, offset, *limit));
-  } else if (offset == 0) {
-    page.push_back(me);
+    if (page.paged) {
+      CPA_ASSIGN_OR_RETURN(count, store.count_users(store::UserFilter::kAll));
+    }
+    CPA_ASSIGN_OR_RETURN(users, store.list_users(store::UserFilter::kAll, page.offset, page.limit));
+  } else if (page.offset == 0) {
+    users.push_back(me);
   }
-  w.begin_object().field("count", count).key("next");
-  if (offset + *limit < count) {
-    w.value(page_link(call, *limit, offset + *limit));
-  } else {
-    w.null();
-  }
-  w.key("previous");
-  if (offset <= 0) {
-    w.null();
-  } else {
-    w.value(page_link(call, *limit, offset - *limit <= 0 ? -1 : offset - *limit));
-  }
-  w.key("results");
-  write_users(w, page);
-  w.end_object();
-  return http::Response::Json(200, w.str());
+  return page_response(call, page, count, [&](http::JsonWriter& w) {
+    for (const store::User& u : users) write_user(w, u);
+  });
 }
 
 Result<http::Response> get_user(Call& call) {

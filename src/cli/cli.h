@@ -129,6 +129,8 @@ Status users_show(Context& ctx, const Args& args);
 Status users_activate(Context& ctx, const Args& args);
 Status users_deactivate(Context& ctx, const Args& args);
 Status users_delete(Context& ctx, const Args& args);
+Status users_sessions(Context& ctx, const Args& args);
+Status users_logout(Context& ctx, const Args& args);
 // outbox.cc
 Status outbox_list(Context& ctx, const Args& args);
 Status outbox_retry(Context& ctx, const Args& args);

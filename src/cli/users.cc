@@ -1,4 +1,6 @@
-// `users list|show|activate|deactivate|delete`: accounts from the shell.
+// `users list|show|activate|deactivate|delete|sessions|logout`: accounts
+// from the shell.
+#include <cstdint>
 #include <cstdio>
 
 #include "cli/cli.h"
@@ -73,6 +75,44 @@ Status users_show(Context& ctx, const Args& args) {
   };
   for (const auto& [key, value] : fields)
     printf("%s:%s%s\n", key, value.empty() ? "" : " ", value.c_str());
+  return Status();
+}
+
+Status users_sessions(Context& ctx, const Args& args) {
+  CPA_ASSIGN_OR_RETURN(store::User user, find_user(ctx.store, args.operands[0]));
+  CPA_ASSIGN_OR_RETURN(std::vector<store::Session> sessions,
+                       ctx.store.live_sessions(user.id, ctx.clock.now(), 0, INT64_MAX));
+  auto or_dash = [](const std::string& s) { return s.empty() ? std::string("-") : printable(s); };
+  Table table({"id", "created", "last used", "ip", "user agent"});
+  for (const store::Session& s : sessions) {
+    table.add({printable(s.id), iso_time(s.created_at), iso_time(s.last_used_at), or_dash(s.ip),
+               or_dash(s.user_agent)});
+  }
+  table.print();
+  return Status();
+}
+
+Status users_logout(Context& ctx, const Args& args) {
+  const std::string* session_id = args.value("--session");
+  const int64_t now = ctx.clock.now();
+  std::string done;
+  CPA_RETURN_IF_ERROR(ctx.store.write([&]() -> Status {
+    CPA_ASSIGN_OR_RETURN(store::User user, find_user(ctx.store, args.operands[0]));
+    std::string who = "user " + std::to_string(user.id) + " " + printable(user.email);
+    if (session_id) {
+      CPA_ASSIGN_OR_RETURN(auto session, ctx.store.live_session(user.id, *session_id, now));
+      if (!session) return failure(who + " has no live session '" + printable(*session_id) + "'");
+      CPA_RETURN_IF_ERROR(ctx.store.revoke_family(session->id, now));
+      done = "ended session " + printable(session->id) + " of " + who;
+      return Status();
+    }
+    CPA_ASSIGN_OR_RETURN(int64_t count, ctx.store.count_live_sessions(user.id, now));
+    // Every token, not only those of live sessions: nothing of the account's survives.
+    CPA_RETURN_IF_ERROR(ctx.store.revoke_user_tokens(user.id, now));
+    done = "ended " + std::to_string(count) + (count == 1 ? " session of " : " sessions of ") + who;
+    return Status();
+  }));
+  printf("%s\n", done.c_str());
   return Status();
 }
 

@@ -227,6 +227,10 @@ constexpr Variable kVariables[] = {
      integer<&Config::refresh_ttl, 1, 10LL * 365 * 86400>},
     {{"AUTH_CODE_TTL", "`600`", "one-time code lifetime, seconds"},
      integer<&Config::code_ttl, 1, 7LL * 86400>},
+    {{"AUTH_REFRESH_REUSE_GRACE", "`0`",
+      "seconds (0–3600) after its rotation during which a refresh token presented again gets a "
+      "new pair instead of revoking its session (see \"Single-page apps\" below)"},
+     integer<&Config::refresh_reuse_grace, 0, 3600>},
     {{"AUTH_MAIL_BACKEND", "`file`", "`file` or `smtp`"}, mail_backend},
     {{"AUTH_MAIL_DIR", "`$AUTH_STATE_DIR/mail`", "where the file backend writes"},
      text<&Config::mail_dir>},

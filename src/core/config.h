@@ -46,6 +46,9 @@ struct Config {
   int pin_iterations = 100000;  // AUTH_PIN_ITERATIONS: PINs use the same hasher
   bool throttle = true;
   bool set_password_requires_code = false;  // AUTH_SET_PASSWORD_REQUIRES_CODE (API.md §3)
+  // AUTH_REFRESH_REUSE_GRACE (API.md §4): seconds after its rotation during
+  // which a refresh token presented again is not theft. 0: never.
+  int64_t refresh_reuse_grace = 0;
   // AUTH_PUBLIC_URL: scheme://host[:port] that absolute links (users/?limit=
   // next/previous) are built on; empty: the Host header only when it names
   // this machine (loopback), else nginx's server_name. Never any Host sent.

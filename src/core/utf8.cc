@@ -72,6 +72,12 @@ char32_t next_code_point(std::string_view s, size_t* i) {
   return cp;
 }
 
+std::string_view utf8_prefix(std::string_view s, size_t n) {
+  size_t i = 0;
+  for (size_t count = 0; count < n && i < s.size(); ++count) next_code_point(s, &i);
+  return s.substr(0, i);
+}
+
 std::string latin1_to_utf8(std::string_view s) {
   std::string out;
   out.reserve(s.size());

@@ -19,6 +19,11 @@ size_t utf8_length(std::string_view s);
 // Python's surrogateescape), so that any input has a length.
 char32_t next_code_point(std::string_view s, size_t* i);
 
+// The first `n` code points of `s`, or all of it when shorter. A byte that
+// starts no well-formed sequence counts as one, as in next_code_point(), so a
+// well-formed character is never cut in two.
+std::string_view utf8_prefix(std::string_view s, size_t n);
+
 // Each byte as the Latin-1 character it names, in UTF-8: how WSGI (PEP 3333)
 // and so Django read a header's bytes.
 std::string latin1_to_utf8(std::string_view s);

@@ -2,8 +2,9 @@
 //
 // Paths live under kApiPrefix; a trailing slash is optional ("users" and
 // "users/" are one route, no redirect). A "<name>" segment matches a decimal
-// id. The router also knows, for a path, every method it serves: that is the
-// Allow header of a 405 (HEAD wherever GET is; never OPTIONS).
+// id; a "<name:hex32>" segment matches 32 lowercase hex digits (a session id,
+// API.md §9). The router also knows, for a path, every method it serves: that
+// is the Allow header of a 405 (HEAD wherever GET is; never OPTIONS).
 #pragma once
 
 #include <cstdint>
@@ -15,9 +16,19 @@ namespace cpa::http {
 
 inline constexpr std::string_view kApiPrefix = "/api/v1/auth/";
 
+// The values of a path's parameter segments, each kind in path order.
+struct PathArgs {
+  std::vector<int64_t> ids;          // "<name>": decimal, at most 18 digits
+  std::vector<std::string> hex_ids;  // "<name:hex32>": 32 lowercase hex digits
+};
+
 // Splits `path` (after the prefix, trailing slash removed) against `pattern`.
-// On success fills `ids` with the "<name>" segments as integers.
-bool match_pattern(std::string_view pattern, std::string_view path, std::vector<int64_t>* ids);
+// On success appends the parameter segments' values to `args`.
+bool match_pattern(std::string_view pattern, std::string_view path, PathArgs* args);
+
+// What match_pattern accepts for the parameter segment `param` ("<id>",
+// "<id:hex32>") as a regular expression, for nginx's copy of the routes.
+std::string_view param_regex(std::string_view param);
 
 // The path relative to kApiPrefix without its trailing slash; false when the
 // path is outside the API.
@@ -30,7 +41,7 @@ class Router {
   struct Match {
     const Route* route = nullptr;          // the route for this method, if any
     std::vector<const Route*> siblings;    // every route of the matched path
-    std::vector<int64_t> ids;
+    PathArgs args;
     bool path_found() const { return !siblings.empty(); }
 
     // The Allow header of a 405, in the order GET, POST, PUT, PATCH, DELETE,
@@ -61,11 +72,11 @@ class Router {
     std::string_view matched_pattern;
     for (const Route* r = begin_; r != end_; ++r) {
       if (!matched_pattern.empty() && r->pattern != matched_pattern) continue;
-      std::vector<int64_t> ids;
       if (matched_pattern.empty()) {
-        if (!match_pattern(r->pattern, rel, &ids)) continue;
+        PathArgs args;
+        if (!match_pattern(r->pattern, rel, &args)) continue;
         matched_pattern = r->pattern;
-        m.ids = std::move(ids);
+        m.args = std::move(args);
       }
       m.siblings.push_back(r);
     }

@@ -30,6 +30,29 @@ constexpr const char* kUpgrades[] = {
     "ALTER TABLE outbox ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;"
     "DROP INDEX outbox_due;"
     "CREATE INDEX outbox_due ON outbox (status, kind, next_attempt_at);",
+    // 2 -> 3: issue 12, sessions. Every family that still has an unrevoked
+    // refresh token becomes a session, so that logins made before the upgrade
+    // are listed: created at its first token, last used at its latest, its
+    // newest unrevoked refresh token; address and user agent unknown. (An
+    // expired one is not listed, and goes with its tokens when they are pruned.)
+    "CREATE TABLE sessions (id TEXT PRIMARY KEY, "
+    "user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE, "
+    "refresh_jti TEXT NOT NULL, created_at INTEGER NOT NULL, last_used_at INTEGER NOT NULL, "
+    "ip TEXT NOT NULL DEFAULT '', user_agent TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
+    "CREATE INDEX sessions_user ON sessions (user_id, last_used_at);"
+    "INSERT INTO sessions (id, user_id, refresh_jti, created_at, last_used_at, ip, user_agent) "
+    "SELECT family, user_id, newest, created_at, last_used_at, '', '' FROM ("
+    " SELECT t.family, min(t.user_id) AS user_id, min(t.issued_at) AS created_at,"
+    " max(t.issued_at) AS last_used_at,"
+    " (SELECT r.jti FROM tokens r WHERE r.family = t.family AND r.token_type = 'refresh'"
+    "  AND r.revoked_at IS NULL ORDER BY r.issued_at DESC, r.jti DESC LIMIT 1) AS newest"
+    " FROM tokens t GROUP BY t.family)"
+    " WHERE newest IS NOT NULL;"
+    // `rotated` now means "revoked by its rotation alone" (the reuse grace
+    // trusts it): a family revoked since (it has a revoked token that was not
+    // rotated, its access token at least) keeps no merely rotated token.
+    "UPDATE tokens SET rotated = 0 WHERE rotated = 1 AND family IN "
+    "(SELECT family FROM tokens WHERE revoked_at IS NOT NULL AND rotated = 0);",
 };
 constexpr int kSchemaVersion = 1 + static_cast<int>(std::size(kUpgrades));
 

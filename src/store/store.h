@@ -74,7 +74,18 @@ struct Token {
   int64_t issued_at = 0;
   int64_t expires_at = 0;
   std::optional<int64_t> revoked_at;
-  bool rotated = false;
+  bool rotated = false;  // revoked by its own rotation and nothing else (API.md §4 grace)
+};
+
+// One session (API.md §9): a token/obtain/ and every token refreshed from it.
+struct Session {
+  std::string id;           // the family: the jti of its first refresh token
+  int64_t user_id = 0;
+  std::string refresh_jti;  // its newest refresh token
+  int64_t created_at = 0;
+  int64_t last_used_at = 0;  // its latest obtain or refresh
+  std::string ip;            // the client address of that request
+  std::string user_agent;    // its User-Agent, already cut to 256 characters
 };
 
 struct ThrottleWindow {
@@ -236,9 +247,31 @@ class Store {
   Result<std::optional<std::pair<Token, User>>> token_with_user(const std::string& jti);
   // Marks a live refresh token rotated; false when it was no longer live.
   Result<bool> rotate_token(const std::string& jti, int64_t now);
-  Status revoke_family(const std::string& family, int64_t now);
-  Status revoke_user_tokens(int64_t user_id, int64_t now);
+  // Revocations. Each also takes from the tokens it covers their standing
+  // as merely rotated (the reuse grace's condition): a token revoked any
+  // other way never benefits from the grace. Earlier revocation times stay.
+  Status revoke_family(const std::string& family, int64_t now);  // one session
+  Status revoke_user_tokens(int64_t user_id, int64_t now);       // every session
+  // Every token of the user's sessions but `keep_family`.
+  Status revoke_other_families(int64_t user_id, const std::string& keep_family, int64_t now);
+  // Deletes the tokens expired before `expired_before`, and the sessions
+  // whose newest refresh token goes with them.
   Status prune_tokens(int64_t expired_before);
+
+  // --- sessions (store/sessions.cc)
+  // A session is live at `now` while its newest refresh token is neither
+  // revoked nor expired.
+  //
+  // Records a use of session `s.id` (token/obtain/ or token/refresh/):
+  // creates it, or gives it `s`'s newest refresh token, last use, address
+  // and user agent (its creation time stays). Call inside write().
+  Status touch_session(const Session& s);
+  // The user's live sessions, most recently used first.
+  Result<std::vector<Session>> live_sessions(int64_t user_id, int64_t now, int64_t offset,
+                                             int64_t limit);
+  Result<int64_t> count_live_sessions(int64_t user_id, int64_t now);
+  // Session `id` when it is a live session of the user.
+  Result<std::optional<Session>> live_session(int64_t user_id, const std::string& id, int64_t now);
 
   // --- mail outbox (store/outbox.cc)
   // Must run inside write(): the mail commits with the change it reports.
@@ -265,6 +298,7 @@ class Store {
  private:
   explicit Store(std::unique_ptr<Db> db);
   Status write_locked(const std::function<Status()>& body);
+  Status prune_sessions(int64_t expired_before);  // before the tokens they name go
   Status write_in_group(const std::function<Status()>& body);
   void abandon_group(const Status& why);
 

@@ -47,21 +47,35 @@ Result<bool> Store::rotate_token(const std::string& jti, int64_t now) {
   return db_->changes() == 1;
 }
 
+// What every revocation sets: live tokens revoked now, rotated ones keep
+// their rotation time but are no longer merely rotated.
+#define CPA_REVOKE                                                       \
+  "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?2), rotated = 0 " \
+  "WHERE (revoked_at IS NULL OR rotated = 1) AND "
+
 Status Store::revoke_family(const std::string& family, int64_t now) {
-  static constexpr const char* kSql =
-      "UPDATE tokens SET revoked_at = ?2 WHERE family = ?1 AND revoked_at IS NULL";
+  static constexpr const char* kSql = CPA_REVOKE "family = ?1";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
   return s.bind_all(family, now).run();
 }
 
 Status Store::revoke_user_tokens(int64_t user_id, int64_t now) {
-  static constexpr const char* kSql =
-      "UPDATE tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL";
+  static constexpr const char* kSql = CPA_REVOKE "user_id = ?1";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
   return s.bind_all(user_id, now).run();
 }
 
+Status Store::revoke_other_families(int64_t user_id, const std::string& keep_family,
+                                    int64_t now) {
+  static constexpr const char* kSql = CPA_REVOKE "user_id = ?1 AND family <> ?3";
+  CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
+  return s.bind_all(user_id, now, keep_family).run();
+}
+
+#undef CPA_REVOKE
+
 Status Store::prune_tokens(int64_t expired_before) {
+  CPA_RETURN_IF_ERROR(prune_sessions(expired_before));
   static constexpr const char* kSql = "DELETE FROM tokens WHERE expires_at < ?1";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
   return s.bind_all(expired_before).run();

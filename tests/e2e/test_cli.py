@@ -1,5 +1,5 @@
 """The administrative command line (API.md §8): migrate, createsuperuser,
-users list|show|activate|deactivate|delete, outbox list|retry. Each test runs
+users list|show|activate|deactivate|delete|sessions|logout, outbox list|retry. Each test runs
 the binary against its own temp state dir, with no server, and checks stdout,
 stderr, the exit status and the rows left in the database."""
 
@@ -40,7 +40,7 @@ class CliTestCase(unittest.TestCase):
         })
         r = self.cli("migrate")
         self.assertEqual(r.returncode, 0, r)
-        self.assertEqual(r.stdout, "database %s is at schema version 2\n"
+        self.assertEqual(r.stdout, "database %s is at schema version 3\n"
                          % os.path.realpath(self.db_path))
 
     # --- helpers
@@ -73,6 +73,21 @@ class CliTestCase(unittest.TestCase):
             "INSERT INTO tokens (jti, user_id, token_type, family, issued_at, expires_at, "
             "revoked_at) VALUES (?, ?, 'refresh', ?, 1700000000, 4102444800, ?)",
             (jti, user_id, jti, revoked_at))
+
+    def insert_session(self, family, user_id, used, ip="", user_agent="", revoked_at=None):
+        """A session as token/obtain/ leaves it: its refresh token (live until
+        2100 unless revoked) and its row, created 100 s before its last use."""
+        self.db().execute(
+            "INSERT INTO tokens (jti, user_id, token_type, family, issued_at, expires_at, "
+            "revoked_at) VALUES (?, ?, 'refresh', ?, ?, 4102444800, ?)",
+            (family, user_id, family, used, revoked_at))
+        self.db().execute(
+            "INSERT INTO sessions (id, user_id, refresh_jti, created_at, last_used_at, ip, "
+            "user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (family, user_id, family, used - 100, used, ip, user_agent))
+
+    def revoked(self, family):
+        return self.query("SELECT revoked_at FROM tokens WHERE jti = ?", family)[0]["revoked_at"]
 
     def insert_mail(self, id, status, recipient="a@example.com", subject="Your code",
                     body="Your code is 123456", attempts=0, last_error=None, created=1700000000,
@@ -283,7 +298,7 @@ class Users(CliTestCase):
                          (" no", " no", " -", " no"))
 
     def test_unknown_user(self):
-        for action in ("show", "activate", "deactivate", "delete"):
+        for action in ("show", "activate", "deactivate", "delete", "sessions", "logout"):
             self.assertFails(self.cli("users", action, "999"), 1, "users " + action,
                              "no user with id 999")
             self.assertFails(self.cli("users", action, "nobody@example.com"), 1,
@@ -340,6 +355,67 @@ class Users(CliTestCase):
                       "created staff user 4 alice@example.com\n")
         self.assertFails(self.cli("users", "delete", "1"), 1, "users delete", "no user with id 1")
 
+    S1, S2, S3, S4 = ("65f0000%d" % i + "a" * 24 for i in range(1, 5))
+
+    def test_sessions_lists_live_sessions_most_recently_used_first(self):
+        self.insert_session(self.S1, self.alice, 1700000100, "203.0.113.1", "Firefox/120 (X11)")
+        self.insert_session(self.S2, self.alice, 1700000200)
+        self.insert_session(self.S3, self.alice, 1700000300, "203.0.113.3", revoked_at=1700000400)
+        self.insert_session(self.S4, self.bob, 1700000400, "198.51.100.4", "evil\x1b[2Jagent")
+        r = self.cli("users", "sessions", "alice@example.com")
+        self.assertOk(r)
+        self.assertEqual(r.stdout.splitlines()[0].split(),
+                         ["id", "created", "last", "used", "ip", "user", "agent"])
+        self.assertEqual(self.table(r), [
+            [self.S2, "2023-11-14T22:15:00Z", "2023-11-14T22:16:40Z", "-", "-"],
+            [self.S1, "2023-11-14T22:13:20Z", "2023-11-14T22:15:00Z", "203.0.113.1",
+             "Firefox/120", "(X11)"]])
+        # By id too; a user agent cannot move the cursor.
+        r = self.cli("users", "sessions", str(self.bob))
+        self.assertOk(r)
+        self.assertEqual(self.table(r), [[self.S4, "2023-11-14T22:18:20Z", "2023-11-14T22:20:00Z",
+                                          "198.51.100.4", "evil\\x1b[2Jagent"]])
+        # No live session: the header alone.
+        r = self.cli("users", "sessions", str(self.root_id))
+        self.assertOk(r)
+        self.assertEqual(len(r.stdout.splitlines()), 1)
+
+    def test_logout_one_session(self):
+        self.insert_session(self.S1, self.alice, 1700000100)
+        self.insert_session(self.S2, self.alice, 1700000200)
+        r = self.cli("users", "logout", "alice@example.com", "--session", self.S1)
+        self.assertOk(r, "ended session %s of user 1 Alice@example.com\n" % self.S1)
+        self.assertLessEqual(abs(self.revoked(self.S1) - time.time()), 60)
+        self.assertIsNone(self.revoked(self.S2))
+        self.assertEqual([row[0] for row in self.table(self.cli("users", "sessions", "1"))],
+                         [self.S2])
+        # Ended, another user's, or no session at all: a failure that changes nothing.
+        self.insert_session(self.S4, self.bob, 1700000400)
+        for session in (self.S1, self.S4, "nonsense"):
+            self.assertFails(self.cli("users", "logout", "1", "--session=" + session), 1,
+                             "users logout",
+                             "user 1 Alice@example.com has no live session '%s'" % session)
+        self.assertIsNone(self.revoked(self.S2))
+        self.assertIsNone(self.revoked(self.S4))
+
+    def test_logout_every_session(self):
+        self.insert_session(self.S1, self.alice, 1700000100)
+        self.insert_session(self.S2, self.alice, 1700000200)
+        self.insert_session(self.S3, self.alice, 1700000300, revoked_at=1700000350)
+        self.insert_session(self.S4, self.bob, 1700000400)
+        r = self.cli("users", "logout", "ALICE@example.com")
+        self.assertOk(r, "ended 2 sessions of user 1 Alice@example.com\n")
+        for family in (self.S1, self.S2):
+            self.assertLessEqual(abs(self.revoked(family) - time.time()), 60)
+        self.assertEqual(self.revoked(self.S3), 1700000350)
+        self.assertIsNone(self.revoked(self.S4))
+        self.assertEqual(self.table(self.cli("users", "sessions", "1")), [])
+        self.assertEqual(self.user_row(self.alice)["is_active"], 1)  # not deactivated
+        self.assertOk(self.cli("users", "logout", "1"),
+                      "ended 0 sessions of user 1 Alice@example.com\n")
+        self.assertOk(self.cli("users", "logout", "2"),
+                      "ended 1 session of user 2 bob@example.com\n")
+
     def test_usage_errors(self):
         cases = [
             (("users",), "users", "missing subcommand"),
@@ -351,6 +427,11 @@ class Users(CliTestCase):
             (("users", "list", "--staff=1"), "users list", "takes no value"),
             (("users", "list", "--staff", "--staff"), "users list", "given twice"),
             (("users", "list", "extra"), "users list", "unexpected argument 'extra'"),
+            (("users", "sessions"), "users sessions", "missing ID|EMAIL"),
+            (("users", "sessions", "1", "--session", "x"), "users sessions",
+             "unknown option '--session'"),
+            (("users", "logout"), "users logout", "missing ID|EMAIL"),
+            (("users", "logout", "1", "--session"), "users logout", "needs a value"),
         ]
         for args, command, fragment in cases:
             with self.subTest(args=args):
@@ -435,7 +516,8 @@ class Outbox(CliTestCase):
 class HelpAndErrors(CliTestCase):
     COMMANDS = [("migrate",), ("createsuperuser",), ("users",), ("users", "list"),
                 ("users", "show"), ("users", "activate"), ("users", "deactivate"),
-                ("users", "delete"), ("outbox",), ("outbox", "list"), ("outbox", "retry")]
+                ("users", "delete"), ("users", "sessions"), ("users", "logout"),
+                ("outbox",), ("outbox", "list"), ("outbox", "retry")]
 
     def test_help_for_each_command(self):
         for command in self.COMMANDS:

@@ -13,9 +13,12 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "api/context.h"
 #include "api/dispatch.h"
+#include "auth/jwt.h"
 #include "auth/keys.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -115,6 +118,7 @@ class ApiTest : public ::testing::Test {
     req.host = host_;
     req.request_id = "test";
     if (!access.empty()) req.headers.emplace_back("authorization", "Bearer " + access);
+    for (const auto& header : headers_) req.headers.push_back(header);
     RouteMatch match = resolve(req);
     Answer a;
     a.response = dispatch(req, std::move(match), *services_);
@@ -129,6 +133,13 @@ class ApiTest : public ::testing::Test {
   }
 
   std::string code() const { return code_for_draw(rng_.code_draw); }
+
+  // The jti of a token this service signed, whatever its age (now = 0).
+  std::string jti_of(const std::string& token) const {
+    auth::Claims claims;
+    EXPECT_TRUE(auth::decode_jwt(token, keys_.jwt, 0, &claims)) << token;
+    return claims.jti;
+  }
 
   // An active account with kPassword, registered through the API; its id.
   int64_t make_user(const std::string& email, const std::string& address = kAddress) {
@@ -160,6 +171,9 @@ class ApiTest : public ::testing::Test {
 
   std::string dir_;
   std::string host_ = "127.0.0.1:8080";  // the Host header sent
+  // More request headers for every request, names lower-cased as FastCGI
+  // gives them (e.g. {"user-agent", "..."}).
+  std::vector<std::pair<std::string, std::string>> headers_;
   Config config_;
   ManualClock clock_{1'800'000'000};
   TestRng rng_;

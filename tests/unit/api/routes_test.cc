@@ -52,8 +52,12 @@ TEST(Routes, HashRoutesRegexMatchesExactlyTheHashingRoutes) {
   EXPECT_FALSE(regex_match("DELETE /api/v1/auth/users/abc/", re));
   for (const Route& r : routes()) {
     std::string path = "/api/v1/auth/" + std::string(r.pattern);
-    size_t id = path.find("<id>");
-    if (id != std::string::npos) path.replace(id, 4, "7");
+    for (const auto& [param, example] : {std::pair<std::string, std::string>{"<id>", "7"},
+                                         {"<id:hex32>", std::string(32, 'a')}}) {
+      size_t at = path.find(param);
+      if (at != std::string::npos) path.replace(at, param.size(), example);
+    }
+    EXPECT_EQ(path.find('<'), std::string::npos) << path;
     EXPECT_EQ(regex_match(std::string(r.method) + " " + path, re), r.cost == Cost::kHash)
         << r.method << " " << r.pattern;
   }

@@ -161,6 +161,15 @@ TEST(LoadConfig, SetPasswordRequiresCode) {
   load_error({{"AUTH_SET_PASSWORD_REQUIRES_CODE", "yes please"}}, "AUTH_SET_PASSWORD_REQUIRES_CODE");
 }
 
+TEST(LoadConfig, RefreshReuseGrace) {
+  EXPECT_EQ(load_ok({}).refresh_reuse_grace, 0);
+  EXPECT_EQ(load_ok({{"AUTH_REFRESH_REUSE_GRACE", "0"}}).refresh_reuse_grace, 0);
+  EXPECT_EQ(load_ok({{"AUTH_REFRESH_REUSE_GRACE", "10"}}).refresh_reuse_grace, 10);
+  EXPECT_EQ(load_ok({{"AUTH_REFRESH_REUSE_GRACE", "3600"}}).refresh_reuse_grace, 3600);
+  for (const char* bad : {"-1", "3601", "ten", "1.5", "10s"})
+    load_error({{"AUTH_REFRESH_REUSE_GRACE", bad}}, "AUTH_REFRESH_REUSE_GRACE");
+}
+
 TEST(LoadConfig, PublicUrl) {
   EXPECT_EQ(load_ok({}).public_url, "");
   EXPECT_EQ(load_ok({{"AUTH_PUBLIC_URL", "https://auth.example.com/"}}).public_url,

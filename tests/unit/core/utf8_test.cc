@@ -75,5 +75,20 @@ TEST(Utf8Length, CountsCodePoints) {
   EXPECT_EQ(utf8_length("\xf0\x9f\x98\x80"), 1u);
 }
 
+TEST(Utf8, PrefixCountsCodePointsNotBytes) {
+  const std::string s = "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80z";  // a é € 😀 z
+  EXPECT_EQ(utf8_prefix(s, 0), "");
+  EXPECT_EQ(utf8_prefix(s, 1), "a");
+  EXPECT_EQ(utf8_prefix(s, 2), "a\xc3\xa9");
+  EXPECT_EQ(utf8_prefix(s, 3), "a\xc3\xa9\xe2\x82\xac");
+  EXPECT_EQ(utf8_prefix(s, 4), "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+  EXPECT_EQ(utf8_prefix(s, 5), s);
+  EXPECT_EQ(utf8_prefix(s, 99), s);
+  EXPECT_EQ(utf8_prefix("", 3), "");
+  // A truncated sequence is one code point a byte.
+  EXPECT_EQ(utf8_prefix("\xe2\x82x", 1), "\xe2");
+  EXPECT_EQ(utf8_prefix("\xe2\x82x", 2), "\xe2\x82");
+}
+
 }  // namespace
 }  // namespace cpa

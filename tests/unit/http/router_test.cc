@@ -38,60 +38,82 @@ TEST(ApiRelativePath, PathsOutsideTheApi) {
 // --- match_pattern
 
 TEST(MatchPattern, Literals) {
-  std::vector<int64_t> ids;
-  EXPECT_TRUE(match_pattern("users/", "users", &ids));
-  EXPECT_TRUE(match_pattern("users", "users", &ids));
-  EXPECT_TRUE(match_pattern("token/obtain/", "token/obtain", &ids));
-  EXPECT_TRUE(ids.empty());
-  EXPECT_FALSE(match_pattern("users/", "user", &ids));
-  EXPECT_FALSE(match_pattern("users/", "usersx", &ids));
-  EXPECT_FALSE(match_pattern("users/", "Users", &ids));
-  EXPECT_FALSE(match_pattern("token/obtain/", "token", &ids));
-  EXPECT_FALSE(match_pattern("token/", "token/obtain", &ids));
+  PathArgs args;
+  EXPECT_TRUE(match_pattern("users/", "users", &args));
+  EXPECT_TRUE(match_pattern("users", "users", &args));
+  EXPECT_TRUE(match_pattern("token/obtain/", "token/obtain", &args));
+  EXPECT_TRUE(args.ids.empty());
+  EXPECT_FALSE(match_pattern("users/", "user", &args));
+  EXPECT_FALSE(match_pattern("users/", "usersx", &args));
+  EXPECT_FALSE(match_pattern("users/", "Users", &args));
+  EXPECT_FALSE(match_pattern("token/obtain/", "token", &args));
+  EXPECT_FALSE(match_pattern("token/", "token/obtain", &args));
 }
 
 TEST(MatchPattern, ExtraOrMissingSegmentsDoNotMatch) {
-  std::vector<int64_t> ids;
-  EXPECT_FALSE(match_pattern("users/me/", "users/me/extra", &ids));
-  EXPECT_FALSE(match_pattern("users/<id>/", "users/1/extra", &ids));
-  EXPECT_FALSE(match_pattern("users/<id>/", "users", &ids));
-  EXPECT_FALSE(match_pattern("users/<id>/", "users/", &ids));
-  EXPECT_FALSE(match_pattern("users/me/", "users//me", &ids));
+  PathArgs args;
+  EXPECT_FALSE(match_pattern("users/me/", "users/me/extra", &args));
+  EXPECT_FALSE(match_pattern("users/<id>/", "users/1/extra", &args));
+  EXPECT_FALSE(match_pattern("users/<id>/", "users", &args));
+  EXPECT_FALSE(match_pattern("users/<id>/", "users/", &args));
+  EXPECT_FALSE(match_pattern("users/me/", "users//me", &args));
 }
 
 TEST(MatchPattern, IdSegmentsAreDigitsOnly) {
-  std::vector<int64_t> ids;
-  ASSERT_TRUE(match_pattern("users/<id>/", "users/123", &ids));
-  EXPECT_EQ(ids, (std::vector<int64_t>{123}));
+  PathArgs args;
+  ASSERT_TRUE(match_pattern("users/<id>/", "users/123", &args));
+  EXPECT_EQ(args.ids, (std::vector<int64_t>{123}));
 
-  ids.clear();
-  ASSERT_TRUE(match_pattern("users/<id>/", "users/0", &ids));
-  EXPECT_EQ(ids, (std::vector<int64_t>{0}));
+  args = {};
+  ASSERT_TRUE(match_pattern("users/<id>/", "users/0", &args));
+  EXPECT_EQ(args.ids, (std::vector<int64_t>{0}));
 
-  ids.clear();
-  ASSERT_TRUE(match_pattern("users/<id>/", "users/007", &ids));
-  EXPECT_EQ(ids, (std::vector<int64_t>{7}));
+  args = {};
+  ASSERT_TRUE(match_pattern("users/<id>/", "users/007", &args));
+  EXPECT_EQ(args.ids, (std::vector<int64_t>{7}));
 
   for (const char* bad : {"users/me", "users/-1", "users/+1", "users/1a", "users/1.0", "users/ 1",
                           "users/0x10", "users/%31"}) {
-    std::vector<int64_t> scratch;
+    PathArgs scratch;
     EXPECT_FALSE(match_pattern("users/<id>/", bad, &scratch)) << bad;
   }
 }
 
 TEST(MatchPattern, IdsOfAtMost18Digits) {
-  std::vector<int64_t> ids;
-  ASSERT_TRUE(match_pattern("users/<id>/", "users/" + std::string(18, '9'), &ids));
-  EXPECT_EQ(ids, (std::vector<int64_t>{999999999999999999LL}));
-  ids.clear();
-  EXPECT_FALSE(match_pattern("users/<id>/", "users/" + std::string(19, '1'), &ids));
-  EXPECT_FALSE(match_pattern("users/<id>/", "users/99999999999999999999999999", &ids));
+  PathArgs args;
+  ASSERT_TRUE(match_pattern("users/<id>/", "users/" + std::string(18, '9'), &args));
+  EXPECT_EQ(args.ids, (std::vector<int64_t>{999999999999999999LL}));
+  args = {};
+  EXPECT_FALSE(match_pattern("users/<id>/", "users/" + std::string(19, '1'), &args));
+  EXPECT_FALSE(match_pattern("users/<id>/", "users/99999999999999999999999999", &args));
 }
 
 TEST(MatchPattern, SeveralIds) {
-  std::vector<int64_t> ids;
-  ASSERT_TRUE(match_pattern("a/<x>/b/<y>/", "a/1/b/22", &ids));
-  EXPECT_EQ(ids, (std::vector<int64_t>{1, 22}));
+  PathArgs args;
+  ASSERT_TRUE(match_pattern("a/<x>/b/<y>/", "a/1/b/22", &args));
+  EXPECT_EQ(args.ids, (std::vector<int64_t>{1, 22}));
+}
+
+TEST(MatchPattern, Hex32SegmentsAreExactly32LowercaseHexDigits) {
+  const std::string id = "0123456789abcdef0123456789abcdef";
+  PathArgs args;
+  ASSERT_TRUE(match_pattern("sessions/<id:hex32>/", "sessions/" + id, &args));
+  EXPECT_EQ(args.hex_ids, (std::vector<std::string>{id}));
+  EXPECT_TRUE(args.ids.empty());
+
+  const std::vector<std::string> bad_paths = {
+      "sessions/" + std::string(31, 'a'), "sessions/" + std::string(33, 'a'),
+      "sessions/0123456789ABCDEF0123456789abcdef", "sessions/0123456789abcdef0123456789abcdeg",
+      "sessions/", "sessions/42", "sessions/" + id + "/x"};
+  for (const std::string& bad : bad_paths) {
+    PathArgs scratch;
+    EXPECT_FALSE(match_pattern("sessions/<id:hex32>/", bad, &scratch)) << bad;
+  }
+  // A decimal segment is still decimal beside a hex one, each in its list.
+  args = {};
+  ASSERT_TRUE(match_pattern("a/<n>/b/<k:hex32>/", "a/12/b/" + id, &args));
+  EXPECT_EQ(args.ids, (std::vector<int64_t>{12}));
+  EXPECT_EQ(args.hex_ids, (std::vector<std::string>{id}));
 }
 
 // --- Router
@@ -118,6 +140,8 @@ constexpr TestRoute kTable[] = {
     {"items/<id>/", "GET", 12},
     {"items/0/", "POST", 13},  // shadowed: items/<id>/ comes first
     {"a/<x>/b/<y>/", "GET", 14},
+    {"sessions/", "GET", 15},
+    {"sessions/<id:hex32>/", "DELETE", 16},
 };
 
 const Router<TestRoute>& router() {
@@ -209,7 +233,7 @@ TEST(Router, LiteralAndIdRoutesDoNotMix) {
   auto me = router().find("DELETE", path("users/me/"));
   ASSERT_NE(me.route, nullptr);
   EXPECT_EQ(me.route->id, 3);
-  EXPECT_TRUE(me.ids.empty());
+  EXPECT_TRUE(me.args.ids.empty());
 
   auto patch_me = router().find("PATCH", path("users/me"));
   ASSERT_NE(patch_me.route, nullptr);
@@ -218,7 +242,7 @@ TEST(Router, LiteralAndIdRoutesDoNotMix) {
   auto id = router().find("PUT", path("users/42/"));
   ASSERT_NE(id.route, nullptr);
   EXPECT_EQ(id.route->id, 8);
-  EXPECT_EQ(id.ids, (std::vector<int64_t>{42}));
+  EXPECT_EQ(id.args.ids, (std::vector<int64_t>{42}));
 }
 
 TEST(Router, TheFirstMatchingPatternInTableOrderWins) {
@@ -228,7 +252,7 @@ TEST(Router, TheFirstMatchingPatternInTableOrderWins) {
   EXPECT_TRUE(m.path_found());
   EXPECT_EQ(m.route, nullptr);
   EXPECT_EQ(m.allow(), "GET, HEAD");
-  EXPECT_EQ(m.ids, (std::vector<int64_t>{0}));
+  EXPECT_EQ(m.args.ids, (std::vector<int64_t>{0}));
 }
 
 TEST(Router, LiteralBeforeIdPrecedenceByTableOrder) {
@@ -254,7 +278,21 @@ TEST(Router, SeveralIdsAreReturnedInOrder) {
   auto m = router().find("GET", path("a/7/b/8/"));
   ASSERT_NE(m.route, nullptr);
   EXPECT_EQ(m.route->id, 14);
-  EXPECT_EQ(m.ids, (std::vector<int64_t>{7, 8}));
+  EXPECT_EQ(m.args.ids, (std::vector<int64_t>{7, 8}));
+}
+
+TEST(Router, Hex32RoutesGiveTheirIdAndTheirOwnAllow) {
+  const std::string id = "00000000ffffffff00000000ffffffff";
+  auto m = router().find("DELETE", path("sessions/" + id + "/"));
+  ASSERT_NE(m.route, nullptr);
+  EXPECT_EQ(m.route->id, 16);
+  EXPECT_EQ(m.args.hex_ids, (std::vector<std::string>{id}));
+  auto get = router().find("GET", path("sessions/" + id));
+  EXPECT_TRUE(get.path_found());
+  EXPECT_EQ(get.route, nullptr);
+  EXPECT_EQ(get.allow(), "DELETE");
+  EXPECT_FALSE(router().find("DELETE", path("sessions/" + id.substr(1))).path_found());
+  EXPECT_EQ(router().find("GET", path("sessions")).route->id, 15);
 }
 
 TEST(Router, EmptyTable) {

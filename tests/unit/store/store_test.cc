@@ -1,6 +1,7 @@
 #include "store/store.h"
 
 #include "unit/store/schema_v1.h"
+#include "unit/store/schema_v2.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -148,6 +149,39 @@ class StoreTest : public ::testing::Test {
     return (*t)->first;
   }
 
+  static Session session(const std::string& id, int64_t user_id, const std::string& refresh_jti,
+                         int64_t created, int64_t used, const std::string& ip = "192.0.2.1",
+                         const std::string& user_agent = "agent") {
+    Session s;
+    s.id = id;
+    s.user_id = user_id;
+    s.refresh_jti = refresh_jti;
+    s.created_at = created;
+    s.last_used_at = used;
+    s.ip = ip;
+    s.user_agent = user_agent;
+    return s;
+  }
+
+  // A session as token/obtain/ makes it: its refresh and access token, then
+  // the session row. Tokens expire at `expires`.
+  void login(const std::string& family, int64_t user_id, int64_t at, int64_t expires = 100000) {
+    ASSERT_TRUE(store_->insert_token(token(family, user_id, "refresh", family, at, expires)).ok());
+    ASSERT_TRUE(
+        store_->insert_token(token(family + "-a", user_id, "access", family, at, expires)).ok());
+    ASSERT_TRUE(store_->touch_session(session(family, user_id, family, at, at)).ok());
+  }
+
+  std::vector<std::string> live_ids(int64_t user_id, int64_t now, int64_t offset = 0,
+                                     int64_t limit = 100) {
+    auto sessions = store_->live_sessions(user_id, now, offset, limit);
+    EXPECT_TRUE(sessions.ok());
+    std::vector<std::string> ids;
+    if (sessions.ok())
+      for (const Session& s : *sessions) ids.push_back(s.id);
+    return ids;
+  }
+
   static Code code(int64_t user_id, const std::string& purpose, const std::string& hash,
                    int64_t created = 1000) {
     Code c;
@@ -276,6 +310,87 @@ TEST_F(StoreTest, MigrateUpgradesAVersionOneDatabaseKeepingItsRows) {
   ASSERT_EQ(mail->size(), 1u);
   EXPECT_EQ((*mail)[0].body, "Body");
   // And migrating again changes nothing.
+  EXPECT_TRUE(Store::migrate(old_path, 5000).ok());
+}
+
+// Version 3 adds sessions: every family with an unrevoked refresh token
+// becomes one, so that logins made before the upgrade are listed; and a
+// rotated token of a family revoked since is no longer "merely rotated".
+TEST_F(StoreTest, MigrateUpgradesAVersionTwoDatabaseWithASessionPerLiveFamily) {
+  std::string old_path = (dir_ / "v2.db").string();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(old_path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, kSchemaVersion2, nullptr, nullptr, nullptr), SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_exec(
+            db,
+            "PRAGMA user_version = 2;"
+            "INSERT INTO users (email, email_key, date_joined, is_active) "
+            "VALUES ('a@example.com', 'a@example.com', 1000, 1), "
+            "('b@example.com', 'b@example.com', 1000, 1);"
+            "INSERT INTO tokens (jti, user_id, token_type, family, issued_at, expires_at, "
+            "revoked_at, rotated) VALUES "
+            // live: obtained at 1100, refreshed at 1500 and 1900
+            "('live', 1, 'refresh', 'live', 1100, 9000, 1500, 1),"
+            "('live-a1', 1, 'access', 'live', 1100, 4100, NULL, 0),"
+            "('live-r2', 1, 'refresh', 'live', 1500, 9400, 1900, 1),"
+            "('live-a2', 1, 'access', 'live', 1500, 4500, NULL, 0),"
+            "('live-r3', 1, 'refresh', 'live', 1900, 9800, NULL, 0),"
+            "('live-a3', 1, 'access', 'live', 1900, 4900, NULL, 0),"
+            // logged out after one refresh: its rotated token must not count as merely rotated
+            "('out', 1, 'refresh', 'out', 1200, 9000, 1300, 1),"
+            "('out-a1', 1, 'access', 'out', 1200, 4200, 1400, 0),"
+            "('out-r2', 1, 'refresh', 'out', 1300, 9300, 1400, 0),"
+            // another user's
+            "('other', 2, 'refresh', 'other', 1250, 9000, NULL, 0);",
+            nullptr, nullptr, nullptr),
+        SQLITE_OK);
+    sqlite3_close(db);
+  }
+  Status st = Store::migrate(old_path, 5000);
+  ASSERT_TRUE(st.ok()) << st.reason();
+  EXPECT_EQ(RawDb(old_path).scalar("PRAGMA user_version"), Store::schema_version());
+  auto opened = Store::open(old_path, 5000);
+  ASSERT_TRUE(opened.ok());
+  Store& store = **opened;
+
+  auto mine = store.live_sessions(1, 2000, 0, 100);
+  ASSERT_TRUE(mine.ok());
+  ASSERT_EQ(mine->size(), 1u);
+  const Session& s = (*mine)[0];
+  EXPECT_EQ(s.id, "live");
+  EXPECT_EQ(s.user_id, 1);
+  EXPECT_EQ(s.refresh_jti, "live-r3");
+  EXPECT_EQ(s.created_at, 1100);
+  EXPECT_EQ(s.last_used_at, 1900);
+  EXPECT_EQ(s.ip, "");
+  EXPECT_EQ(s.user_agent, "");
+  auto theirs = store.live_sessions(2, 2000, 0, 100);
+  ASSERT_TRUE(theirs.ok());
+  ASSERT_EQ(theirs->size(), 1u);
+  EXPECT_EQ((*theirs)[0].id, "other");
+  EXPECT_EQ(RawDb(old_path).scalar("SELECT count(*) FROM sessions"), 2);
+
+  auto rotated = [&](const char* jti) {
+    auto t = store.token_with_user(jti);
+    return t.ok() && t->has_value() && (*t)->first.rotated;
+  };
+  EXPECT_TRUE(rotated("live"));  // its family is live: still merely rotated
+  EXPECT_TRUE(rotated("live-r2"));
+  EXPECT_FALSE(rotated("out"));  // its family was logged out
+  EXPECT_EQ(store.token_with_user("out").value()->first.revoked_at, 1300);
+
+  // A refresh after the upgrade moves the backfilled session on.
+  ASSERT_TRUE(store.write([&] {
+    CPA_RETURN_IF_ERROR(store.insert_token(token("live-r4", 1, "refresh", "live", 2100, 9900)));
+    return store.touch_session(session("live", 1, "live-r4", 2100, 2100));
+  }).ok());
+  auto moved = store.live_session(1, "live", 2200);
+  ASSERT_TRUE(moved.ok() && moved->has_value());
+  EXPECT_EQ((*moved)->created_at, 1100);
+  EXPECT_EQ((*moved)->last_used_at, 2100);
+  EXPECT_EQ((*moved)->ip, "192.0.2.1");
   EXPECT_TRUE(Store::migrate(old_path, 5000).ok());
 }
 
@@ -851,6 +966,7 @@ TEST_F(StoreTest, RevokeFamilyKeepsEarlierRevocationTimes) {
 
   ASSERT_TRUE(store_->revoke_family("r1", 1200).ok());
   EXPECT_EQ(get_token("r1")->revoked_at, 1100);
+  EXPECT_FALSE(get_token("r1")->rotated);  // no longer merely rotated
   EXPECT_EQ(get_token("a1")->revoked_at, 1200);
   EXPECT_EQ(get_token("r2")->revoked_at, 1200);
   EXPECT_EQ(get_token("x1")->revoked_at, std::nullopt);
@@ -879,6 +995,107 @@ TEST_F(StoreTest, PruneTokensDeletesOnlyThoseExpiredBefore) {
   EXPECT_FALSE(get_token("old").has_value());
   EXPECT_TRUE(get_token("edge").has_value());
   EXPECT_TRUE(get_token("new").has_value());
+}
+
+TEST_F(StoreTest, RevocationsTakeAwayMerelyRotated) {
+  int64_t a = add_user("a@example.com");
+  for (const char* family : {"f1", "f2", "f3"}) {
+    ASSERT_TRUE(store_->insert_token(token(family, a, "refresh", family)).ok());
+    ASSERT_TRUE(*store_->rotate_token(family, 1100));
+  }
+  ASSERT_TRUE(store_->revoke_family("f1", 1200).ok());
+  EXPECT_FALSE(get_token("f1")->rotated);
+  EXPECT_EQ(get_token("f1")->revoked_at, 1100);
+  EXPECT_TRUE(get_token("f2")->rotated);
+  ASSERT_TRUE(store_->revoke_other_families(a, "f3", 1300).ok());
+  EXPECT_FALSE(get_token("f2")->rotated);
+  EXPECT_TRUE(get_token("f3")->rotated);
+  ASSERT_TRUE(store_->revoke_user_tokens(a, 1400).ok());
+  EXPECT_FALSE(get_token("f3")->rotated);
+  EXPECT_EQ(get_token("f3")->revoked_at, 1100);
+}
+
+// --- sessions
+
+TEST_F(StoreTest, TouchSessionCreatesThenMovesItKeepingItsCreationTime) {
+  int64_t a = add_user("a@example.com");
+  login("s1", a, 1000);
+  ASSERT_TRUE(store_->insert_token(token("s1-r2", a, "refresh", "s1", 1500, 101500)).ok());
+  ASSERT_TRUE(
+      store_->touch_session(session("s1", a, "s1-r2", 1500, 1500, "198.51.100.9", "tab 2")).ok());
+  auto s = store_->live_session(a, "s1", 1600);
+  ASSERT_TRUE(s.ok() && s->has_value());
+  EXPECT_EQ((*s)->refresh_jti, "s1-r2");
+  EXPECT_EQ((*s)->created_at, 1000);
+  EXPECT_EQ((*s)->last_used_at, 1500);
+  EXPECT_EQ((*s)->ip, "198.51.100.9");
+  EXPECT_EQ((*s)->user_agent, "tab 2");
+  EXPECT_EQ(RawDb(path_).scalar("SELECT count(*) FROM sessions"), 1);
+}
+
+TEST_F(StoreTest, LiveSessionsMostRecentlyUsedFirstAndPaged) {
+  int64_t a = add_user("a@example.com");
+  int64_t b = add_user("b@example.com");
+  login("old", a, 1000);
+  login("new", a, 3000);
+  login("mid", a, 2000);
+  login("tie-a", a, 2500);
+  login("tie-b", a, 2500);  // same second: the later id first
+  login("theirs", b, 4000);
+  EXPECT_EQ(live_ids(a, 5000), (std::vector<std::string>{"new", "tie-b", "tie-a", "mid", "old"}));
+  EXPECT_EQ(live_ids(a, 5000, 1, 2), (std::vector<std::string>{"tie-b", "tie-a"}));
+  EXPECT_EQ(live_ids(a, 5000, 4, 10), (std::vector<std::string>{"old"}));
+  EXPECT_TRUE(live_ids(a, 5000, 5, 10).empty());
+  EXPECT_EQ(*store_->count_live_sessions(a, 5000), 5);
+  EXPECT_EQ(live_ids(b, 5000), (std::vector<std::string>{"theirs"}));
+  // Another user's session is not one of a's.
+  EXPECT_FALSE(store_->live_session(a, "theirs", 5000)->has_value());
+  EXPECT_TRUE(store_->live_session(b, "theirs", 5000)->has_value());
+}
+
+TEST_F(StoreTest, ASessionDiesWithItsNewestRefreshToken) {
+  int64_t a = add_user("a@example.com");
+  login("rotated", a, 1000);
+  login("logout", a, 1000);
+  login("expiring", a, 1000, 3000);
+  login("kept", a, 1000);
+  // A rotation alone does not end a session: its newest token is the new one.
+  ASSERT_TRUE(*store_->rotate_token("rotated", 1100));
+  ASSERT_TRUE(
+      store_->insert_token(token("rotated-r2", a, "refresh", "rotated", 1100, 100000)).ok());
+  ASSERT_TRUE(store_->touch_session(session("rotated", a, "rotated-r2", 1100, 1100)).ok());
+  ASSERT_TRUE(store_->revoke_family("logout", 1200).ok());
+  EXPECT_EQ(live_ids(a, 2999), (std::vector<std::string>{"rotated", "kept", "expiring"}));
+  EXPECT_EQ(live_ids(a, 3000), (std::vector<std::string>{"rotated", "kept"}));  // exp <= now
+  EXPECT_EQ(*store_->count_live_sessions(a, 3000), 2);
+  EXPECT_FALSE(store_->live_session(a, "logout", 1300)->has_value());
+  ASSERT_TRUE(store_->revoke_other_families(a, "kept", 1400).ok());
+  EXPECT_EQ(live_ids(a, 1500), (std::vector<std::string>{"kept"}));
+  ASSERT_TRUE(store_->revoke_user_tokens(a, 1600).ok());
+  EXPECT_TRUE(live_ids(a, 1700).empty());
+}
+
+TEST_F(StoreTest, PruneTokensTakesTheSessionsWhoseNewestTokenGoes) {
+  int64_t a = add_user("a@example.com");
+  login("gone", a, 1000, 2000);
+  login("moved", a, 1000, 2000);  // refreshed: its newest token lives on
+  ASSERT_TRUE(store_->insert_token(token("moved-r2", a, "refresh", "moved", 1500, 3500)).ok());
+  ASSERT_TRUE(store_->touch_session(session("moved", a, "moved-r2", 1500, 1500)).ok());
+  login("later", a, 1000, 5000);
+  ASSERT_TRUE(store_->prune_tokens(2500).ok());
+  EXPECT_EQ(RawDb(path_).scalar("SELECT count(*) FROM sessions WHERE id = 'gone'"), 0);
+  EXPECT_EQ(RawDb(path_).scalar("SELECT count(*) FROM sessions"), 2);
+  EXPECT_EQ(live_ids(a, 2600), (std::vector<std::string>{"moved", "later"}));
+}
+
+TEST_F(StoreTest, DeleteUserTakesItsSessions) {
+  int64_t a = add_user("a@example.com");
+  int64_t b = add_user("b@example.com");
+  login("mine", a, 1000);
+  login("theirs", b, 1000);
+  ASSERT_TRUE(store_->delete_user(get_user(a)).ok());
+  EXPECT_EQ(RawDb(path_).scalar("SELECT count(*) FROM sessions"), 1);
+  EXPECT_EQ(live_ids(b, 1100), (std::vector<std::string>{"theirs"}));
 }
 
 // --- outbox
