@@ -16,7 +16,7 @@ namespace {
 // kUpgrades[v - 1] takes version v to v + 1. Forward only; a database newer
 // than the binary is refused.
 constexpr const char* kUpgrades[] = {
-    // 1 -> 2: issue 10, the security review.
+    // 1 -> 2. Issue 10, the security review.
     "ALTER TABLE users ADD COLUMN verified_ip TEXT;"
     "CREATE TABLE code_decoys (email_key TEXT NOT NULL, purpose TEXT NOT NULL, "
     "code_hash TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, "
@@ -29,8 +29,8 @@ constexpr const char* kUpgrades[] = {
     "ALTER TABLE outbox ADD COLUMN code_hash TEXT;"
     "ALTER TABLE outbox ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;"
     "DROP INDEX outbox_due;"
-    "CREATE INDEX outbox_due ON outbox (status, kind, next_attempt_at);",
-    // 2 -> 3: issue 12, sessions. Every family that still has an unrevoked
+    "CREATE INDEX outbox_due ON outbox (status, kind, next_attempt_at);"
+    // Issue 12, sessions. Every family that still has an unrevoked
     // refresh token becomes a session, so that logins made before the upgrade
     // are listed: created at its first token, last used at its latest, its
     // newest unrevoked refresh token; address and user agent unknown. (An

@@ -40,7 +40,7 @@ class CliTestCase(unittest.TestCase):
         })
         r = self.cli("migrate")
         self.assertEqual(r.returncode, 0, r)
-        self.assertEqual(r.stdout, "database %s is at schema version 3\n"
+        self.assertEqual(r.stdout, "database %s is at schema version 2\n"
                          % os.path.realpath(self.db_path))
 
     # --- helpers

@@ -1,7 +1,6 @@
 #include "store/store.h"
 
 #include "unit/store/schema_v1.h"
-#include "unit/store/schema_v2.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -313,19 +312,18 @@ TEST_F(StoreTest, MigrateUpgradesAVersionOneDatabaseKeepingItsRows) {
   EXPECT_TRUE(Store::migrate(old_path, 5000).ok());
 }
 
-// Version 3 adds sessions: every family with an unrevoked refresh token
+// Version 2 adds sessions: every family with an unrevoked refresh token
 // becomes one, so that logins made before the upgrade are listed; and a
 // rotated token of a family revoked since is no longer "merely rotated".
-TEST_F(StoreTest, MigrateUpgradesAVersionTwoDatabaseWithASessionPerLiveFamily) {
-  std::string old_path = (dir_ / "v2.db").string();
+TEST_F(StoreTest, MigrateUpgradesAVersionOneDatabaseWithASessionPerLiveFamily) {
+  std::string old_path = (dir_ / "v1-tokens.db").string();
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(old_path.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, kSchemaVersion2, nullptr, nullptr, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, kSchemaVersion1, nullptr, nullptr, nullptr), SQLITE_OK);
     ASSERT_EQ(
         sqlite3_exec(
             db,
-            "PRAGMA user_version = 2;"
             "INSERT INTO users (email, email_key, date_joined, is_active) "
             "VALUES ('a@example.com', 'a@example.com', 1000, 1), "
             "('b@example.com', 'b@example.com', 1000, 1);"
