@@ -1,6 +1,6 @@
 #include "api/auth_gate.h"
 
-#include "auth/jwt.h"
+#include "api/token_service.h"
 
 namespace cpa::api {
 namespace {
@@ -18,20 +18,14 @@ std::vector<std::string_view> split_spaces(std::string_view s) {
   return parts;
 }
 
-// The one liveness check of an access token: its record exists, is an access
-// token of `user_id`, is not revoked, and its user is active. Sets call.user
-// and the session the token belongs to.
+// An access token whose record is live. Sets call.user and the session the
+// token belongs to.
 Status accept_access_token(Call& call, const std::string& jti, int64_t user_id) {
-  CPA_ASSIGN_OR_RETURN(auto found, call.svc.store.token_with_user(jti));
-  if (!found) return Status::TokenNotValid();
-  auto& [token, user] = *found;
-  if (token.revoked_at || token.token_type != "access" || token.user_id != user_id ||
-      !user.is_active) {
-    return Status::TokenNotValid();
-  }
+  CPA_ASSIGN_OR_RETURN(TokenRecord record, read_token(call, jti, "access", user_id));
+  if (record.state != TokenState::kLive) return Status::TokenNotValid();
   call.access_jti = jti;
-  call.session_id = std::move(token.family);
-  call.user = std::move(user);
+  call.session_id = std::move(record.token.family);
+  call.user = std::move(record.user);
   return Status();
 }
 
@@ -45,12 +39,9 @@ Status authenticate(Call& call) {
     return Status::NotAuthenticated();
   if (parts.size() != 2) return Status::TokenNotValid();
 
-  auth::Claims claims;
-  if (!auth::decode_jwt(parts[1], call.svc.keys.jwt, call.now(), &claims) ||
-      claims.token_type != "access") {
-    return Status::TokenNotValid();
-  }
-  return accept_access_token(call, claims.jti, claims.user_id);
+  std::optional<auth::Claims> claims = decode_token(call, parts[1], "access");
+  if (!claims) return Status::TokenNotValid();
+  return accept_access_token(call, claims->jti, claims->user_id);
 }
 
 Status reauthenticate(Call& call) {

@@ -3,9 +3,9 @@
 #include <algorithm>
 
 #include "api/limits.h"
+#include "api/mail_service.h"
 #include "auth/codes.h"
 #include "core/email.h"
-#include "mail/outbox_seal.h"
 #include "mail/templates.h"
 
 namespace cpa::api {
@@ -97,14 +97,10 @@ Status send_code(Call& call, const store::User& user, const char* code_purpose,
                                                  std::to_string(user.id), now)
                             .status_or_ok());
   }
-  CPA_ASSIGN_OR_RETURN(
-      store::OutboxMail queued,
-      mail::sealed_mail(call.svc.keys.outbox, call.svc.rng, recipient,
-                        mail::code_mail(code_purpose, code, call.svc.config.code_ttl)));
   // The mail names its code: if a newer one replaces it (or it dies) before
   // the mailer gets to it, this one is not sent.
-  queued.code = store::CodeRef{user.id, code_purpose, row.code_hash};
-  return store.enqueue_mail(queued, now);
+  return queue_mail(call, recipient, mail::code_mail(code_purpose, code, call.svc.config.code_ttl),
+                    store::CodeRef{user.id, code_purpose, row.code_hash});
 }
 
 Status probe_send_limit(Call& call, const std::string& limit_email_key, const char* code_purpose) {
@@ -125,12 +121,9 @@ Status probe_send_limit(Call& call, const std::string& limit_email_key, const ch
   // Its mail is sealed and queued like a real one (the same work, the mailer
   // woken): it names a code no account holds (user 0), so the mailer finds it
   // dead and marks it expired. It is never sent.
-  CPA_ASSIGN_OR_RETURN(
-      store::OutboxMail queued,
-      mail::sealed_mail(call.svc.keys.outbox, call.svc.rng, limit_email_key,
-                        mail::code_mail(code_purpose, code, call.svc.config.code_ttl)));
-  queued.code = store::CodeRef{0, code_purpose, decoy.code_hash};
-  return call.svc.store.enqueue_mail(queued, now);
+  return queue_mail(call, limit_email_key,
+                    mail::code_mail(code_purpose, code, call.svc.config.code_ttl),
+                    store::CodeRef{0, code_purpose, decoy.code_hash});
 }
 
 Result<store::Code> check_code(Call& call, int64_t user_id, const char* code_purpose,

@@ -1,8 +1,8 @@
 #include "api/credentials.h"
 
 #include "api/limits.h"
+#include "api/mail_service.h"
 #include "auth/password.h"
-#include "mail/outbox_seal.h"
 #include "mail/templates.h"
 
 namespace cpa::api {
@@ -79,10 +79,7 @@ Status replace_password(Call& call, const store::User& user, const std::string& 
   const int64_t now = call.now();
   CPA_RETURN_IF_ERROR(store.set_password(user.id, hash, store::Activation::kUnchanged));
   CPA_RETURN_IF_ERROR(store.revoke_user_tokens(user.id, now));
-  CPA_ASSIGN_OR_RETURN(store::OutboxMail notice,
-                       mail::sealed_mail(call.svc.keys.outbox, call.svc.rng, user.email,
-                                         mail::password_changed_notice()));
-  return store.enqueue_mail(notice, now);
+  return queue_mail(call, user.email, mail::password_changed_notice());
 }
 
 }  // namespace cpa::api

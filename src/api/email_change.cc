@@ -2,11 +2,11 @@
 
 #include "api/auth_gate.h"
 #include "api/code_service.h"
+#include "api/mail_service.h"
 #include "api/credentials.h"
 #include "api/user_view.h"
 #include "core/email.h"
 #include "http/fields.h"
-#include "mail/outbox_seal.h"
 #include "mail/templates.h"
 
 namespace cpa::api {
@@ -70,7 +70,6 @@ Result<http::Response> reset_email_verify(Call& call) {
     // Still free at this moment? Someone may have registered it meanwhile.
     CPA_ASSIGN_OR_RETURN(bool taken, taken_by_other(store, key, user_id));
     if (taken) return Status::Field("new_email", kEmailTaken);
-    const int64_t now = call.now();
     CPA_ASSIGN_OR_RETURN(auto before, store.user_by_id(user_id));
     if (!before) return Status::TokenNotValid();  // deleted since authentication
     CPA_RETURN_IF_ERROR(store.set_email(user_id, *row.new_email, key));
@@ -79,10 +78,7 @@ Result<http::Response> reset_email_verify(Call& call) {
     CPA_RETURN_IF_ERROR(store.delete_user_codes(user_id));
     // The old address is released: it may register again at once.
     CPA_RETURN_IF_ERROR(store.clear_send_history(before->email_key));
-    CPA_ASSIGN_OR_RETURN(store::OutboxMail notice,
-                         mail::sealed_mail(call.svc.keys.outbox, call.svc.rng, before->email,
-                                           mail::email_changed_notice(*row.new_email)));
-    CPA_RETURN_IF_ERROR(store.enqueue_mail(notice, now));
+    CPA_RETURN_IF_ERROR(queue_mail(call, before->email, mail::email_changed_notice(*row.new_email)));
     CPA_ASSIGN_OR_RETURN(updated, store.user_by_id(user_id));
     return Status();
   });

@@ -74,4 +74,25 @@ Status record_tokens(Call& call, const MintedTokens& tokens) {
 }
 
 
+std::optional<auth::Claims> decode_token(const Call& call, std::string_view token,
+                                         std::optional<std::string_view> type) {
+  auth::Claims claims;
+  if (!auth::decode_jwt(token, call.svc.keys.jwt, call.now(), &claims)) return std::nullopt;
+  if (type && claims.token_type != *type) return std::nullopt;
+  return claims;
+}
+
+Result<TokenRecord> read_token(Call& call, const std::string& jti, std::string_view type,
+                               int64_t user_id) {
+  CPA_ASSIGN_OR_RETURN(auto found, call.svc.store.token_with_user(jti));
+  TokenRecord record;
+  if (!found) return record;
+  auto& [token, user] = *found;
+  if (token.token_type != type || token.user_id != user_id || !user.is_active) return record;
+  record.state = token.revoked_at ? TokenState::kRevoked : TokenState::kLive;
+  record.token = std::move(token);
+  record.user = std::move(user);
+  return record;
+}
+
 }  // namespace cpa::api

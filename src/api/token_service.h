@@ -7,9 +7,12 @@
 // only recording the rows happens inside it, so the lock is held briefly.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "api/context.h"
+#include "auth/jwt.h"
 
 namespace cpa::api {
 
@@ -27,6 +30,31 @@ struct MintedTokens {
 // A new refresh + access pair for `user_id`, its rows starting a family named
 // after the new refresh token.
 MintedTokens mint_tokens(Call& call, int64_t user_id);
+
+// A JWT the client presented, decoded: signature, shape and `exp` checked
+// (the one decode of the service). nullopt for anything else. `type`, when
+// given, is the token_type it must have.
+std::optional<auth::Claims> decode_token(const Call& call, std::string_view token,
+                                         std::optional<std::string_view> type = std::nullopt);
+
+// What the record of a presented token says of it.
+enum class TokenState {
+  kInvalid,  // no record, another type or user, or its user inactive or gone
+  kRevoked,  // rotated, logged out, or revoked with the user's tokens
+  kLive,
+};
+
+struct TokenRecord {
+  TokenState state = TokenState::kInvalid;
+  store::Token token;  // set unless kInvalid
+  store::User user;    // likewise
+};
+
+// The one liveness check: reads the record of `jti` and judges it against
+// the `type` and `user_id` the token claims. Every route that takes a token
+// (the gate, verify, refresh, blacklist) decides through it.
+Result<TokenRecord> read_token(Call& call, const std::string& jti, std::string_view type,
+                               int64_t user_id);
 
 // Records both rows, and the use of their session (API.md §9): created by
 // token/obtain/; by token/refresh/ given its new newest refresh token, the

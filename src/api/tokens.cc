@@ -2,7 +2,6 @@
 
 #include "api/credentials.h"
 #include "api/token_service.h"
-#include "auth/jwt.h"
 #include "auth/password.h"
 #include "core/email.h"
 #include "http/fields.h"
@@ -15,33 +14,23 @@ constexpr const char* kNoActiveAccount = "No active account found with the given
 
 Status no_active_account() { return Status::Unauthorized(kNoActiveAccount); }
 
-Result<auth::Claims> decode_refresh_token(Call& call, const std::string& token) {
-  auth::Claims claims;
-  if (!auth::decode_jwt(token, call.svc.keys.jwt, call.now(), &claims) ||
-      claims.token_type != "refresh") {
-    return Status::TokenInvalidOrExpired();
-  }
-  return claims;
-}
-
 // The "refresh" field of token/refresh/ and token/blacklist/, decoded.
 Result<auth::Claims> read_refresh_field(Call& call) {
   CPA_ASSIGN_OR_RETURN(const http::Body* body, call.body());
   http::Form form(*body);
   std::optional<std::string> token = form.text("refresh");
   CPA_RETURN_IF_ERROR(form.status());
-  return decode_refresh_token(call, *token);
+  std::optional<auth::Claims> claims = decode_token(call, *token, "refresh");
+  if (!claims) return Status::TokenInvalidOrExpired();
+  return std::move(*claims);
 }
 
 // The record of a refresh token presented to token/refresh/ or
-// token/blacklist/, when it matches the claims and its user is active.
-Result<store::Token> find_refresh_token(Call& call, const auth::Claims& claims) {
-  CPA_ASSIGN_OR_RETURN(auto found, call.svc.store.token_with_user(claims.jti));
-  if (!found || found->first.token_type != "refresh" || found->first.user_id != claims.user_id ||
-      !found->second.is_active) {
-    return Status::TokenInvalidOrExpired();
-  }
-  return std::move(found->first);
+// token/blacklist/: live or revoked (anything else is 401 invalid).
+Result<TokenRecord> read_refresh_record(Call& call, const auth::Claims& claims) {
+  CPA_ASSIGN_OR_RETURN(TokenRecord record, read_token(call, claims.jti, "refresh", claims.user_id));
+  if (record.state == TokenState::kInvalid) return Status::TokenInvalidOrExpired();
+  return record;
 }
 
 // A refresh token presented again within AUTH_REFRESH_REUSE_GRACE seconds of
@@ -112,14 +101,11 @@ Result<http::Response> verify_token(Call& call) {
   std::optional<std::string> token = form.text("token");
   CPA_RETURN_IF_ERROR(form.status());
 
-  auth::Claims claims;
-  if (!auth::decode_jwt(*token, call.svc.keys.jwt, call.now(), &claims))
-    return Status::TokenInvalidOrExpired();
-  CPA_ASSIGN_OR_RETURN(auto found, call.svc.store.token_with_user(claims.jti));
-  if (!found || found->first.revoked_at || found->first.token_type != claims.token_type ||
-      found->first.user_id != claims.user_id || !found->second.is_active) {
-    return Status::TokenInvalidOrExpired();
-  }
+  std::optional<auth::Claims> claims = decode_token(call, *token);
+  if (!claims) return Status::TokenInvalidOrExpired();
+  CPA_ASSIGN_OR_RETURN(TokenRecord record,
+                       read_token(call, claims->jti, claims->token_type, claims->user_id));
+  if (record.state != TokenState::kLive) return Status::TokenInvalidOrExpired();
   return http::Response::Json(200, "{}");
 }
 
@@ -132,8 +118,9 @@ Result<http::Response> refresh_token(Call& call) {
   // rotated, which is reuse, unless the reuse grace covers them.
   MintedTokens fresh = mint_tokens(call, claims.user_id);
   Status st = store.write([&]() -> Status {
-    CPA_ASSIGN_OR_RETURN(store::Token presented, find_refresh_token(call, claims));
-    if (!presented.revoked_at) {
+    CPA_ASSIGN_OR_RETURN(TokenRecord record, read_refresh_record(call, claims));
+    const store::Token& presented = record.token;
+    if (record.state == TokenState::kLive) {
       CPA_ASSIGN_OR_RETURN(bool rotated, store.rotate_token(presented.jti, call.now()));
       if (!rotated) return Status::TokenBlacklisted();
     } else if (!within_reuse_grace(call, presented)) {
@@ -152,8 +139,9 @@ Result<http::Response> blacklist_token(Call& call) {
   CPA_ASSIGN_OR_RETURN(auth::Claims claims, read_refresh_field(call));
   store::Store& store = call.svc.store;
   Status st = store.write([&]() -> Status {
-    CPA_ASSIGN_OR_RETURN(store::Token presented, find_refresh_token(call, claims));
-    if (presented.revoked_at) return Status::TokenBlacklisted();
+    CPA_ASSIGN_OR_RETURN(TokenRecord record, read_refresh_record(call, claims));
+    if (record.state == TokenState::kRevoked) return Status::TokenBlacklisted();
+    const store::Token& presented = record.token;
     // Logout ends the whole session: the refresh token and every token
     // descended from the same login.
     return store.revoke_family(presented.family, call.now());
