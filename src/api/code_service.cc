@@ -12,10 +12,10 @@ namespace cpa::api {
 
 namespace {
 
-std::string send_scope(const char* code_purpose) { return std::string("send:") + code_purpose; }
+std::string send_scope(Purpose purpose) { return "send:" + purpose_name(purpose); }
 // Per account, whatever the destination (cleared with neither address).
-std::string account_send_scope(const char* code_purpose) {
-  return std::string("account-send:") + code_purpose;
+std::string account_send_scope(Purpose purpose) {
+  return "account-send:" + purpose_name(purpose);
 }
 
 // Seconds until (limit_key, purpose) may be sent another code; 0 = now.
@@ -46,7 +46,8 @@ Status invalid_code() { return Status::Field("code", kInvalidCode); }
 
 // A guess at a decoy: the steps of check_code() on a code that never matches.
 Status guess_decoy(Call& call, const std::string& email_key, const store::Code& decoy,
-                   const char* code_purpose, const std::string& code) {
+                   Purpose purpose, const std::string& code) {
+  const std::string& code_purpose = purpose_name(purpose);
   if (decoy.expires_at <= call.now()) return invalid_code();
   if (decoy.attempts >= limits::kCodeMaxWrongGuesses)
     return Status::Field("code", kTooManyAttempts);
@@ -59,26 +60,27 @@ Status guess_decoy(Call& call, const std::string& email_key, const store::Code& 
 
 }  // namespace
 
-Result<int64_t> code_send_wait(Call& call, const store::User& user, const char* code_purpose,
+Result<int64_t> code_send_wait(Call& call, const store::User& user, Purpose purpose,
                                const std::optional<std::string>& new_email) {
   const std::string limit_key = new_email ? email_key(*new_email) : user.email_key;
-  CPA_ASSIGN_OR_RETURN(int64_t wait, send_wait(call, send_scope(code_purpose), limit_key));
+  CPA_ASSIGN_OR_RETURN(int64_t wait, send_wait(call, send_scope(purpose), limit_key));
   if (new_email) {
-    CPA_ASSIGN_OR_RETURN(int64_t account_wait, account_send_wait(call, account_send_scope(code_purpose),
+    CPA_ASSIGN_OR_RETURN(int64_t account_wait, account_send_wait(call, account_send_scope(purpose),
                                                                  std::to_string(user.id)));
     wait = std::max(wait, account_wait);
   }
   return wait;
 }
 
-Status send_code(Call& call, const store::User& user, const char* code_purpose,
+Status send_code(Call& call, const store::User& user, Purpose purpose,
                  const std::string& recipient, SendLimit limit,
                  std::optional<std::string> new_email) {
+  const std::string& code_purpose = purpose_name(purpose);
   store::Store& store = call.svc.store;
   const int64_t now = call.now();
   const std::string limit_key = new_email ? email_key(*new_email) : user.email_key;
 
-  CPA_ASSIGN_OR_RETURN(int64_t wait, code_send_wait(call, user, code_purpose, new_email));
+  CPA_ASSIGN_OR_RETURN(int64_t wait, code_send_wait(call, user, purpose, new_email));
   if (wait > 0) return limit == SendLimit::kSilent ? Status() : Status::Throttled(wait);
 
   const std::string code = auth::generate_code(call.svc.rng);
@@ -91,20 +93,21 @@ Status send_code(Call& call, const store::User& user, const char* code_purpose,
   const bool to_new_address = new_email.has_value();
   row.new_email = std::move(new_email);
   CPA_RETURN_IF_ERROR(store.put_code(row));
-  CPA_RETURN_IF_ERROR(store.add_throttle_event(send_scope(code_purpose), limit_key, now).status_or_ok());
+  CPA_RETURN_IF_ERROR(store.add_throttle_event(send_scope(purpose), limit_key, now).status_or_ok());
   if (to_new_address) {
-    CPA_RETURN_IF_ERROR(store.add_throttle_event(account_send_scope(code_purpose),
+    CPA_RETURN_IF_ERROR(store.add_throttle_event(account_send_scope(purpose),
                                                  std::to_string(user.id), now)
                             .status_or_ok());
   }
   // The mail names its code: if a newer one replaces it (or it dies) before
   // the mailer gets to it, this one is not sent.
-  return queue_mail(call, recipient, mail::code_mail(code_purpose, code, call.svc.config.code_ttl),
+  return queue_mail(call, recipient, mail::code_mail(purpose, code, call.svc.config.code_ttl),
                     store::CodeRef{user.id, code_purpose, row.code_hash});
 }
 
-Status probe_send_limit(Call& call, const std::string& limit_email_key, const char* code_purpose) {
-  const std::string scope = send_scope(code_purpose);
+Status probe_send_limit(Call& call, const std::string& limit_email_key, Purpose purpose) {
+  const std::string& code_purpose = purpose_name(purpose);
+  const std::string scope = send_scope(purpose);
   CPA_ASSIGN_OR_RETURN(int64_t wait, send_wait(call, scope, limit_email_key));
   if (wait > 0) return Status();
   // A code is made and hashed as for a real account; only its hash is kept,
@@ -122,12 +125,13 @@ Status probe_send_limit(Call& call, const std::string& limit_email_key, const ch
   // woken): it names a code no account holds (user 0), so the mailer finds it
   // dead and marks it expired. It is never sent.
   return queue_mail(call, limit_email_key,
-                    mail::code_mail(code_purpose, code, call.svc.config.code_ttl),
+                    mail::code_mail(purpose, code, call.svc.config.code_ttl),
                     store::CodeRef{0, code_purpose, decoy.code_hash});
 }
 
-Result<store::Code> check_code(Call& call, int64_t user_id, const char* code_purpose,
+Result<store::Code> check_code(Call& call, int64_t user_id, Purpose purpose,
                                const std::string& code, Consume consume) {
+  const std::string& code_purpose = purpose_name(purpose);
   store::Store& store = call.svc.store;
   const int64_t now = call.now();
   CPA_ASSIGN_OR_RETURN(std::optional<store::Code> row, store.code_for(user_id, code_purpose));
@@ -144,8 +148,9 @@ Result<store::Code> check_code(Call& call, int64_t user_id, const char* code_pur
 }
 
 Result<store::Code> check_code_for_email(Call& call, const std::optional<store::User>& user,
-                                         const std::string& email_key, const char* code_purpose,
+                                         const std::string& email_key, Purpose purpose,
                                          const std::string& code, Consume consume) {
+  const std::string& code_purpose = purpose_name(purpose);
   store::Store& store = call.svc.store;
   CPA_ASSIGN_OR_RETURN(std::optional<store::Code> decoy,
                        store.code_decoy_for(email_key, code_purpose));
@@ -154,13 +159,14 @@ Result<store::Code> check_code_for_email(Call& call, const std::optional<store::
     CPA_ASSIGN_OR_RETURN(real, store.code_for(user->id, code_purpose));
   }
   if (decoy && (!real || decoy->created_at > real->created_at))
-    return guess_decoy(call, email_key, *decoy, code_purpose, code);
+    return guess_decoy(call, email_key, *decoy, purpose, code);
   if (!user) return invalid_code();
-  return check_code(call, user->id, code_purpose, code, consume);
+  return check_code(call, user->id, purpose, code, consume);
 }
 
-Status check_spent_code(Call& call, int64_t user_id, const char* code_purpose,
+Status check_spent_code(Call& call, int64_t user_id, Purpose purpose,
                         const std::string& code) {
+  const std::string& code_purpose = purpose_name(purpose);
   store::Store& store = call.svc.store;
   CPA_ASSIGN_OR_RETURN(std::optional<store::Code> row, store.code_for(user_id, code_purpose));
   if (!row || !row->used_at || row->attempts >= limits::kCodeMaxWrongGuesses)

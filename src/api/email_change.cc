@@ -37,7 +37,7 @@ Result<http::Response> reset_email_request(Call& call) {
   if (owner) form.fail("new_email", kEmailTaken);
   // Over a send limit, the 429 comes before the password's hash is spent.
   if (!owner) {
-    CPA_ASSIGN_OR_RETURN(int64_t wait, code_send_wait(call, user, purpose::kEmailChange, display));
+    CPA_ASSIGN_OR_RETURN(int64_t wait, code_send_wait(call, user, Purpose::kEmailChange, display));
     if (wait > 0) return Status::Throttled(wait);
   }
   CPA_RETURN_IF_ERROR(check_current_password(call, user, *password, form, "password"));
@@ -47,7 +47,7 @@ Result<http::Response> reset_email_request(Call& call) {
     CPA_RETURN_IF_ERROR(reauthenticate(call));  // the password checked is still the caller's
     CPA_ASSIGN_OR_RETURN(bool taken, taken_by_other(store, key, user.id));
     if (taken) return Status::Field("new_email", kEmailTaken);
-    return send_code(call, user, purpose::kEmailChange, display, SendLimit::kEnforce, display);
+    return send_code(call, user, Purpose::kEmailChange, display, SendLimit::kEnforce, display);
   });
   CPA_RETURN_IF_ERROR(st);
   return http::Response::Detail(200, "A confirmation code has been sent to the new email address.");
@@ -64,7 +64,7 @@ Result<http::Response> reset_email_verify(Call& call) {
   std::optional<store::User> updated;
   Status st = store.write([&]() -> Status {
     CPA_ASSIGN_OR_RETURN(store::Code row,
-                         check_code(call, user_id, purpose::kEmailChange, *code, Consume::kNo));
+                         check_code(call, user_id, Purpose::kEmailChange, *code, Consume::kNo));
     if (!row.new_email) return Status::Field("code", kInvalidCode);
     const std::string key = email_key(*row.new_email);
     // Still free at this moment? Someone may have registered it meanwhile.

@@ -108,7 +108,7 @@ Result<http::Response> verify_pin(Call& call) {
 Result<http::Response> reset_pin_request(Call& call) {
   const store::User& user = *call.user;
   CPA_RETURN_IF_ERROR(call.svc.store.write([&] {
-    return send_code(call, user, purpose::kPinReset, user.email, SendLimit::kEnforce);
+    return send_code(call, user, Purpose::kPinReset, user.email, SendLimit::kEnforce);
   }));
   return http::Response::Detail(200, "A PIN reset code has been sent to your email.");
 }
@@ -129,7 +129,7 @@ Result<http::Response> reset_pin_verify(Call& call) {
   const int64_t user_id = call.user->id;
   Status st = store.write([&]() -> Status {
     CPA_RETURN_IF_ERROR(reauthenticate(call));
-    CPA_RETURN_IF_ERROR(check_code(call, user_id, purpose::kPinReset, *code, Consume::kYes).status_or_ok());
+    CPA_RETURN_IF_ERROR(check_code(call, user_id, Purpose::kPinReset, *code, Consume::kYes).status_or_ok());
     if (hash) return store.set_pin(user_id, *hash);  // also clears strikes and lock
     return store.set_pin_reset_window(user_id, call.now() + limits::kPinResetWindow);
   });

@@ -21,8 +21,8 @@ Result<http::Response> recovery_request(Call& call) {
   Status st = call.svc.store.write([&]() -> Status {
     const std::string key = email_key(*email);
     CPA_ASSIGN_OR_RETURN(auto user, call.svc.store.user_by_email_key(key));
-    if (!user || !user->is_active) return probe_send_limit(call, key, purpose::kPasswordRecovery);
-    return send_code(call, *user, purpose::kPasswordRecovery, user->email, SendLimit::kSilent);
+    if (!user || !user->is_active) return probe_send_limit(call, key, Purpose::kPasswordRecovery);
+    return send_code(call, *user, Purpose::kPasswordRecovery, user->email, SendLimit::kSilent);
   });
   CPA_RETURN_IF_ERROR(st);
   return http::Response::Detail(
@@ -48,7 +48,7 @@ Result<http::Response> recovery_reset_password(Call& call) {
     const std::string key = email_key(*email);
     CPA_ASSIGN_OR_RETURN(auto user, store.user_by_email_key(key));
     if (user && !user->is_active) user.reset();  // only an active account has a recovery code
-    CPA_RETURN_IF_ERROR(check_code_for_email(call, user, key, purpose::kPasswordRecovery, *code,
+    CPA_RETURN_IF_ERROR(check_code_for_email(call, user, key, Purpose::kPasswordRecovery, *code,
                                              Consume::kYes)
                             .status_or_ok());
     CPA_RETURN_IF_ERROR(store.mark_email_verified(user->id, call.now(), call.client_ip()));

@@ -18,8 +18,12 @@ constexpr const char* kCannotSetPassword = "Password cannot be set for this acco
 bool unfinished(const store::User& u) { return !u.password || !u.email_verified; }
 
 // Reads `purpose` limited to the two purposes verify-code/ and resend-code/ take.
-std::optional<std::string> read_public_purpose(http::Form& form) {
-  return form.choice("purpose", {purpose::kEmailVerification, purpose::kPasswordRecovery});
+std::optional<Purpose> read_public_purpose(http::Form& form) {
+  std::optional<std::string> name =
+      form.choice("purpose", {purpose_name(Purpose::kEmailVerification),
+                              purpose_name(Purpose::kPasswordRecovery)});
+  if (!name) return std::nullopt;
+  return parse_purpose(*name);
 }
 
 }  // namespace
@@ -56,7 +60,7 @@ Result<http::Response> register_user(Call& call) {
       CPA_RETURN_IF_ERROR(call.svc.store.set_terms_accepted(user->id));
       user->terms_accepted = true;
     }
-    return send_code(call, *user, purpose::kEmailVerification, user->email, SendLimit::kEnforce);
+    return send_code(call, *user, Purpose::kEmailVerification, user->email, SendLimit::kEnforce);
   });
   CPA_RETURN_IF_ERROR(st);
   return http::Response::Json(201, user_json(*user));
@@ -67,18 +71,17 @@ Result<http::Response> verify_code(Call& call) {
   http::Form form(*body);
   std::optional<std::string> email = form.email("email");
   std::optional<std::string> code = form.text("code");
-  std::optional<std::string> code_purpose = read_public_purpose(form);
+  std::optional<Purpose> wanted = read_public_purpose(form);
   CPA_RETURN_IF_ERROR(form.status());
 
-  const bool verification = *code_purpose == purpose::kEmailVerification;
+  const bool verification = *wanted == Purpose::kEmailVerification;
   Status st = call.svc.store.write([&]() -> Status {
     const std::string key = email_key(*email);
     CPA_ASSIGN_OR_RETURN(auto user, call.svc.store.user_by_email_key(key));
     // password_recovery: checked, not used up; recovery-reset-password/ uses it.
-    const char* wanted = verification ? purpose::kEmailVerification : purpose::kPasswordRecovery;
     const Consume consume = verification ? Consume::kYes : Consume::kNo;
     CPA_RETURN_IF_ERROR(
-        check_code_for_email(call, user, key, wanted, *code, consume).status_or_ok());
+        check_code_for_email(call, user, key, *wanted, *code, consume).status_or_ok());
     if (!verification) return Status();
     return call.svc.store.mark_email_verified(user->id, call.now(), call.client_ip());
   });
@@ -124,7 +127,7 @@ Result<http::Response> public_set_password(Call& call) {
     CPA_ASSIGN_OR_RETURN(user, store.user_by_email_key(key));
     if (!eligible(user)) return Status::NonField(kCannotSetPassword);
     if (code) {
-      CPA_RETURN_IF_ERROR(check_spent_code(call, user->id, purpose::kEmailVerification, *code));
+      CPA_RETURN_IF_ERROR(check_spent_code(call, user->id, Purpose::kEmailVerification, *code));
     } else {
       CPA_RETURN_IF_ERROR(same_client());
     }
@@ -138,19 +141,18 @@ Result<http::Response> resend_code(Call& call) {
   CPA_ASSIGN_OR_RETURN(const http::Body* body, call.body());
   http::Form form(*body);
   std::optional<std::string> email = form.email("email");
-  std::optional<std::string> code_purpose = read_public_purpose(form);
+  std::optional<Purpose> wanted = read_public_purpose(form);
   CPA_RETURN_IF_ERROR(form.status());
 
-  const bool verification = *code_purpose == purpose::kEmailVerification;
-  const char* wanted = verification ? purpose::kEmailVerification : purpose::kPasswordRecovery;
+  const bool verification = *wanted == Purpose::kEmailVerification;
   // As recovery-request/: the same work whether or not a code goes out, so
   // that neither the answer nor its timing tells whether the account exists.
   Status st = call.svc.store.write([&]() -> Status {
     const std::string key = email_key(*email);
     CPA_ASSIGN_OR_RETURN(auto user, call.svc.store.user_by_email_key(key));
     const bool eligible = user && (verification ? unfinished(*user) : user->is_active);
-    if (!eligible) return probe_send_limit(call, key, wanted);
-    return send_code(call, *user, wanted, user->email, SendLimit::kSilent);
+    if (!eligible) return probe_send_limit(call, key, *wanted);
+    return send_code(call, *user, *wanted, user->email, SendLimit::kSilent);
   });
   CPA_RETURN_IF_ERROR(st);
   return http::Response::Detail(200, "If the account exists, a new code has been sent.");

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/purpose.h"
+
 namespace cpa::mail {
 
 struct Text {
@@ -14,7 +16,7 @@ struct Text {
 
 // A one-time code; `purpose` is one of API.md §2's purposes. `ttl_seconds`
 // says how long it lives.
-Text code_mail(std::string_view purpose, std::string_view code, int64_t ttl_seconds);
+Text code_mail(Purpose purpose, std::string_view code, int64_t ttl_seconds);
 Text password_changed_notice();
 Text email_changed_notice(std::string_view new_email);
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 
 namespace cpa::mail {
@@ -18,31 +19,33 @@ bool has_line(const std::string& body, const std::string& line) {
 }
 
 TEST(Templates, CodeMailSubjects) {
-  EXPECT_EQ(code_mail("email_verification", "123456", 600).subject, "Confirm your email address");
-  EXPECT_EQ(code_mail("password_recovery", "123456", 600).subject, "Your password recovery code");
-  EXPECT_EQ(code_mail("pin_reset", "123456", 600).subject, "Your PIN reset code");
-  EXPECT_EQ(code_mail("email_change", "123456", 600).subject, "Confirm your new email address");
+  EXPECT_EQ(code_mail(Purpose::kEmailVerification, "123456", 600).subject, "Confirm your email address");
+  EXPECT_EQ(code_mail(Purpose::kPasswordRecovery, "123456", 600).subject, "Your password recovery code");
+  EXPECT_EQ(code_mail(Purpose::kPinReset, "123456", 600).subject, "Your PIN reset code");
+  EXPECT_EQ(code_mail(Purpose::kEmailChange, "123456", 600).subject, "Confirm your new email address");
 }
 
 TEST(Templates, CodeMailBody) {
-  for (const char* purpose :
-       {"email_verification", "password_recovery", "pin_reset", "email_change", "something_else"}) {
+  std::set<std::string> subjects;
+  for (Purpose purpose : kAllPurposes) {
     Text t = code_mail(purpose, "482913", 600);
-    EXPECT_TRUE(has_line(t.body, "482913")) << purpose << "\n" << t.body;
+    subjects.insert(t.subject);  // each purpose has its own wording
+    EXPECT_TRUE(has_line(t.body, "482913")) << purpose_name(purpose) << "\n" << t.body;
     EXPECT_NE(t.body.find("expires in 10 minutes"), std::string::npos) << t.body;
     EXPECT_NE(t.body.find("Do not share it"), std::string::npos) << t.body;
     EXPECT_TRUE(has_line(t.body, "CryptoPay")) << t.body;
-    EXPECT_TRUE(ascii_only(t.subject) && ascii_only(t.body)) << purpose;
+    EXPECT_TRUE(ascii_only(t.subject) && ascii_only(t.body)) << purpose_name(purpose);
     EXPECT_FALSE(t.subject.empty());
   }
+  EXPECT_EQ(subjects.size(), std::size(kAllPurposes));
 }
 
 TEST(Templates, CodeMailMinutes) {
-  EXPECT_NE(code_mail("pin_reset", "1", 60).body.find("expires in 1 minute "), std::string::npos);
-  EXPECT_NE(code_mail("pin_reset", "1", 30).body.find("expires in 1 minute "), std::string::npos);
-  EXPECT_NE(code_mail("pin_reset", "1", 0).body.find("expires in 1 minute "), std::string::npos);
-  EXPECT_NE(code_mail("pin_reset", "1", 179).body.find("expires in 2 minutes"), std::string::npos);
-  EXPECT_NE(code_mail("pin_reset", "1", 3600).body.find("expires in 60 minutes"),
+  EXPECT_NE(code_mail(Purpose::kPinReset, "1", 60).body.find("expires in 1 minute "), std::string::npos);
+  EXPECT_NE(code_mail(Purpose::kPinReset, "1", 30).body.find("expires in 1 minute "), std::string::npos);
+  EXPECT_NE(code_mail(Purpose::kPinReset, "1", 0).body.find("expires in 1 minute "), std::string::npos);
+  EXPECT_NE(code_mail(Purpose::kPinReset, "1", 179).body.find("expires in 2 minutes"), std::string::npos);
+  EXPECT_NE(code_mail(Purpose::kPinReset, "1", 3600).body.find("expires in 60 minutes"),
             std::string::npos);
 }
 
