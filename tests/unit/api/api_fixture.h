@@ -24,6 +24,7 @@
 #include "core/config.h"
 #include "core/random.h"
 #include "store/store.h"
+#include "unit/scratch_dir.h"
 
 namespace cpa::api::testing {
 
@@ -75,12 +76,7 @@ class ApiTest : public ::testing::Test {
   static constexpr const char* kAddress = "198.51.100.7";
 
   void SetUp() override {
-    namespace fs = std::filesystem;
-    std::string root = access("/dev/shm", W_OK | X_OK) == 0 ? "/dev/shm" : fs::temp_directory_path().string();
-    std::string tmpl = root + "/cpa-api-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    const std::string db = dir_ + "/auth.db";
+    const std::string db = (scratch_ / "auth.db").string();
     Status st = store::Store::migrate(db, 5000);
     ASSERT_TRUE(st.ok()) << st.reason();
     auto opened = store::Store::open(db, 5000);
@@ -96,7 +92,6 @@ class ApiTest : public ::testing::Test {
   void TearDown() override {
     services_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   // One request as nginx would pass it: JSON body, the client address.
@@ -169,7 +164,7 @@ class ApiTest : public ::testing::Test {
     return {a.str("refresh"), a.str("access")};
   }
 
-  std::string dir_;
+  cpa::testing::ScratchDir scratch_{"cpa-api"};  // first: removed last
   std::string host_ = "127.0.0.1:8080";  // the Host header sent
   // More request headers for every request, names lower-cased as FastCGI
   // gives them (e.g. {"user-agent", "..."}).

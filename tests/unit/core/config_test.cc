@@ -1,4 +1,5 @@
 #include "core/config.h"
+#include "unit/scratch_dir.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -35,14 +36,10 @@ std::string load_error(const Environment& env, const std::string& variable) {
 
 class TempDir : public ::testing::Test {
  protected:
+  cpa::testing::ScratchDir scratch_{"cpa-config"};  // first: removed last
+
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "cpa-config-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    if (!dir_.empty()) fs::remove_all(dir_, ec);
+    dir_ = scratch_.path();
   }
   std::string write_file(const std::string& name, const std::string& text) {
     fs::path p = dir_ / name;

@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "mail/backend.h"
 #include "mail/message.h"
+#include "unit/scratch_dir.h"
 
 namespace cpa::mail {
 namespace {
@@ -22,16 +23,11 @@ namespace fs = std::filesystem;
 
 class FileBackendTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "cpa-file-backend-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    if (!root_.empty()) fs::remove_all(root_, ec);
-  }
+  cpa::testing::ScratchDir scratch_{"cpa-file-backend"};  // first: removed last
 
+  void SetUp() override {
+    root_ = scratch_.path();
+  }
   static Message sample(int64_t id) {
     Message m;
     m.id = id;

@@ -23,6 +23,7 @@
 #include "mail/backend.h"
 #include "mail/outbox_seal.h"
 #include "store/store.h"
+#include "unit/scratch_dir.h"
 
 namespace cpa::mail {
 namespace {
@@ -68,10 +69,10 @@ Delivery permanent(std::string error) { return {Delivery::Outcome::kPermanent, s
 
 class MailerTest : public ::testing::Test {
  protected:
+  cpa::testing::ScratchDir scratch_{"cpa-mailer"};  // first: removed last
+
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "cpa-mailer-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
+    root_ = scratch_.path();
     std::string db = (root_ / "auth.db").string();
     Status st = store::Store::migrate(db, 5000);
     ASSERT_TRUE(st.ok()) << st.reason();
@@ -99,8 +100,6 @@ class MailerTest : public ::testing::Test {
   void TearDown() override {
     mailer_.reset();
     store_.reset();
-    std::error_code ec;
-    if (!root_.empty()) fs::remove_all(root_, ec);
   }
 
   int64_t enqueue(const std::string& to, const std::string& body, int64_t at) {

@@ -26,6 +26,7 @@
 #include "core/config.h"
 #include "mail/backend.h"
 #include "mail/message.h"
+#include "unit/scratch_dir.h"
 
 namespace cpa::mail {
 namespace {
@@ -58,10 +59,10 @@ std::vector<std::string> eml_files(const fs::path& dir) {
 
 class SmtpBackendTest : public ::testing::Test {
  protected:
+  cpa::testing::ScratchDir scratch_{"cpa-smtp-backend"};  // first: removed last
+
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "cpa-smtp-backend-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
+    root_ = scratch_.path();
     spool_ = root_ / "spool";
     refuse_ = root_ / "refuse";
     ASSERT_NO_FATAL_FAILURE(start_sink());
@@ -69,8 +70,6 @@ class SmtpBackendTest : public ::testing::Test {
 
   void TearDown() override {
     stop_sink();
-    std::error_code ec;
-    if (!root_.empty()) fs::remove_all(root_, ec);
   }
 
   void start_sink() {

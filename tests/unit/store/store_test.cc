@@ -1,6 +1,7 @@
 #include "store/store.h"
 
 #include "unit/store/schema_v1.h"
+#include "unit/scratch_dir.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -73,22 +74,13 @@ OutboxMail notice(const std::string& to, const std::string& subject, const std::
   return OutboxMail{.recipient = to, .subject = subject, .body = body};
 }
 
-// Where the test databases go: tmpfs when there is one (synchronous=FULL
-// makes every commit an fsync, and the suite must stay fast on a busy disk),
-// else the usual temp directory.
-fs::path temp_root() {
-  std::error_code ec;
-  if (fs::is_directory("/dev/shm", ec) && access("/dev/shm", W_OK | X_OK) == 0) return "/dev/shm";
-  return fs::temp_directory_path();
-}
-
 
 class StoreTest : public ::testing::Test {
  protected:
+  cpa::testing::ScratchDir scratch_{"cpa-store"};  // first: removed last
+
   void SetUp() override {
-    std::string tmpl = (temp_root() / "cpa-store-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    dir_ = scratch_.path();
     path_ = (dir_ / "auth.db").string();
     Status st = Store::migrate(path_, 5000);
     ASSERT_TRUE(st.ok()) << st.reason();
@@ -97,8 +89,6 @@ class StoreTest : public ::testing::Test {
   }
   void TearDown() override {
     store_.reset();
-    std::error_code ec;
-    if (!dir_.empty()) fs::remove_all(dir_, ec);
   }
 
   std::unique_ptr<Store> open_store(int busy_ms) {
