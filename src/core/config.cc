@@ -131,17 +131,26 @@ bool secret_key(const std::string& value, Config* c, std::string* why) {
   return true;
 }
 
-bool mail_backend(const std::string& value, Config* c, std::string* why) {
-  if (value == "file") {
-    c->mail_backend = MailBackend::kFile;
-  } else if (value == "smtp") {
-    c->mail_backend = MailBackend::kSmtp;
-  } else {
-    *why = "expected 'file' or 'smtp', got '" + value + "'";
-    return false;
+// One of a few spellings, each naming the value at its index in `Values`.
+template <auto Member, const auto& Names, const auto& Values>
+bool choice(const std::string& value, Config* c, std::string* why) {
+  static_assert(std::size(Names) == std::size(Values));
+  std::string expected;
+  for (size_t i = 0; i < std::size(Names); ++i) {
+    if (value == Names[i]) {
+      c->*Member = Values[i];
+      return true;
+    }
+    expected.append(i == 0 ? "'" : i + 1 < std::size(Names) ? ", '" : " or '").append(Names[i]) += "'";
   }
-  return true;
+  *why = "expected " + expected + ", got '" + value + "'";
+  return false;
 }
+
+constexpr const char* kMailBackendNames[] = {"file", "smtp"};
+constexpr MailBackend kMailBackends[] = {MailBackend::kFile, MailBackend::kSmtp};
+constexpr const char* kSmtpTlsNames[] = {"required", "opportunistic"};
+constexpr SmtpTls kSmtpTlsModes[] = {SmtpTls::kRequired, SmtpTls::kOpportunistic};
 
 bool smtp_url(const std::string& value, Config* c, std::string* why) {
   const size_t scheme_end = value.find("://");
@@ -153,18 +162,6 @@ bool smtp_url(const std::string& value, Config* c, std::string* why) {
     return false;
   }
   c->smtp_url = value;
-  return true;
-}
-
-bool smtp_tls(const std::string& value, Config* c, std::string* why) {
-  if (value == "required") {
-    c->smtp_tls = SmtpTls::kRequired;
-  } else if (value == "opportunistic") {
-    c->smtp_tls = SmtpTls::kOpportunistic;
-  } else {
-    *why = "expected 'required' or 'opportunistic', got '" + value + "'";
-    return false;
-  }
   return true;
 }
 
@@ -231,7 +228,8 @@ constexpr Variable kVariables[] = {
       "seconds (0–3600) after its rotation during which a refresh token presented again gets a "
       "new pair instead of revoking its session (see \"Single-page apps\" below)"},
      integer<&Config::refresh_reuse_grace, 0, 3600>},
-    {{"AUTH_MAIL_BACKEND", "`file`", "`file` or `smtp`"}, mail_backend},
+    {{"AUTH_MAIL_BACKEND", "`file`", "`file` or `smtp`"},
+     choice<&Config::mail_backend, kMailBackendNames, kMailBackends>},
     {{"AUTH_MAIL_DIR", "`$AUTH_STATE_DIR/mail`", "where the file backend writes"},
      text<&Config::mail_dir>},
     {{"AUTH_SMTP_URL", "—", "`smtp://host:587` (STARTTLS, see `AUTH_SMTP_TLS`) or `smtps://host:465`"},
@@ -243,7 +241,7 @@ constexpr Variable kVariables[] = {
       "`required`; `opportunistic` for a relay on loopback (`localhost`, `127.0.0.0/8`, `::1`)",
       "`smtp://`: `required` = STARTTLS must succeed or nothing is sent; `opportunistic` = "
       "STARTTLS when the relay offers it. `smtps://` is always TLS"},
-     smtp_tls},
+     choice<&Config::smtp_tls, kSmtpTlsNames, kSmtpTlsModes>},
     {{"AUTH_MAIL_CONNECTIONS", "`4`",
       "messages the mailer delivers at once (1–64): SMTP connections to the relay, each kept and "
       "reused for many messages (the file backend writes that many files at once)"},
