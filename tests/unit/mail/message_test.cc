@@ -201,5 +201,15 @@ TEST(Message, EmptyBodyHasOnlyTheHeaders) {
   EXPECT_TRUE(split(text).body.empty());
 }
 
+// AUTH_MAIL_FROM may be "Name <addr>": the header keeps it, the SMTP
+// envelope takes the address.
+TEST(EnvelopeAddress, TheAddressInsideTheAngleBrackets) {
+  EXPECT_EQ(envelope_address("no-reply@example.com"), "no-reply@example.com");
+  EXPECT_EQ(envelope_address("CryptoPay <no-reply@example.com>"), "no-reply@example.com");
+  EXPECT_EQ(envelope_address("\"Pay <Team>\" <team@example.com>"), "team@example.com");
+  EXPECT_EQ(envelope_address("broken <a@b"), "broken <a@b");
+  EXPECT_EQ(envelope_address(""), "");
+}
+
 }  // namespace
 }  // namespace cpa::mail
