@@ -1,5 +1,6 @@
 #!/bin/sh
-# Installs the Debian packages the project needs, and only those missing.
+# Installs the Debian packages the project needs, and only those missing,
+# then Swagger UI's files for GET docs/ (scripts/install-swagger-ui.sh: npm).
 # Idempotent: when everything is present it touches nothing (no apt-get update).
 # Usage: scripts/install-deps.sh [--check]   (--check: exit 1 if something is missing)
 set -eu
@@ -19,6 +20,11 @@ libgtest-dev
 nginx
 python3
 python3-aiosmtpd
+python3-jsonschema
+python3-selenium
+chromium
+chromium-driver
+openssl
 curl
 "
 # Sanitizer and fuzz builds (make test-asan, make fuzz) and benchmarks (make bench).
@@ -36,7 +42,14 @@ for p in $PACKAGES ${WITH_EXTRAS:+$EXTRA_PACKAGES}; do
   fi
 done
 
-[ -z "$missing" ] && exit 0
+# npm fetches Swagger UI. Debian's package only when no npm is there at all:
+# a Node.js from elsewhere (nodesource) brings its own, which Debian's conflicts with.
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+
+here=$(dirname "$0")
+if [ -z "$missing" ]; then
+  exec "$here/install-swagger-ui.sh" "$@"
+fi
 if [ "${1:-}" = "--check" ]; then
   echo "missing Debian packages:$missing" >&2
   exit 1
@@ -47,3 +60,4 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+exec "$here/install-swagger-ui.sh"
