@@ -37,7 +37,7 @@ http::Response dispatch(const http::Request& request, RouteMatch match,
   bool needs_user = route ? route->access == Access::kUser : all_protected;
 
   Call call(request, services, std::move(match.args));
-  if (needs_user || (route && !route->reports_database)) {
+  if (needs_user || (route && route->database == Database::kChecked)) {
     // The database file may have been removed or replaced: find out before
     // reading from it, and answer 503 rather than serve a stale inode.
     Status db = services.store.check_file();

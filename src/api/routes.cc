@@ -14,7 +14,7 @@ namespace cpa::api {
 namespace {
 
 constexpr Route kRoutes[] = {
-    // pattern, method, handler, access, cost, reports_database
+    // pattern, method, handler, access, cost, database
     // §3 registration, §7 users
     {"users/", "GET", list_users, Access::kUser},
     {"users/", "POST", register_user, Access::kPublic},
@@ -51,12 +51,21 @@ constexpr Route kRoutes[] = {
     {"sessions/", "DELETE", end_other_sessions, Access::kUser},
     {"sessions/<id:hex32>/", "DELETE", end_session, Access::kUser},
     // §8 operations
-    {"health/", "GET", health, Access::kPublic, Cost::kCheap, true},
+    {"health/", "GET", health, Access::kPublic, Cost::kCheap, Database::kReported},
 };
 
 }  // namespace
 
 std::span<const Route> routes() { return kRoutes; }
+
+std::string route_listing() {
+  std::string out;
+  for (const Route& r : kRoutes) {
+    out.append(r.method).append("\t").append(r.pattern).append("\t");
+    out.append(r.access == Access::kUser ? "user" : "public").append("\n");
+  }
+  return out;
+}
 
 std::string hash_routes_regex() {
   std::string alternatives;

@@ -24,18 +24,30 @@ enum class Cost {
   kHash,
 };
 
+enum class Database {
+  // The dispatcher checks the database file first and answers 503 when it is
+  // gone, before the handler runs.
+  kChecked,
+  // The handler checks it itself and answers in its own shape (health/).
+  kReported,
+  // The handler never reads it: served whatever its state.
+  kUnused,
+};
+
 struct Route {
   std::string_view pattern;  // relative to /api/v1/auth/, e.g. "users/<id>/"
   std::string_view method;
   Handler handler;
   Access access;
   Cost cost = Cost::kCheap;
-  // The handler checks the database itself and answers in its own shape
-  // (health/); for every other route the dispatcher answers 503 first.
-  bool reports_database = false;
+  Database database = Database::kChecked;
 };
 
 std::span<const Route> routes();
+
+// The table as text, one route a line: "METHOD<TAB>pattern<TAB>public|user"
+// (`cryptopay-auth routes`; tests/openapi holds docs/openapi.json to it).
+std::string route_listing();
 
 // The nginx map key regex that picks the hashing pool: every kHash route as
 // "METHOD /api/v1/auth/path", e.g. ^(POST /api/v1/auth/token/obtain|...)/?$.

@@ -87,7 +87,7 @@ void write_response(FCGX_Request& fcgi, const Request& request, const Response& 
   head.reserve(256);
   head.append("Status: ").append(status_line(response.status)).append("\r\n");
   if (response.status != 204) {
-    head.append("Content-Type: application/json\r\n");
+    head.append("Content-Type: ").append(response.content_type).append("\r\n");
     head.append("Content-Length: ").append(std::to_string(response.body.size())).append("\r\n");
   }
   head.append("X-Request-Id: ").append(request.request_id).append("\r\n");

@@ -11,8 +11,9 @@ namespace cpa::http {
 
 struct Response {
   int status = 200;
-  std::string body;  // JSON; empty for 204
+  std::string body;  // JSON (unless content_type says otherwise); empty for 204
   std::vector<std::pair<std::string, std::string>> headers;
+  std::string content_type = "application/json";
 
   static Response Json(int status, std::string body) { return Response{status, std::move(body), {}}; }
   static Response Detail(int status, std::string_view detail);
