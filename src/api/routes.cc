@@ -4,6 +4,7 @@
 #include "api/health.h"
 #include "api/pin.h"
 #include "api/recovery.h"
+#include "api/reference.h"
 #include "api/registration.h"
 #include "api/sessions.h"
 #include "api/tokens.h"
@@ -52,6 +53,8 @@ constexpr Route kRoutes[] = {
     {"sessions/<id:hex32>/", "DELETE", end_session, Access::kUser},
     // §8 operations
     {"health/", "GET", health, Access::kPublic, Cost::kCheap, Database::kReported},
+    {"schema/", "GET", openapi_document, Access::kPublic, Cost::kCheap, Database::kUnused},
+    {"docs/", "GET", docs_page, Access::kPublic, Cost::kCheap, Database::kUnused},
 };
 
 }  // namespace

@@ -30,7 +30,7 @@ enum class Database {
   kChecked,
   // The handler checks it itself and answers in its own shape (health/).
   kReported,
-  // The handler never reads it: served whatever its state.
+  // The handler never reads it (schema/, docs/): served whatever its state.
   kUnused,
 };
 
