@@ -272,6 +272,9 @@ constexpr Variable kVariables[] = {
     {{"AUTH_NGINX_TEMPLATE", "built in", "nginx configuration template for `run`"},
      text<&Config::nginx_template>},
     {{"AUTH_NGINX_BIN", "`/usr/sbin/nginx`", "nginx binary for `run`"}, text<&Config::nginx_bin>},
+    {{"AUTH_SWAGGER_UI_DIR", "`third_party/swagger-ui` of the source tree",
+      "Swagger UI's files that `run`'s nginx serves for `docs/` (`scripts/install-swagger-ui.sh`)"},
+     text<&Config::swagger_ui_dir>},
     {{"AUTH_BENCH", "`0`", "`1`: `run` adds nginx's own answer for `make bench` (its ceiling)"},
      on_off<&Config::bench>},
 };
@@ -373,6 +376,7 @@ std::optional<Config> load_config(const Environment& env, const Environment& fil
   // One hasher per core: more only share the same cores, one hash at a time.
   c.hash_workers = static_cast<int>(cores ? cores : 1);
   c.nginx_bin = access("/usr/sbin/nginx", X_OK) == 0 ? "/usr/sbin/nginx" : "nginx";
+  c.swagger_ui_dir = std::string(CPA_SOURCE_DIR) + "/third_party/swagger-ui";
   std::string ignored;
   state_dir(c.state_dir, &c, &ignored);
 
