@@ -1,0 +1,193 @@
+"""The contract as docs/openapi.json declares it, for the tests: which
+operation a request reached, and whether a response is one the document
+declares for it (status, required headers, media type, body schema).
+
+The harness checks every response of Service.request with it, so a test that
+meets an undeclared answer fails, naming the route, the status and the body.
+Requests the document does not declare are held to its `x-undeclared`
+responses: `method` for a method a listed path does not take (401 only where
+every method of the path is 🔒), `path` for any other path. HEAD is held to
+GET's responses, without a body.
+"""
+
+import json
+import os
+import re
+import urllib.parse
+
+import jsonschema
+
+SOURCE_DIR = os.environ.get(
+    "CPA_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+DOCUMENT_PATH = os.path.join(SOURCE_DIR, "docs", "openapi.json")
+API_PREFIX = "/api/v1/auth"
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+class ContractError(AssertionError):
+    pass
+
+
+def media_type(content_type):
+    return (content_type or "").split(";")[0].strip().lower()
+
+
+def is_json(media):
+    return media == "application/json" or media.endswith("+json")
+
+
+class Route:
+    """A path template of the document matched by a request path."""
+
+    def __init__(self, template, item, secured_everywhere):
+        self.template = template
+        self.item = item
+        self.secured_everywhere = secured_everywhere  # every operation is 🔒
+
+
+class Contract:
+    def __init__(self, path=DOCUMENT_PATH):
+        with open(path, "rb") as f:
+            self.raw = f.read()
+        self.doc = json.loads(self.raw)
+        self.resolver = jsonschema.RefResolver.from_schema(self.doc)
+        self.format_checker = jsonschema.FormatChecker()
+        self._validators = {}
+        # Templates with literal segments first: /users/me/ before /users/{id}/.
+        self.templates = sorted(self.doc["paths"], key=lambda t: t.count("{"))
+
+    # --- the document
+
+    def resolve(self, node):
+        """The object a Reference Object points to (document-local $refs)."""
+        while isinstance(node, dict) and "$ref" in node:
+            _, node = self.resolver.resolve(node["$ref"])
+        return node
+
+    def operations(self):
+        """(template, method, operation) for every operation, in document order."""
+        for template, item in self.doc["paths"].items():
+            for method in METHODS:
+                if method in item:
+                    yield template, method, item[method]
+
+    def validator(self, schema):
+        key = json.dumps(schema, sort_keys=True)
+        if key not in self._validators:
+            self._validators[key] = jsonschema.Draft202012Validator(
+                schema, resolver=self.resolver, format_checker=self.format_checker)
+        return self._validators[key]
+
+    def schema_errors(self, schema, value):
+        """Messages of every way `value` fails `schema` ($refs against the document)."""
+        return ["%s at %s" % (e.message, "/".join(str(p) for p in e.absolute_path) or "the top")
+                for e in self.validator(schema).iter_errors(value)]
+
+    # --- requests
+
+    def route(self, path):
+        """The Route a request path reaches, or None (trailing slash optional)."""
+        path = urllib.parse.unquote(urllib.parse.urlsplit(path).path)
+        if not path.startswith(API_PREFIX + "/"):
+            return None
+        segments = path[len(API_PREFIX):].strip("/").split("/")
+        for template in self.templates:
+            item = self.doc["paths"][template]
+            if self._matches(template, item, segments):
+                ops = [item[m] for m in METHODS if m in item]
+                secured = all(op.get("security") for op in ops)
+                return Route(template, item, secured)
+        return None
+
+    def _matches(self, template, item, segments):
+        parts = template.strip("/").split("/")
+        if len(parts) != len(segments):
+            return False
+        for part, segment in zip(parts, segments):
+            if part.startswith("{") and part.endswith("}"):
+                if not self._parameter_accepts(item, part[1:-1], segment):
+                    return False
+            elif part != segment:
+                return False
+        return True
+
+    def _parameter_accepts(self, item, name, segment):
+        """A path segment as the parameter's schema reads it: an integer
+        parameter takes decimal digits only (as the router does)."""
+        for op in (item[m] for m in METHODS if m in item):
+            for p in op.get("parameters", []):
+                p = self.resolve(p)
+                if p["in"] == "path" and p["name"] == name:
+                    schema = p["schema"]
+                    if schema.get("type") == "integer":
+                        return re.fullmatch(r"[0-9]{1,18}", segment) is not None
+                    return not self.schema_errors(schema, segment)
+        return False
+
+    def declared(self, method, path):
+        """(what the request reached, as text; its Responses Object)."""
+        method = method.lower()
+        route = self.route(path)
+        if route is None:
+            return "a path outside the document", self.doc["x-undeclared"]["path"]
+        op = route.item.get("get" if method == "head" else method)
+        if op is not None:
+            return "%s %s" % (method.upper(), route.template), op["responses"]
+        responses = dict(self.doc["x-undeclared"]["method"])
+        if not route.secured_everywhere:
+            responses.pop("401", None)
+        return "%s %s (a method the path does not take)" % (method.upper(), route.template), responses
+
+    # --- responses
+
+    def problems(self, method, path, status, headers, body):
+        """Every way this response departs from the document; [] when it conforms."""
+        what, responses = self.declared(method, path)
+        response = responses.get(str(status)) or responses.get("%dXX" % (status // 100)) \
+            or responses.get("default")
+        if response is None:
+            return ["%s: status %d is not declared (declared: %s)"
+                    % (what, status, ", ".join(sorted(responses)))]
+        response = self.resolve(response)
+        out = []
+        for name, header in response.get("headers", {}).items():
+            header = self.resolve(header)
+            value = headers.get(name)
+            if value is None:
+                if header.get("required"):
+                    out.append("%s %d: header %s is missing" % (what, status, name))
+                continue
+            schema = header.get("schema", {})
+            if schema.get("type") == "integer":
+                value = int(value) if re.fullmatch(r"[0-9]+", value) else value
+            for e in self.schema_errors(schema, value):
+                out.append("%s %d: header %s: %s" % (what, status, name, e))
+        content = response.get("content")
+        if method.upper() == "HEAD":
+            if body:
+                out.append("%s %d: HEAD answered with a body" % (what, status))
+            return out
+        if not content:
+            if body:
+                out.append("%s %d: declares no body, got %d bytes" % (what, status, len(body)))
+            return out
+        got = media_type(headers.get("Content-Type"))
+        declared = {media_type(k): v for k, v in content.items()}
+        if got not in declared:
+            return out + ["%s %d: Content-Type %r is not declared (declared: %s)"
+                          % (what, status, headers.get("Content-Type"), ", ".join(content))]
+        if is_json(got):
+            try:
+                value = json.loads(body.decode("utf-8"))
+            except ValueError as e:
+                return out + ["%s %d: the body is not JSON (%s)" % (what, status, e)]
+            schema = declared[got].get("schema", {})
+            out += ["%s %d: %s" % (what, status, e) for e in self.schema_errors(schema, value)]
+        return out
+
+    def check(self, method, path, status, headers, body):
+        problems = self.problems(method, path, status, headers, body)
+        if problems:
+            raise ContractError("docs/openapi.json does not declare the answer to %s %s:\n  %s\n"
+                                "  status %d, body %r" % (method, path, "\n  ".join(problems),
+                                                          status, body[:600]))
