@@ -10,8 +10,12 @@ with a real SMTP sink, each in a fresh temp dir on loopback.
 A ServiceTestCase class starts one SMTP sink and one service (`cryptopay-auth
 run`, which renders the same nginx template as `make run`) in setUpClass and
 stops both in a class cleanup, also when a test fails. Run with Debian's
-/usr/bin/python3 (it has python3-aiosmtpd); CTest sets CPA_BINARY and
-CPA_SOURCE_DIR.
+/usr/bin/python3 (it has python3-aiosmtpd and python3-jsonschema); CTest sets
+CPA_BINARY and CPA_SOURCE_DIR.
+
+Every response Service.request receives is checked against docs/openapi.json
+(contract.py): an answer the document does not declare fails the test that
+received it, whatever that test asserts.
 """
 
 import email
@@ -31,6 +35,8 @@ import tempfile
 import time
 import unittest
 
+import contract
+
 SOURCE_DIR = os.environ.get(
     "CPA_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 BINARY = os.environ.get("CPA_BINARY", os.path.join(SOURCE_DIR, "build", "cryptopay-auth"))
@@ -38,6 +44,7 @@ PYTHON = "/usr/bin/python3"
 TEST_SECRET = "e2e-test-secret-key-0123456789"
 # The sink refuses recipients at this domain for good (550).
 REJECTED_DOMAIN = "@reject.invalid-domain.test"
+CONTRACT = contract.Contract()
 
 
 def free_port():
@@ -300,7 +307,8 @@ class Service:
     def request(self, method, path, body=None, headers=None, timeout=30, source=None):
         """Raw HTTP through nginx. `body` is bytes or str; nothing is added.
         `source`: the loopback address to send from (127.0.0.2, ...), which
-        nginx then sees as the client's address."""
+        nginx then sees as the client's address. The answer must be one that
+        docs/openapi.json declares (contract.py), else AssertionError."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout,
                                           source_address=(source, 0) if source else None)
         try:
@@ -308,9 +316,11 @@ class Service:
                 body = body.encode("utf-8")
             conn.request(method, path, body=body, headers=headers or {})
             r = conn.getresponse()
-            return Response(r.status, r.headers, r.read())
+            response = Response(r.status, r.headers, r.read())
         finally:
             conn.close()
+        CONTRACT.check(method, path, response.status, response.headers, response.body)
+        return response
 
     def api(self, method, route, data=None, token=None, headers=None, form=False, source=None):
         """A request to /api/v1/auth/<route>; `data` sent as JSON (or a form)."""
