@@ -328,6 +328,8 @@ class ProductionSite(NginxOwnErrors, HashRouteLimits, harness.ServiceTestCase):
                  "unix:" + os.path.join(cls.service.state_dir, "fcgi-hash.sock")),
                 ("/etc/nginx/snippets/cryptopay-auth-fastcgi.conf",
                  os.path.join(nginx_dir, "cryptopay-auth-fastcgi.conf")),
+                ("/usr/local/share/cryptopay-auth/swagger-ui/",
+                 os.path.join(harness.SOURCE_DIR, "third_party", "swagger-ui") + "/"),
                 ("    listen [::]:80;\n", ""), ("    listen [::]:443 ssl http2;\n", ""),
                 ("listen 80;", "listen 127.0.0.1:%d;" % cls.http_port),
                 ("listen 443 ssl http2;", "listen 127.0.0.1:%d ssl http2;" % cls.https_port)):
@@ -408,6 +410,22 @@ class ProductionSite(NginxOwnErrors, HashRouteLimits, harness.ServiceTestCase):
                         {"Content-Type": "application/json"})
         self.assertBody(r, 413, {"detail": "Request body too large."})
         self.assertBody(self._https("GET", "/api/v1/auth/nope/"), 404, {"detail": "Not found."})
+
+    def test_the_docs_page_and_its_assets(self):
+        r = self._https("GET", "/api/v1/auth/docs/")
+        self.assertEqual((r.status, r.header("Content-Type")), (200, "text/html; charset=utf-8"))
+        policy = r.header("Content-Security-Policy")
+        self.assertIn("script-src 'self'", policy)
+        self.assertIn("frame-ancestors 'none'", policy)
+        for name in SECURITY_HEADERS:  # the location repeats the server's headers
+            self.assertTrue(r.header(name), name)
+        r = self._https("GET", "/api/v1/auth/docs/assets/swagger-ui-bundle.js")
+        self.assertEqual((r.status, r.header("Content-Type")), (200, "text/javascript"))
+        self.assertEqual(r.header("X-Content-Type-Options"), "nosniff")
+        self.assertBody(self._https("GET", "/api/v1/auth/docs/assets/nope.js"), 404,
+                        {"detail": "Not found."})
+        r = self._https("GET", "/api/v1/auth/schema/")
+        self.assertEqual((r.status, r.header("Content-Type")), (200, "application/vnd.oai.openapi+json"))
 
     def test_password_hashing_routes_go_to_their_own_pool(self):
         for i, (path, pool) in enumerate((("/api/v1/auth/token/obtain/", "hasher"),
