@@ -6,8 +6,9 @@ The harness checks every response of Service.request with it, so a test that
 meets an undeclared answer fails, naming the route, the status and the body.
 Requests the document does not declare are held to its `x-undeclared`
 responses: `method` for a method a listed path does not take (401 only where
-every method of the path is 🔒), `path` for any other path. HEAD is held to
-GET's responses, without a body.
+every method of the path is 🔒), `path` for any other path; and any request
+may get one of `request`, nginx's answers to a request it cannot read. HEAD
+is held to GET's responses, without a body.
 """
 
 import json
@@ -144,7 +145,7 @@ class Contract:
         """Every way this response departs from the document; [] when it conforms."""
         what, responses = self.declared(method, path)
         response = responses.get(str(status)) or responses.get("%dXX" % (status // 100)) \
-            or responses.get("default")
+            or responses.get("default") or self.doc["x-undeclared"]["request"].get(str(status))
         if response is None:
             return ["%s: status %d is not declared (declared: %s)"
                     % (what, status, ", ".join(sorted(responses)))]

@@ -341,17 +341,23 @@ class Service:
 
 def raw_request(port, data, tls_host=None, timeout=10):
     """Bytes sent as they are (what http.client refuses to send: a raw %00,
-    TRACE, an over-long line), the answer parsed; `tls_host` speaks TLS."""
+    TRACE, an over-long line), the answer parsed; `tls_host` speaks TLS. The
+    answer is checked against docs/openapi.json as Service.request's are,
+    for the method and target of the request line."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     try:
         if tls_host:
             sock = ssl._create_unverified_context().wrap_socket(sock, server_hostname=tls_host)
         sock.sendall(data)
-        r = http.client.HTTPResponse(sock)
+        r = http.client.HTTPResponse(sock, method=data.split(b" ", 1)[0].decode("latin-1"))
         r.begin()
-        return Response(r.status, r.headers, r.read())
+        response = Response(r.status, r.headers, r.read())
     finally:
         sock.close()
+    line = data.split(b"\r\n", 1)[0].decode("latin-1").split(" ")
+    method, target = (line[0], line[1]) if len(line) >= 2 else ("GET", "/")
+    CONTRACT.check(method, target, response.status, response.headers, response.body)
+    return response
 
 
 def child_pids(pid):

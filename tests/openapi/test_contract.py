@@ -85,6 +85,12 @@ class Check(unittest.TestCase):
         self.bad("GET", "nope/", 404, JSON, body({"detail": "Nope."}), "Not found.")
         self.assertEqual([], self.contract.problems("GET", "/", 404, JSON, body(NOT_FOUND)))
 
+    def test_what_nginx_cannot_read_may_come_from_any_request(self):
+        unreadable = body({"detail": "Bad request."})
+        self.ok("GET", "health/", 505, JSON, unreadable)
+        self.ok("GET", "a" * 17000, 414, JSON, unreadable)
+        self.bad("GET", "health/", 505, JSON, body({"detail": "HTTP/2.0"}), "Bad request.")
+
     def test_check_raises_with_route_status_and_body(self):
         with self.assertRaises(AssertionError) as caught:
             self.contract.check("GET", API + "health/", 418, JSON, b'{"teapot": true}')

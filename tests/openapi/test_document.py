@@ -185,6 +185,7 @@ class Document(unittest.TestCase):
         self.assertIn("404", undeclared["path"])
         self.check_headers("x-undeclared/method", undeclared["method"])
         self.check_headers("x-undeclared/path", undeclared["path"])
+        self.check_headers("x-undeclared/request", undeclared["request"])
 
     def check_headers(self, what, responses):
         for status, response in responses.items():
