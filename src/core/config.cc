@@ -273,7 +273,8 @@ constexpr Variable kVariables[] = {
      text<&Config::nginx_template>},
     {{"AUTH_NGINX_BIN", "`/usr/sbin/nginx`", "nginx binary for `run`"}, text<&Config::nginx_bin>},
     {{"AUTH_SWAGGER_UI_DIR", "`third_party/swagger-ui` of the source tree",
-      "Swagger UI's files that `run`'s nginx serves for `docs/` (`scripts/install-swagger-ui.sh`)"},
+      "Swagger UI's files (`scripts/install-swagger-ui.sh`) that `run` copies into the state dir for "
+      "its nginx to serve with `docs/`"},
      text<&Config::swagger_ui_dir>},
     {{"AUTH_BENCH", "`0`", "`1`: `run` adds nginx's own answer for `make bench` (its ceiling)"},
      on_off<&Config::bench>},

@@ -61,9 +61,9 @@ struct Config {
   std::string log_file;         // AUTH_LOG_FILE: default $state_dir/auth.log
   std::string nginx_template;   // AUTH_NGINX_TEMPLATE: used by `run`
   std::string nginx_bin;        // AUTH_NGINX_BIN: default /usr/sbin/nginx
-  // AUTH_SWAGGER_UI_DIR: the Swagger UI assets that `run`'s nginx serves under
-  // docs/assets/; default third_party/swagger-ui of the source tree (filled
-  // by scripts/install-swagger-ui.sh).
+  // AUTH_SWAGGER_UI_DIR: the Swagger UI assets that `run` copies for its nginx
+  // to serve under docs/assets/ (proc/docs_assets); default
+  // third_party/swagger-ui of the source tree (scripts/install-swagger-ui.sh).
   std::string swagger_ui_dir;
   int db_busy_timeout_ms = 5000;  // AUTH_DB_BUSY_TIMEOUT_MS
 

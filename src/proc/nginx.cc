@@ -12,6 +12,7 @@
 
 #include "api/routes.h"
 #include "core/log.h"
+#include "proc/docs_assets.h"
 #include "proc/signals.h"
 
 namespace cpa::proc {
@@ -93,16 +94,13 @@ bool write_nginx_config(const Config& config, const std::optional<NginxUser>& us
       {"SOCKET", config.socket_path},
       {"HASH_SOCKET", config.hash_socket_path},
       {"HASH_ROUTES", api::hash_routes_regex()},
-      {"SWAGGER_UI_DIR", config.swagger_ui_dir},
+      {"SWAGGER_UI_DIR", docs_assets_dir(config)},
       {"LISTEN", "127.0.0.1:" + std::to_string(config.http_port)},
       {"USER_DIRECTIVE", user_directive(user)},
       {"THROTTLE", config.throttle ? "" : "# "},
       {"BENCH", config.bench ? "" : "# "},
   };
-  // The API works without the assets; only docs/ would show an empty page.
-  if (access((config.swagger_ui_dir + "/swagger-ui-bundle.js").c_str(), R_OK) != 0)
-    log::warn("no Swagger UI in " + config.swagger_ui_dir +
-              " (AUTH_SWAGGER_UI_DIR): docs/ will not render; run scripts/install-swagger-ui.sh");
+  if (!copy_docs_assets(config, error)) return false;
   std::string rendered;
   if (!render_template(text, values, &rendered, error)) return false;
   // The FastCGI parameters are the production site's snippet, as is.
