@@ -328,8 +328,9 @@ class ProductionSite(NginxOwnErrors, HashRouteLimits, harness.ServiceTestCase):
                  "unix:" + os.path.join(cls.service.state_dir, "fcgi-hash.sock")),
                 ("/etc/nginx/snippets/cryptopay-auth-fastcgi.conf",
                  os.path.join(nginx_dir, "cryptopay-auth-fastcgi.conf")),
+                # The copy `run` made where nginx's workers may read it.
                 ("/usr/local/share/cryptopay-auth/swagger-ui/",
-                 os.path.join(harness.SOURCE_DIR, "third_party", "swagger-ui") + "/"),
+                 os.path.join(cls.service.state_dir, "nginx", "swagger-ui") + "/"),
                 ("    listen [::]:80;\n", ""), ("    listen [::]:443 ssl http2;\n", ""),
                 ("listen 80;", "listen 127.0.0.1:%d;" % cls.http_port),
                 ("listen 443 ssl http2;", "listen 127.0.0.1:%d ssl http2;" % cls.https_port)):
