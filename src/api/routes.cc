@@ -1,7 +1,10 @@
 #include "api/routes.h"
 
+#include <array>
+
 #include "api/email_change.h"
 #include "api/health.h"
+#include "api/metrics.h"
 #include "api/pin.h"
 #include "api/recovery.h"
 #include "api/registration.h"
@@ -9,6 +12,7 @@
 #include "api/tokens.h"
 #include "api/users.h"
 #include "http/router.h"
+#include "metrics/counters.h"
 
 namespace cpa::api {
 namespace {
@@ -52,11 +56,43 @@ constexpr Route kRoutes[] = {
     {"sessions/<id:hex32>/", "DELETE", end_session, Access::kUser},
     // §8 operations
     {"health/", "GET", health, Access::kPublic, Cost::kCheap, true},
+    {"metrics/", "GET", get_metrics, Access::kOperator, Cost::kCheap, true},
 };
+
+constexpr size_t kRouteCount = std::size(kRoutes);
+
+// Each route's pattern slot, and the patterns, worked out at compile time.
+struct Patterns {
+  std::array<size_t, kRouteCount> slot_of{};
+  std::array<std::string_view, kRouteCount> names{};
+  size_t count = 0;
+};
+
+constexpr Patterns index_patterns() {
+  Patterns p;
+  for (size_t i = 0; i < kRouteCount; ++i) {
+    size_t slot = p.count;
+    for (size_t j = 0; j < p.count; ++j)
+      if (p.names[j] == kRoutes[i].pattern) slot = j;
+    if (slot == p.count) p.names[p.count++] = kRoutes[i].pattern;
+    p.slot_of[i] = slot;
+  }
+  return p;
+}
+
+constexpr Patterns kPatterns = index_patterns();
+static_assert(kPatterns.count <= metrics::kMaxRoutes,
+              "more route patterns than the metrics counters have room for: raise kMaxRoutes");
 
 }  // namespace
 
 std::span<const Route> routes() { return kRoutes; }
+
+std::span<const std::string_view> route_patterns() {
+  return std::span<const std::string_view>(kPatterns.names.data(), kPatterns.count);
+}
+
+size_t pattern_slot(const Route& route) { return kPatterns.slot_of[&route - kRoutes]; }
 
 std::string hash_routes_regex() {
   std::string alternatives;

@@ -86,13 +86,19 @@ void write_response(FCGX_Request& fcgi, const Request& request, const Response& 
   std::string head;
   head.reserve(256);
   head.append("Status: ").append(status_line(response.status)).append("\r\n");
+  // JSON unless the response names its own type (metrics/: Prometheus text).
+  const std::string* content_type = response.header("Content-Type");
   if (response.status != 204) {
-    head.append("Content-Type: application/json\r\n");
+    head.append("Content-Type: ")
+        .append(content_type ? *content_type : "application/json")
+        .append("\r\n");
     head.append("Content-Length: ").append(std::to_string(response.body.size())).append("\r\n");
   }
   head.append("X-Request-Id: ").append(request.request_id).append("\r\n");
-  for (const auto& [name, value] : response.headers)
+  for (const auto& [name, value] : response.headers) {
+    if (&value == content_type) continue;
     head.append(name).append(": ").append(value).append("\r\n");
+  }
   head.append("\r\n");
   FCGX_PutStr(head.data(), static_cast<int>(head.size()), fcgi.out);
   if (request.method != "HEAD" && !response.body.empty())
