@@ -61,7 +61,8 @@ Status checked(Call& call, const char* code_purpose, metrics::CodeCheck result) 
 // sees guesses, not whether the account exists).
 Status guess_decoy(Call& call, const std::string& email_key, const store::Code& decoy,
                    const char* code_purpose, const std::string& code) {
-  if (decoy.expires_at <= call.now()) return checked(call, code_purpose, metrics::CodeCheck::kInvalid);
+  if (decoy.expires_at <= call.now())
+    return checked(call, code_purpose, metrics::CodeCheck::kInvalid);
   if (decoy.attempts >= limits::kCodeMaxWrongGuesses)
     return checked(call, code_purpose, metrics::CodeCheck::kTooMany);
   // The same HMAC as for a real code, whose answer is always no.

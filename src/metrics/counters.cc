@@ -47,7 +47,8 @@ size_t status_slot(int status) {
   for (size_t i = 0; i < std::size(kStatuses); ++i)
     if (kStatuses[i] == status) return i;
   const int hundreds = status / 100;
-  return std::size(kStatuses) + static_cast<size_t>(hundreds >= 1 && hundreds <= 5 ? hundreds - 1 : 4);
+  const int class_slot = hundreds >= 1 && hundreds <= 5 ? hundreds - 1 : 4;  // nonsense: "5xx"
+  return std::size(kStatuses) + static_cast<size_t>(class_slot);
 }
 
 std::string status_label(size_t slot) {
@@ -108,7 +109,8 @@ void Counters::add(const Tally& t) {
   };
   add_each(block_->logins, t.logins);
   add_each(block_->codes_sent, t.codes_sent);
-  for (size_t p = 0; p < t.code_checks.size(); ++p) add_each(block_->code_checks[p], t.code_checks[p]);
+  for (size_t p = 0; p < t.code_checks.size(); ++p)
+    add_each(block_->code_checks[p], t.code_checks[p]);
   add_each(block_->tokens_issued, t.tokens_issued);
   add_each(block_->tokens_revoked, t.tokens_revoked);
   if (t.refresh_reuse != 0) block_->refresh_reuse.fetch_add(t.refresh_reuse, kRelaxed);

@@ -50,7 +50,8 @@ Result<bool> Store::rotate_token(const std::string& jti, int64_t now) {
 // What every revocation does, in two steps so that the first counts the
 // live tokens it revokes: live tokens are revoked now; rotated ones keep
 // their rotation time but are no longer merely rotated.
-#define CPA_REVOKE_LIVE "UPDATE tokens SET revoked_at = ?2, rotated = 0 WHERE revoked_at IS NULL AND "
+#define CPA_REVOKE_LIVE \
+  "UPDATE tokens SET revoked_at = ?2, rotated = 0 WHERE revoked_at IS NULL AND "
 #define CPA_UNROTATE "UPDATE tokens SET rotated = 0 WHERE rotated = 1 AND "
 
 // Runs `revoke_live` then `unrotate` (statements are cached by their text's
