@@ -26,7 +26,11 @@ chromium
 chromium-driver
 openssl
 curl
+prometheus
 "
+# prometheus: the metrics test runs its promtool (check metrics) and a real
+# server that scrapes the service once (installing it starts no service where
+# services are not started, as in CI's containers; the test starts its own).
 # Sanitizer and fuzz builds (make test-asan, make fuzz) and benchmarks (make bench).
 EXTRA_PACKAGES="
 clang

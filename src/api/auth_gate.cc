@@ -48,4 +48,8 @@ Status reauthenticate(Call& call) {
   return accept_access_token(call, call.access_jti, call.user ? call.user->id : -1);
 }
 
+bool operator_allowed(const http::Request& request, const Config& config) {
+  return any_contains(config.metrics_allow, request.remote_addr);
+}
+
 }  // namespace cpa::api

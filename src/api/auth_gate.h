@@ -18,4 +18,8 @@ Status authenticate(Call& call);
 // Refreshes call.user from the row as it is now; 401 as authenticate().
 Status reauthenticate(Call& call);
 
+// Whether the client (nginx's REMOTE_ADDR) may use the operators' routes
+// (Access::kOperator: metrics/): an address in AUTH_METRICS_ALLOW.
+bool operator_allowed(const http::Request& request, const Config& config);
+
 }  // namespace cpa::api

@@ -44,18 +44,33 @@ Result<int64_t> account_send_wait(Call& call, const std::string& scope,
 
 Status invalid_code() { return Status::Field("code", kInvalidCode); }
 
-// A guess at a decoy: the steps of check_code() on a code that never matches.
+// The answer to a guess, counted for metrics/ by its result.
+Status checked(Call& call, std::string_view code_purpose, metrics::CodeCheck result) {
+  call.tally.code_checked(code_purpose, result);
+  switch (result) {
+    case metrics::CodeCheck::kOk: return Status();
+    case metrics::CodeCheck::kTooMany: return Status::Field("code", kTooManyAttempts);
+    case metrics::CodeCheck::kWrong:
+    case metrics::CodeCheck::kInvalid: break;
+  }
+  return invalid_code();
+}
+
+// A guess at a decoy: the steps of check_code() on a code that never
+// matches. Counted as the same guess at a real code would be (the operator
+// sees guesses, not whether the account exists).
 Status guess_decoy(Call& call, const std::string& email_key, const store::Code& decoy,
                    Purpose purpose, const std::string& code) {
   const std::string& code_purpose = purpose_name(purpose);
-  if (decoy.expires_at <= call.now()) return invalid_code();
+  if (decoy.expires_at <= call.now())
+    return checked(call, code_purpose, metrics::CodeCheck::kInvalid);
   if (decoy.attempts >= limits::kCodeMaxWrongGuesses)
-    return Status::Field("code", kTooManyAttempts);
+    return checked(call, code_purpose, metrics::CodeCheck::kTooMany);
   // The same HMAC as for a real code, whose answer is always no.
   (void)auth::code_matches(decoy.code_hash, call.svc.keys.code, 0, code_purpose, code);
   CPA_RETURN_IF_ERROR(
       call.svc.store.set_code_decoy_attempts(email_key, code_purpose, decoy.attempts + 1));
-  return invalid_code();
+  return checked(call, code_purpose, metrics::CodeCheck::kWrong);
 }
 
 }  // namespace
@@ -101,8 +116,11 @@ Status send_code(Call& call, const store::User& user, Purpose purpose,
   }
   // The mail names its code: if a newer one replaces it (or it dies) before
   // the mailer gets to it, this one is not sent.
-  return queue_mail(call, recipient, mail::code_mail(purpose, code, call.svc.config.code_ttl),
-                    store::CodeRef{user.id, code_purpose, row.code_hash});
+  CPA_RETURN_IF_ERROR(queue_mail(call, recipient,
+                                 mail::code_mail(purpose, code, call.svc.config.code_ttl),
+                                 store::CodeRef{user.id, code_purpose, row.code_hash}));
+  call.tally.code_sent(code_purpose);
+  return Status();
 }
 
 Status probe_send_limit(Call& call, const std::string& limit_email_key, Purpose purpose) {
@@ -135,15 +153,17 @@ Result<store::Code> check_code(Call& call, int64_t user_id, Purpose purpose,
   store::Store& store = call.svc.store;
   const int64_t now = call.now();
   CPA_ASSIGN_OR_RETURN(std::optional<store::Code> row, store.code_for(user_id, code_purpose));
-  if (!row || row->used_at || row->expires_at <= now) return invalid_code();
+  if (!row || row->used_at || row->expires_at <= now)
+    return checked(call, code_purpose, metrics::CodeCheck::kInvalid);
   if (row->attempts >= limits::kCodeMaxWrongGuesses)
-    return Status::Field("code", kTooManyAttempts);
+    return checked(call, code_purpose, metrics::CodeCheck::kTooMany);
   if (!auth::code_matches(row->code_hash, call.svc.keys.code, user_id, code_purpose, code)) {
     CPA_RETURN_IF_ERROR(store.set_code_attempts(user_id, code_purpose, row->attempts + 1));
-    return invalid_code();
+    return checked(call, code_purpose, metrics::CodeCheck::kWrong);
   }
   if (consume == Consume::kYes)
     CPA_RETURN_IF_ERROR(store.mark_code_used(user_id, code_purpose, now));
+  CPA_RETURN_IF_ERROR(checked(call, code_purpose, metrics::CodeCheck::kOk));
   return std::move(*row);
 }
 
@@ -160,7 +180,7 @@ Result<store::Code> check_code_for_email(Call& call, const std::optional<store::
   }
   if (decoy && (!real || decoy->created_at > real->created_at))
     return guess_decoy(call, email_key, *decoy, purpose, code);
-  if (!user) return invalid_code();
+  if (!user) return checked(call, code_purpose, metrics::CodeCheck::kInvalid);
   return check_code(call, user->id, purpose, code, consume);
 }
 
@@ -169,13 +189,17 @@ Status check_spent_code(Call& call, int64_t user_id, Purpose purpose,
   const std::string& code_purpose = purpose_name(purpose);
   store::Store& store = call.svc.store;
   CPA_ASSIGN_OR_RETURN(std::optional<store::Code> row, store.code_for(user_id, code_purpose));
-  if (!row || !row->used_at || row->attempts >= limits::kCodeMaxWrongGuesses)
-    return invalid_code();
-  if (!auth::code_matches(row->code_hash, call.svc.keys.code, user_id, code_purpose, code)) {
-    CPA_RETURN_IF_ERROR(store.set_code_attempts(user_id, code_purpose, row->attempts + 1));
+  // Answered as invalid whatever the reason (API.md §3), counted by it.
+  if (!row || !row->used_at) return checked(call, code_purpose, metrics::CodeCheck::kInvalid);
+  if (row->attempts >= limits::kCodeMaxWrongGuesses) {
+    call.tally.code_checked(code_purpose, metrics::CodeCheck::kTooMany);
     return invalid_code();
   }
-  return Status();
+  if (!auth::code_matches(row->code_hash, call.svc.keys.code, user_id, code_purpose, code)) {
+    CPA_RETURN_IF_ERROR(store.set_code_attempts(user_id, code_purpose, row->attempts + 1));
+    return checked(call, code_purpose, metrics::CodeCheck::kWrong);
+  }
+  return checked(call, code_purpose, metrics::CodeCheck::kOk);
 }
 
 }  // namespace cpa::api

@@ -17,6 +17,7 @@
 #include "http/request.h"
 #include "http/response.h"
 #include "http/router.h"
+#include "metrics/counters.h"
 #include "store/store.h"
 
 namespace cpa::api {
@@ -28,12 +29,16 @@ struct Services {
   const Clock& clock;
   Rng& rng;
   const auth::Keys& keys;
+  // The service's shared counters (metrics/counters.h), which metrics/
+  // reads; null where there are none (tests, the command line).
+  const metrics::Counters* counters = nullptr;
 };
 
 class Call {
  public:
-  Call(const http::Request& req, Services& services, http::PathArgs path_args)
-      : request(req), svc(services), args(std::move(path_args)) {}
+  Call(const http::Request& req, Services& services, http::PathArgs path_args,
+       metrics::Tally& request_tally)
+      : request(req), svc(services), args(std::move(path_args)), tally(request_tally) {}
 
   const http::Request& request;
   Services& svc;
@@ -41,6 +46,9 @@ class Call {
   std::optional<store::User> user;       // set by the gate on 🔒 routes
   std::string access_jti;                // the access token the gate accepted
   std::string session_id;                // its family: the caller's session (API.md §9)
+  // What the request did, for metrics/: counted by the handlers, added to
+  // the shared counters by the worker once the request is answered.
+  metrics::Tally& tally;
 
   // The client address nginx saw (REMOTE_ADDR): what per-address limits and
   // the first-password rule (API.md §3, §4) key on.

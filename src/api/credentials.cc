@@ -78,7 +78,8 @@ Status replace_password(Call& call, const store::User& user, const std::string& 
   store::Store& store = call.svc.store;
   const int64_t now = call.now();
   CPA_RETURN_IF_ERROR(store.set_password(user.id, hash, store::Activation::kUnchanged));
-  CPA_RETURN_IF_ERROR(store.revoke_user_tokens(user.id, now));
+  CPA_ASSIGN_OR_RETURN(int64_t revoked, store.revoke_user_tokens(user.id, now));
+  call.tally.tokens_revoked_by(metrics::Revocation::kPasswordChange, revoked);
   return queue_mail(call, user.email, mail::password_changed_notice());
 }
 

@@ -26,9 +26,18 @@ RouteMatch resolve(const http::Request& request) {
   return router().find(request.method, request.path);
 }
 
-http::Response dispatch(const http::Request& request, RouteMatch match,
-                        Services& services) {
+size_t metrics_route_slot(const RouteMatch& match) {
+  return match.path_found() ? pattern_slot(*match.siblings.front()) : metrics::kUnknownRoute;
+}
+
+http::Response dispatch(const http::Request& request, RouteMatch match, Services& services,
+                        metrics::Tally& tally) {
   if (!match.path_found()) return fail(Status::NotFound(), request);
+  // An operator's path does not exist for anyone else, whatever the method.
+  if (match.siblings.front()->access == Access::kOperator &&
+      !operator_allowed(request, services.config)) {
+    return fail(Status::NotFound(), request);
+  }
 
   // A path whose every route is 🔒 checks credentials before answering 405.
   bool all_protected = true;
@@ -36,7 +45,7 @@ http::Response dispatch(const http::Request& request, RouteMatch match,
   const Route* route = match.route;
   bool needs_user = route ? route->access == Access::kUser : all_protected;
 
-  Call call(request, services, std::move(match.args));
+  Call call(request, services, std::move(match.args), tally);
   if (needs_user || (route && route->database == Database::kChecked)) {
     // The database file may have been removed or replaced: find out before
     // reading from it, and answer 503 rather than serve a stale inode.

@@ -7,6 +7,7 @@
 #include "http/request.h"
 #include "http/response.h"
 #include "http/router.h"
+#include "metrics/counters.h"
 
 namespace cpa::api {
 
@@ -23,7 +24,12 @@ inline bool spends_hash(const RouteMatch& match) {
   return match.route != nullptr && match.route->cost == Cost::kHash;
 }
 
-http::Response dispatch(const http::Request& request, RouteMatch match,
-                        Services& services);
+// The request's slot in the metrics counters: its route pattern's, or
+// metrics::kUnknownRoute when no route has its path.
+size_t metrics_route_slot(const RouteMatch& match);
+
+// `tally` receives what the request did (metrics/counters.h).
+http::Response dispatch(const http::Request& request, RouteMatch match, Services& services,
+                        metrics::Tally& tally);
 
 }  // namespace cpa::api

@@ -1,7 +1,10 @@
 #include "api/routes.h"
 
+#include <array>
+
 #include "api/email_change.h"
 #include "api/health.h"
+#include "api/metrics.h"
 #include "api/pin.h"
 #include "api/recovery.h"
 #include "api/reference.h"
@@ -10,6 +13,7 @@
 #include "api/tokens.h"
 #include "api/users.h"
 #include "http/router.h"
+#include "metrics/counters.h"
 
 namespace cpa::api {
 namespace {
@@ -55,7 +59,33 @@ constexpr Route kRoutes[] = {
     {"health/", "GET", health, Access::kPublic, Cost::kCheap, Database::kReported},
     {"schema/", "GET", openapi_document, Access::kPublic, Cost::kCheap, Database::kUnused},
     {"docs/", "GET", docs_page, Access::kPublic, Cost::kCheap, Database::kUnused},
+    {"metrics/", "GET", get_metrics, Access::kOperator, Cost::kCheap, Database::kReported},
 };
+
+constexpr size_t kRouteCount = std::size(kRoutes);
+
+// Each route's pattern slot, and the patterns, worked out at compile time.
+struct Patterns {
+  std::array<size_t, kRouteCount> slot_of{};
+  std::array<std::string_view, kRouteCount> names{};
+  size_t count = 0;
+};
+
+constexpr Patterns index_patterns() {
+  Patterns p;
+  for (size_t i = 0; i < kRouteCount; ++i) {
+    size_t slot = p.count;
+    for (size_t j = 0; j < p.count; ++j)
+      if (p.names[j] == kRoutes[i].pattern) slot = j;
+    if (slot == p.count) p.names[p.count++] = kRoutes[i].pattern;
+    p.slot_of[i] = slot;
+  }
+  return p;
+}
+
+constexpr Patterns kPatterns = index_patterns();
+static_assert(kPatterns.count <= metrics::kMaxRoutes,
+              "more route patterns than the metrics counters have room for: raise kMaxRoutes");
 
 }  // namespace
 
@@ -69,6 +99,12 @@ std::string route_listing() {
   }
   return out;
 }
+
+std::span<const std::string_view> route_patterns() {
+  return std::span<const std::string_view>(kPatterns.names.data(), kPatterns.count);
+}
+
+size_t pattern_slot(const Route& route) { return kPatterns.slot_of[&route - kRoutes]; }
 
 std::string hash_routes_regex() {
   std::string alternatives;

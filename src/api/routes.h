@@ -14,6 +14,9 @@ namespace cpa::api {
 enum class Access {
   kPublic,  // ignores the Authorization header, even a malformed one
   kUser,    // 🔒 needs a valid access token of an active user
+  // Only clients in AUTH_METRICS_ALLOW; to any other the path does not
+  // exist: 404 whatever the method, before 405 (API.md §8).
+  kOperator,
 };
 
 enum class Cost {
@@ -48,6 +51,11 @@ std::span<const Route> routes();
 // The table as text, one route a line: "METHOD<TAB>pattern<TAB>public|user"
 // (`cryptopay-auth routes`; tests/openapi holds docs/openapi.json to it).
 std::string route_listing();
+
+// The route label of metrics/: each pattern of the table once, in table
+// order; a route's slot in the counters is its pattern's place here.
+std::span<const std::string_view> route_patterns();
+size_t pattern_slot(const Route& route);
 
 // The nginx map key regex that picks the hashing pool: every kHash route as
 // "METHOD /api/v1/auth/path", e.g. ^(POST /api/v1/auth/token/obtain|...)/?$.

@@ -44,7 +44,9 @@ Result<http::Response> end_session(Call& call) {
     CPA_RETURN_IF_ERROR(reauthenticate(call));  // the caller may have been logged out since
     CPA_ASSIGN_OR_RETURN(auto session, store.live_session(call.user->id, id, call.now()));
     if (!session) return Status::NotFound();  // another user's, ended, or never one
-    return store.revoke_family(id, call.now());
+    CPA_ASSIGN_OR_RETURN(int64_t revoked, store.revoke_family(id, call.now()));
+    call.tally.tokens_revoked_by(metrics::Revocation::kSessionEnd, revoked);
+    return Status();
   }));
   return http::Response::NoContent();
 }
@@ -53,7 +55,10 @@ Result<http::Response> end_other_sessions(Call& call) {
   store::Store& store = call.svc.store;
   CPA_RETURN_IF_ERROR(store.write([&]() -> Status {
     CPA_RETURN_IF_ERROR(reauthenticate(call));
-    return store.revoke_other_families(call.user->id, call.session_id, call.now());
+    CPA_ASSIGN_OR_RETURN(int64_t revoked,
+                         store.revoke_other_families(call.user->id, call.session_id, call.now()));
+    call.tally.tokens_revoked_by(metrics::Revocation::kSessionEnd, revoked);
+    return Status();
   }));
   return http::Response::NoContent();
 }

@@ -63,6 +63,8 @@ Status record_tokens(Call& call, const MintedTokens& tokens) {
   store::Store& store = call.svc.store;
   CPA_RETURN_IF_ERROR(store.insert_token(tokens.refresh_row));
   CPA_RETURN_IF_ERROR(store.insert_token(tokens.access_row));
+  call.tally.token_issued(metrics::TokenType::kRefresh);
+  call.tally.token_issued(metrics::TokenType::kAccess);
   store::Session session;
   session.id = tokens.refresh_row.family;
   session.user_id = tokens.refresh_row.user_id;

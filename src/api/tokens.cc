@@ -64,7 +64,9 @@ Result<http::Response> obtain_token(Call& call) {
   const std::string key = email_key(*email);
   const int64_t now = call.now();
 
-  CPA_ASSIGN_OR_RETURN(PasswordAttempt attempt, reserve_password_attempt(call, key));
+  Result<PasswordAttempt> reserved = reserve_password_attempt(call, key);
+  if (reserved.status_or_ok().http_status() == 429) call.tally.login(metrics::Login::kThrottled);
+  CPA_ASSIGN_OR_RETURN(PasswordAttempt attempt, std::move(reserved));
   CPA_ASSIGN_OR_RETURN(std::optional<store::User> user, store.user_by_email_key(key));
   const int iterations = call.svc.config.pbkdf2_iterations;
   auth::PasswordCheck check;
@@ -73,7 +75,10 @@ Result<http::Response> obtain_token(Call& call) {
   } else {
     (void)auth::burn_password_check(*password, iterations);  // same time for unknown accounts
   }
-  if (!check.ok || !user->is_active) return no_active_account();
+  if (!check.ok || !user->is_active) {
+    call.tally.login(metrics::Login::kFailure);
+    return no_active_account();
+  }
 
   std::optional<std::string> rehashed;
   if (check.needs_rehash) rehashed = auth::hash_password(*password, iterations, call.svc.rng);
@@ -84,12 +89,16 @@ Result<http::Response> obtain_token(Call& call) {
     // password may have been changed (every token revoked) or the account
     // deactivated since. Tokens are issued only for the account as it is now.
     CPA_ASSIGN_OR_RETURN(auto now_user, store.user_by_id(user->id));
-    if (!now_user || now_user->password != user->password || !now_user->is_active)
+    if (!now_user || now_user->password != user->password || !now_user->is_active) {
+      call.tally.login(metrics::Login::kFailure);
       return no_active_account();
+    }
     CPA_RETURN_IF_ERROR(release_password_attempt(call, attempt));
     if (rehashed) CPA_RETURN_IF_ERROR(store.set_password(user->id, *rehashed, store::Activation::kUnchanged));
     CPA_RETURN_IF_ERROR(store.set_last_login(user->id, now));
-    return record_tokens(call, tokens);
+    CPA_RETURN_IF_ERROR(record_tokens(call, tokens));
+    call.tally.login(metrics::Login::kSuccess);
+    return Status();
   });
   CPA_RETURN_IF_ERROR(st);
   return http::Response::Json(200, pair_json("refresh", tokens.refresh, "access", tokens.access));
@@ -123,9 +132,14 @@ Result<http::Response> refresh_token(Call& call) {
     if (record.state == TokenState::kLive) {
       CPA_ASSIGN_OR_RETURN(bool rotated, store.rotate_token(presented.jti, call.now()));
       if (!rotated) return Status::TokenBlacklisted();
+      call.tally.tokens_revoked_by(metrics::Revocation::kRotation, 1);
     } else if (!within_reuse_grace(call, presented)) {
       // Theft, when it was rotated: every token of the session goes.
-      if (presented.rotated) CPA_RETURN_IF_ERROR(store.revoke_family(presented.family, call.now()));
+      if (presented.rotated) {
+        CPA_ASSIGN_OR_RETURN(int64_t revoked, store.revoke_family(presented.family, call.now()));
+        call.tally.refresh_reused();
+        call.tally.tokens_revoked_by(metrics::Revocation::kReuse, revoked);
+      }
       return Status::TokenBlacklisted();
     }
     fresh.join_family(presented.family);
@@ -144,7 +158,9 @@ Result<http::Response> blacklist_token(Call& call) {
     const store::Token& presented = record.token;
     // Logout ends the whole session: the refresh token and every token
     // descended from the same login.
-    return store.revoke_family(presented.family, call.now());
+    CPA_ASSIGN_OR_RETURN(int64_t revoked, store.revoke_family(presented.family, call.now()));
+    call.tally.tokens_revoked_by(metrics::Revocation::kLogout, revoked);
+    return Status();
   });
   CPA_RETURN_IF_ERROR(st);
   return http::Response::Json(200, "{}");

@@ -25,7 +25,7 @@ Status change_user(Context& ctx, const Args& args, Change change) {
         break;
       case Change::kDeactivate:
         CPA_RETURN_IF_ERROR(ctx.store.set_active(user.id, false));
-        CPA_RETURN_IF_ERROR(ctx.store.revoke_user_tokens(user.id, ctx.clock.now()));
+        CPA_RETURN_IF_ERROR(ctx.store.revoke_user_tokens(user.id, ctx.clock.now()).status_or_ok());
         done = user.is_active ? "deactivated " + who + " and revoked its tokens"
                               : who + " was already inactive; revoked its tokens";
         break;
@@ -102,13 +102,13 @@ Status users_logout(Context& ctx, const Args& args) {
     if (session_id) {
       CPA_ASSIGN_OR_RETURN(auto session, ctx.store.live_session(user.id, *session_id, now));
       if (!session) return failure(who + " has no live session '" + printable(*session_id) + "'");
-      CPA_RETURN_IF_ERROR(ctx.store.revoke_family(session->id, now));
+      CPA_RETURN_IF_ERROR(ctx.store.revoke_family(session->id, now).status_or_ok());
       done = "ended session " + printable(session->id) + " of " + who;
       return Status();
     }
     CPA_ASSIGN_OR_RETURN(int64_t count, ctx.store.count_live_sessions(user.id, now));
     // Every token, not only those of live sessions: nothing of the account's survives.
-    CPA_RETURN_IF_ERROR(ctx.store.revoke_user_tokens(user.id, now));
+    CPA_RETURN_IF_ERROR(ctx.store.revoke_user_tokens(user.id, now).status_or_ok());
     done = "ended " + std::to_string(count) + (count == 1 ? " session of " : " sessions of ") + who;
     return Status();
   }));

@@ -199,6 +199,39 @@ bool public_url(const std::string& value, Config* c, std::string* why) {
   return true;
 }
 
+// "127.0.0.1/32, ::1/128, 10.0.0.0/8", or "none" (nobody). Every bad item
+// is named at once.
+bool cidr_list(const std::string& value, Config* c, std::string* why) {
+  std::vector<Cidr> ranges;
+  std::string problems;
+  if (trim(value) != "none") {
+    size_t start = 0;
+    for (;;) {
+      const size_t comma = value.find(',', start);
+      const std::string item =
+          trim(value.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      std::string item_why;
+      std::optional<Cidr> range =
+          item.empty() ? std::nullopt : parse_cidr(item, &item_why);
+      if (item.empty()) item_why = "an empty item";
+      if (range) {
+        ranges.push_back(*range);
+      } else {
+        problems.append(problems.empty() ? "" : "; ").append(item_why);
+      }
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  if (!problems.empty()) {
+    *why = "expected comma-separated CIDR ranges (e.g. 127.0.0.1/32,::1/128) or 'none': " +
+           problems;
+    return false;
+  }
+  c->metrics_allow = std::move(ranges);
+  return true;
+}
+
 struct Variable {
   ConfigVariable info;
   Apply apply;
@@ -261,6 +294,11 @@ constexpr Variable kVariables[] = {
       "`https://host[:port]` that `users/?limit=` links are built on; unset: a loopback Host, else "
       "nginx's `server_name` (never an arbitrary Host)"},
      public_url},
+    {{"AUTH_METRICS_ALLOW", "`127.0.0.1/32`",
+      "who may read `metrics/`: comma-separated CIDR ranges, IPv4 and IPv6 (a bare address is one "
+      "host), or `none`; any other client gets a 404. Checked by the pool on nginx's client "
+      "address, and by nginx too (`make run`; the production site has its own list)"},
+     cidr_list},
     {{"AUTH_SOCKET", "`$AUTH_STATE_DIR/fcgi.sock`", "the FastCGI socket of the main pool (mode 0660)"},
      text<&Config::socket_path>},
     {{"AUTH_HASH_SOCKET", "`$AUTH_STATE_DIR/fcgi-hash.sock`", "the hashing pool's socket"},

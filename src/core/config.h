@@ -14,6 +14,9 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
+
+#include "core/cidr.h"
 
 namespace cpa {
 
@@ -53,6 +56,9 @@ struct Config {
   // next/previous) are built on; empty: the Host header only when it names
   // this machine (loopback), else nginx's server_name. Never any Host sent.
   std::string public_url;
+  // AUTH_METRICS_ALLOW (API.md §8): the client addresses that may read
+  // metrics/; every other client gets a 404. Empty: nobody.
+  std::vector<Cidr> metrics_allow = {Cidr{.v6 = false, .network = {127, 0, 0, 1}, .prefix = 32}};
   bool bench = false;           // AUTH_BENCH: `make bench` only
 
   // Not in the contract's table; for deployments and tests.

@@ -91,8 +91,9 @@ void write_response(FCGX_Request& fcgi, const Request& request, const Response& 
     head.append("Content-Length: ").append(std::to_string(response.body.size())).append("\r\n");
   }
   head.append("X-Request-Id: ").append(request.request_id).append("\r\n");
-  for (const auto& [name, value] : response.headers)
+  for (const auto& [name, value] : response.headers) {
     head.append(name).append(": ").append(value).append("\r\n");
+  }
   head.append("\r\n");
   FCGX_PutStr(head.data(), static_cast<int>(head.size()), fcgi.out);
   if (request.method != "HEAD" && !response.body.empty())

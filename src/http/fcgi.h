@@ -21,8 +21,9 @@ bool read_request(FCGX_Request& fcgi, Rng& rng, Request* out, bool* too_large);
 // the end was reached (nothing unread is left on the connection).
 bool read_to_end(FCGX_Request& fcgi);
 
-// Writes status, headers (Content-Type, Content-Length, X-Request-Id and the
-// response's own) and, unless the method is HEAD, the body.
+// Writes status, headers (Content-Type: application/json unless the response
+// sets its own, Content-Length, X-Request-Id and the response's own) and,
+// unless the method is HEAD, the body.
 void write_response(FCGX_Request& fcgi, const Request& request, const Response& response);
 
 }  // namespace cpa::http

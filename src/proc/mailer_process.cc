@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "mail/backend.h"
 #include "mail/mailer.h"
+#include "metrics/counters.h"
 #include "proc/signals.h"
 #include "store/store.h"
 
@@ -51,9 +52,23 @@ void checkpoint(store::Store& store) {
   if (!done.ok()) log::warn("checkpoint: " + done.status().reason());
 }
 
+// Adds the deliveries recorded since the last call to the shared counters.
+class DeliveredCount {
+ public:
+  explicit DeliveredCount(metrics::Counters& counters) : counters_(counters) {}
+  void update(const mail::MailerStats& stats) {
+    counters_.count_mails_delivered(static_cast<uint64_t>(stats.sent - counted_));
+    counted_ = stats.sent;
+  }
+
+ private:
+  metrics::Counters& counters_;
+  int64_t counted_ = 0;
+};
+
 }  // namespace
 
-void run_mailer(const Config& config, int wake_fd) {
+void run_mailer(const Config& config, int wake_fd, metrics::Counters& counters) {
   log::set_role("mailer");
   set_process_name("cpa-mailer");
   sigset_t wait_mask;
@@ -76,12 +91,14 @@ void run_mailer(const Config& config, int wake_fd) {
                        .code_max_wrong_guesses = api::limits::kCodeMaxWrongGuesses});
   int64_t next_housekeeping = 0;
   bool checkpoint_wanted = false;
+  DeliveredCount delivered(counters);
 
   for (;;) {
     if (stop_pending()) {
       // The messages in hand are finished and recorded; no other starts.
       Status s = mailer.finish();
       if (!s.ok()) log::warn("outbox: " + s.reason());
+      delivered.update(mailer.stats());
       _exit(0);
     }
     int64_t timeout_ms = 1000;
@@ -89,6 +106,7 @@ void run_mailer(const Config& config, int wake_fd) {
     Status db = store->check_file();
     if (db.ok()) {
       Status s = mailer.pump();
+      delivered.update(mailer.stats());
       if (!s.ok()) {
         log::warn("outbox: " + s.reason());
       } else if (!mailer.busy()) {

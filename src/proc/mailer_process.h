@@ -8,11 +8,13 @@
 #pragma once
 
 #include "core/config.h"
+#include "metrics/counters.h"
 
 namespace cpa::proc {
 
 // Exits the process. On SIGTERM it finishes the messages in hand (one per
-// sender), records them, then exits.
-[[noreturn]] void run_mailer(const Config& config, int wake_fd);
+// sender), records them, then exits. Each delivery recorded is added to
+// `counters` (the master's shared block).
+[[noreturn]] void run_mailer(const Config& config, int wake_fd, metrics::Counters& counters);
 
 }  // namespace cpa::proc

@@ -13,11 +13,13 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "metrics/counters.h"
 #include "proc/mailer_process.h"
 #include "proc/nginx.h"
 #include "proc/nginx_user.h"
@@ -44,6 +46,15 @@ const char* role_name(Role r) {
 }
 
 bool is_pool(Role r) { return r == Role::kWorker || r == Role::kHasher; }
+
+metrics::Role metrics_role(Role r) {
+  switch (r) {
+    case Role::kWorker: return metrics::Role::kWorker;
+    case Role::kHasher: return metrics::Role::kHasher;
+    case Role::kMailer: return metrics::Role::kMailer;
+    default: return metrics::Role::kNginx;
+  }
+}
 
 struct Child {
   pid_t pid;
@@ -137,6 +148,9 @@ class Master {
   int wake_pipe_[2] = {-1, -1};
   std::string nginx_conf_;
   std::optional<NginxUser> nginx_user_;  // who nginx's workers run as, when not as us
+  // What metrics/ reports, shared with every child: made before the first
+  // fork, so that all of them, and their successors, add to the same block.
+  std::unique_ptr<metrics::Counters> counters_;
   std::vector<Slot> slots_;
   std::vector<Child> children_;
   int generation_ = 0;
@@ -161,12 +175,12 @@ void Master::spawn(Slot& slot) {
         bool hasher = slot.role == Role::kHasher;
         close(hasher ? listen_fd_ : hash_listen_fd_);
         run_worker(config_, hasher ? hash_listen_fd_ : listen_fd_, wake_pipe_[1],
-                   hasher ? WorkerKind::kHasher : WorkerKind::kWorker);
+                   hasher ? WorkerKind::kHasher : WorkerKind::kWorker, *counters_);
       }
       close(listen_fd_);
       close(hash_listen_fd_);
       close(wake_pipe_[1]);
-      run_mailer(config_, wake_pipe_[0]);
+      run_mailer(config_, wake_pipe_[0], *counters_);
     }
   }
   if (pid < 0) {
@@ -192,6 +206,7 @@ void Master::on_exit(const Child& child, int status) {
   }
   log::warn(std::string(role_name(child.role)) + " " + std::to_string(child.pid) + " " + how +
             "; restarting");
+  counters_->count_restart(metrics_role(child.role));
   for (Slot& slot : slots_) {
     if (slot.role != child.role || slot.index != child.slot) continue;
     int64_t now = monotonic_micros();
@@ -347,6 +362,11 @@ int Master::run() {
   }
   if (pipe2(wake_pipe_, O_NONBLOCK | O_CLOEXEC) != 0) {
     log::error(std::string("pipe: ") + strerror(errno));
+    return 1;
+  }
+  counters_ = metrics::Counters::create(&error);
+  if (!counters_) {
+    log::error(error);
     return 1;
   }
   if (options_.with_nginx) {

@@ -41,6 +41,13 @@ bool write_file_atomically(const std::string& path, std::string_view text, std::
 
 }  // namespace
 
+std::string metrics_access_rules(const Config& config) {
+  std::string rules;
+  for (const Cidr& range : config.metrics_allow)
+    rules.append("allow ").append(range.text()).append(";\n            ");
+  return rules + "deny all;";
+}
+
 bool render_template(const std::string& text, const std::map<std::string, std::string>& values,
                      std::string* out, std::string* error) {
   out->clear();
@@ -99,6 +106,7 @@ bool write_nginx_config(const Config& config, const std::optional<NginxUser>& us
       {"USER_DIRECTIVE", user_directive(user)},
       {"THROTTLE", config.throttle ? "" : "# "},
       {"BENCH", config.bench ? "" : "# "},
+      {"METRICS_ALLOW", metrics_access_rules(config)},
   };
   if (!copy_docs_assets(config, error)) return false;
   std::string rendered;

@@ -20,6 +20,10 @@ namespace cpa::proc {
 bool render_template(const std::string& text, const std::map<std::string, std::string>& values,
                      std::string* out, std::string* error);
 
+// nginx's allow/deny lines for metrics/ from AUTH_METRICS_ALLOW: one
+// "allow RANGE;" each, then "deny all;".
+std::string metrics_access_rules(const Config& config);
+
 // Renders the template for `config` into $AUTH_STATE_DIR/nginx.conf, beside
 // the FastCGI snippet it includes, with nginx's workers running as `user`
 // (nginx_user.h); returns the path of the rendered file.

@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "http/fcgi.h"
 #include "http/render.h"
+#include "metrics/counters.h"
 #include "proc/signals.h"
 #include "store/store.h"
 
@@ -26,8 +27,8 @@ namespace cpa::proc {
 namespace {
 
 // `group`: how many requests shared this one's commit (shown when over 1).
-void log_request(const http::Request& req, int status, int64_t started_us, int group) {
-  double ms = static_cast<double>(monotonic_micros() - started_us) / 1000.0;
+void log_request(const http::Request& req, int status, int64_t micros, int group) {
+  double ms = static_cast<double>(micros) / 1000.0;
   char duration[32];
   snprintf(duration, sizeof duration, "%.3fms", ms);
   std::string line;
@@ -49,6 +50,8 @@ struct Exchange {
   FCGX_Request fcgi;
   http::Request request;
   api::RouteMatch match;  // the request's route, looked up once
+  size_t route_slot = 0;  // its place in the metrics counters
+  metrics::Tally tally;   // what it did, counted once it is answered
   http::Response response;
   bool too_large = false;
   int64_t started_us = 0;
@@ -75,15 +78,30 @@ bool receive(Exchange& ex, int fd, Rng& rng) {
     return false;
   }
   ex.match = api::resolve(ex.request);
+  ex.route_slot = api::metrics_route_slot(ex.match);
+  ex.tally = metrics::Tally();
   return true;
 }
 
 void handle(Exchange& ex, api::Services& services) {
   ex.response = ex.too_large ? http::render_error(Status::TooLarge())
-                             : api::dispatch(ex.request, std::move(ex.match), services);
+                             : api::dispatch(ex.request, std::move(ex.match), services, ex.tally);
 }
 
-void answer(Exchange& ex, int group = 1) {
+// Counts the answered request. What it did counts only when it was not
+// answered 5xx: then its writes were rolled back (or its group's commit
+// failed and every answer of the group became a 503).
+void count(const Exchange& ex, metrics::Counters& counters, int64_t micros) {
+  counters.count_request(ex.route_slot, metrics::method_of(ex.request.method), ex.response.status,
+                         micros);
+  if (ex.response.status < 500) counters.add(ex.tally);
+}
+
+void answer(Exchange& ex, metrics::Counters& counters, int group = 1) {
+  // Counted before it is written: a client that has its answer finds it
+  // counted in the next scrape.
+  const int64_t micros = monotonic_micros() - ex.started_us;
+  count(ex, counters, micros);
   http::write_response(ex.fcgi, ex.request, ex.response);
   // Once the request is read to its end, close at once: libfcgi's lingering
   // close (shutdown, then wait for nginx to close first) idles the worker for
@@ -93,7 +111,7 @@ void answer(Exchange& ex, int group = 1) {
   // (fastcgi_keep_conn): the slot's next request presets a new descriptor.
   ex.fcgi.keepConnection = 0;
   FCGX_Finish_r(&ex.fcgi);
-  log_request(ex.request, ex.response.status, ex.started_us, group);
+  log_request(ex.request, ex.response.status, micros, group);
 }
 
 // Serves the connection `fd`. With `group_commit`, once a request has
@@ -102,12 +120,12 @@ void answer(Exchange& ex, int group = 1) {
 // answer, so nothing is answered before it is durable. A request that spends
 // a hash (or is too large) ends the group and is served after it, alone.
 void serve(int fd, int listen_fd, Exchange* slots, bool group_commit, api::Services& services,
-           Rng& rng) {
+           metrics::Counters& counters, Rng& rng) {
   Exchange& first = slots[0];
   if (!receive(first, fd, rng)) return;
   if (!group_commit || first.too_large || api::spends_hash(first.match)) {
     handle(first, services);
-    answer(first);
+    answer(first, counters);
     return;
   }
   store::Store& store = services.store;
@@ -134,16 +152,17 @@ void serve(int fd, int listen_fd, Exchange* slots, bool group_commit, api::Servi
               " requests failed: " + committed.reason());
     for (int i = 0; i < grouped; ++i) slots[i].response = http::render_error(committed);
   }
-  for (int i = 0; i < grouped; ++i) answer(slots[i], grouped);
+  for (int i = 0; i < grouped; ++i) answer(slots[i], counters, grouped);
   if (after_group != nullptr) {
     handle(*after_group, services);
-    answer(*after_group);
+    answer(*after_group, counters);
   }
 }
 
 }  // namespace
 
-void run_worker(const Config& config, int listen_fd, int wake_fd, WorkerKind kind) {
+void run_worker(const Config& config, int listen_fd, int wake_fd, WorkerKind kind,
+                metrics::Counters& counters) {
   if (kind == WorkerKind::kHasher) {
     log::set_role("hasher");
     set_process_name("cpa-hasher");
@@ -170,7 +189,7 @@ void run_worker(const Config& config, int listen_fd, int wake_fd, WorkerKind kin
   SystemClock clock;
   SystemRng rng;
   auth::Keys keys = auth::Keys::derive(config.secret_key);
-  api::Services services{config, *store, clock, rng, keys};
+  api::Services services{config, *store, clock, rng, keys, &counters};
 
   FCGX_Init();
   std::vector<Exchange> slots(kMaxGroup);
@@ -197,7 +216,7 @@ void run_worker(const Config& config, int listen_fd, int wake_fd, WorkerKind kin
       for (;;) {
         int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
         if (fd < 0) break;
-        serve(fd, listen_fd, slots.data(), group_commit, services, rng);
+        serve(fd, listen_fd, slots.data(), group_commit, services, counters, rng);
       }
       _exit(0);
     }
@@ -206,7 +225,7 @@ void run_worker(const Config& config, int listen_fd, int wake_fd, WorkerKind kin
     if (n <= 0) continue;  // EINTR: a signal; the loop head looks at it
     int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;  // another worker took it
-    serve(fd, listen_fd, slots.data(), group_commit, services, rng);
+    serve(fd, listen_fd, slots.data(), group_commit, services, counters, rng);
   }
 }
 

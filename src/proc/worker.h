@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/config.h"
+#include "metrics/counters.h"
 
 namespace cpa::proc {
 
@@ -15,7 +16,9 @@ namespace cpa::proc {
 enum class WorkerKind { kWorker, kHasher };
 
 // Never returns normally: exits the process. `listen_fd` is non-blocking;
-// `wake_fd` is the write end of the mailer's wake-up pipe (non-blocking).
-[[noreturn]] void run_worker(const Config& config, int listen_fd, int wake_fd, WorkerKind kind);
+// `wake_fd` is the write end of the mailer's wake-up pipe (non-blocking);
+// `counters` the master's shared block, which every request answered adds to.
+[[noreturn]] void run_worker(const Config& config, int listen_fd, int wake_fd, WorkerKind kind,
+                             metrics::Counters& counters);
 
 }  // namespace cpa::proc

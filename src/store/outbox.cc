@@ -135,8 +135,9 @@ Status Store::mark_mail_expired(int64_t id) {
 Result<MailCounts> Store::mail_counts() {
   static constexpr const char* kSql =
       "SELECT coalesce(sum(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0), "
-      "coalesce(sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) "
-      "FROM outbox WHERE status IN ('pending', 'failed')";
+      "coalesce(sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0), "
+      "coalesce(sum(CASE WHEN status = 'expired' THEN 1 ELSE 0 END), 0) "
+      "FROM outbox WHERE status IN ('pending', 'failed', 'expired')";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
   bool row = false;
   CPA_RETURN_IF_ERROR(s.step(&row));
@@ -144,6 +145,7 @@ Result<MailCounts> Store::mail_counts() {
   if (row) {
     c.pending = s.int64(0);
     c.failed = s.int64(1);
+    c.expired = s.int64(2);
   }
   return c;
 }

@@ -132,6 +132,7 @@ struct Mail {
 struct MailCounts {
   int64_t pending = 0;
   int64_t failed = 0;
+  int64_t expired = 0;  // code mails never sent (their code died first), until pruned
 };
 
 enum class MailFilter { kAll, kPending, kFailed };
@@ -250,10 +251,12 @@ class Store {
   // Revocations. Each also takes from the tokens it covers their standing
   // as merely rotated (the reuse grace's condition): a token revoked any
   // other way never benefits from the grace. Earlier revocation times stay.
-  Status revoke_family(const std::string& family, int64_t now);  // one session
-  Status revoke_user_tokens(int64_t user_id, int64_t now);       // every session
+  // Each returns how many tokens it revoked that were live (for metrics/).
+  Result<int64_t> revoke_family(const std::string& family, int64_t now);  // one session
+  Result<int64_t> revoke_user_tokens(int64_t user_id, int64_t now);       // every session
   // Every token of the user's sessions but `keep_family`.
-  Status revoke_other_families(int64_t user_id, const std::string& keep_family, int64_t now);
+  Result<int64_t> revoke_other_families(int64_t user_id, const std::string& keep_family,
+                                        int64_t now);
   // Deletes the tokens expired before `expired_before`, and the sessions
   // whose newest refresh token goes with them.
   Status prune_tokens(int64_t expired_before);

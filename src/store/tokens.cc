@@ -47,32 +47,53 @@ Result<bool> Store::rotate_token(const std::string& jti, int64_t now) {
   return db_->changes() == 1;
 }
 
-// What every revocation sets: live tokens revoked now, rotated ones keep
+// What every revocation does, in two steps so that the first counts the
+// live tokens it revokes: live tokens are revoked now; rotated ones keep
 // their rotation time but are no longer merely rotated.
-#define CPA_REVOKE                                                       \
-  "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?2), rotated = 0 " \
-  "WHERE (revoked_at IS NULL OR rotated = 1) AND "
+#define CPA_REVOKE_LIVE \
+  "UPDATE tokens SET revoked_at = ?2, rotated = 0 WHERE revoked_at IS NULL AND "
+#define CPA_UNROTATE "UPDATE tokens SET rotated = 0 WHERE rotated = 1 AND "
 
-Status Store::revoke_family(const std::string& family, int64_t now) {
-  static constexpr const char* kSql = CPA_REVOKE "family = ?1";
-  CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
-  return s.bind_all(family, now).run();
+// Runs `revoke_live` then `unrotate` (statements are cached by their text's
+// address: static), each bound by `bind`; how many live tokens the first
+// revoked.
+template <typename Bind>
+Result<int64_t> revoke(Db& db, const char* revoke_live, const char* unrotate, Bind bind) {
+  CPA_ASSIGN_OR_RETURN(Stmt live, db.prepare(revoke_live));
+  CPA_RETURN_IF_ERROR(bind(live, true).run());
+  const int64_t revoked = db.changes();
+  CPA_ASSIGN_OR_RETURN(Stmt rotated, db.prepare(unrotate));
+  CPA_RETURN_IF_ERROR(bind(rotated, false).run());
+  return revoked;
 }
 
-Status Store::revoke_user_tokens(int64_t user_id, int64_t now) {
-  static constexpr const char* kSql = CPA_REVOKE "user_id = ?1";
-  CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
-  return s.bind_all(user_id, now).run();
+Result<int64_t> Store::revoke_family(const std::string& family, int64_t now) {
+  static constexpr const char* kLive = CPA_REVOKE_LIVE "family = ?1";
+  static constexpr const char* kRotated = CPA_UNROTATE "family = ?1";
+  return revoke(*db_, kLive, kRotated, [&](Stmt& s, bool live) -> Stmt& {
+    return live ? s.bind_all(family, now) : s.bind_all(family);
+  });
 }
 
-Status Store::revoke_other_families(int64_t user_id, const std::string& keep_family,
-                                    int64_t now) {
-  static constexpr const char* kSql = CPA_REVOKE "user_id = ?1 AND family <> ?3";
-  CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
-  return s.bind_all(user_id, now, keep_family).run();
+Result<int64_t> Store::revoke_user_tokens(int64_t user_id, int64_t now) {
+  static constexpr const char* kLive = CPA_REVOKE_LIVE "user_id = ?1";
+  static constexpr const char* kRotated = CPA_UNROTATE "user_id = ?1";
+  return revoke(*db_, kLive, kRotated, [&](Stmt& s, bool live) -> Stmt& {
+    return live ? s.bind_all(user_id, now) : s.bind_all(user_id);
+  });
 }
 
-#undef CPA_REVOKE
+Result<int64_t> Store::revoke_other_families(int64_t user_id, const std::string& keep_family,
+                                             int64_t now) {
+  static constexpr const char* kLive = CPA_REVOKE_LIVE "user_id = ?1 AND family <> ?3";
+  static constexpr const char* kRotated = CPA_UNROTATE "user_id = ?1 AND family <> ?2";
+  return revoke(*db_, kLive, kRotated, [&](Stmt& s, bool live) -> Stmt& {
+    return live ? s.bind_all(user_id, now, keep_family) : s.bind_all(user_id, keep_family);
+  });
+}
+
+#undef CPA_REVOKE_LIVE
+#undef CPA_UNROTATE
 
 Status Store::prune_tokens(int64_t expired_before) {
   CPA_RETURN_IF_ERROR(prune_sessions(expired_before));

@@ -137,6 +137,10 @@ class Contract:
         responses = dict(self.doc["x-undeclared"]["method"])
         if not route.secured_everywhere:
             responses.pop("401", None)
+        # What a path answers to any method it does not take, beyond the
+        # document-wide list (metrics/: 404 to a client not allowed).
+        extra = route.item.get("x-undeclared-method", {})
+        responses.update({k: v for k, v in extra.items() if k != "description"})
         return "%s %s (a method the path does not take)" % (method.upper(), route.template), responses
 
     # --- responses

@@ -20,6 +20,15 @@ import harness
 THROTTLED = {"detail": "Request was throttled. Expected available in 1 second."}
 SECURITY_HEADERS = ("Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options",
                     "Referrer-Policy", "Content-Security-Policy", "Cache-Control")
+# nginx/cryptopay-auth-headers.conf, which the production site includes.
+SECURITY_HEADER_VALUES = {
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Cache-Control": "no-store",
+}
 
 
 def hammer(send, count=250, threads=25):
@@ -311,6 +320,11 @@ class ProductionSite(NginxOwnErrors, HashRouteLimits, harness.ServiceTestCase):
         super().setUpClass()
         d = os.path.join(cls.root, "site")
         os.makedirs(os.path.join(d, "tmp"))
+        # The ACME webroot: readable by nginx's workers (they may run as
+        # www-data), as /var/www/letsencrypt is.
+        cls.webroot = os.path.join(d, "webroot")
+        os.makedirs(os.path.join(cls.webroot, ".well-known", "acme-challenge"))
+        os.chmod(d, 0o755)
         cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
                         "-subj", "/CN=auth.example.com", "-keyout", key, "-out", cert],
@@ -320,8 +334,13 @@ class ProductionSite(NginxOwnErrors, HashRouteLimits, harness.ServiceTestCase):
         with open(os.path.join(nginx_dir, "cryptopay-auth.site.conf")) as f:
             site = f.read()
         for old, new in (
-                ("/etc/letsencrypt/live/auth.example.com/fullchain.pem", cert),
-                ("/etc/letsencrypt/live/auth.example.com/privkey.pem", key),
+                # A self-signed certificate where the site expects one, as
+                # README's first step puts it: nginx -t passes at once.
+                ("/etc/ssl/cryptopay-auth/fullchain.pem", cert),
+                ("/etc/ssl/cryptopay-auth/privkey.pem", key),
+                ("root /var/www/letsencrypt;", "root %s;" % cls.webroot),
+                ("/etc/nginx/snippets/cryptopay-auth-headers.conf",
+                 os.path.join(nginx_dir, "cryptopay-auth-headers.conf")),
                 ("unix:/var/lib/cryptopay-auth/fcgi.sock",
                  "unix:" + os.path.join(cls.service.state_dir, "fcgi.sock")),
                 ("unix:/var/lib/cryptopay-auth/fcgi-hash.sock",
@@ -367,9 +386,10 @@ class ProductionSite(NginxOwnErrors, HashRouteLimits, harness.ServiceTestCase):
             cls.nginx.wait()
 
     @classmethod
-    def _https(cls, method, path, body=None, headers=None, quiet=False):
+    def _https(cls, method, path, body=None, headers=None, quiet=False, source=None):
         conn = http.client.HTTPSConnection("127.0.0.1", cls.https_port, timeout=10,
-                                           context=ssl._create_unverified_context())
+                                           context=ssl._create_unverified_context(),
+                                           source_address=(source, 0) if source else None)
         try:
             h = {"Host": "auth.example.com"}
             h.update(headers or {})
@@ -405,12 +425,66 @@ class ProductionSite(NginxOwnErrors, HashRouteLimits, harness.ServiceTestCase):
         self.assertEqual(r.header("Server"), "nginx")  # server_tokens off: no version
         self.assertTrue(r.header("X-Request-Id"))
 
+    def assertSecurityHeaders(self, r):
+        """Each security header once (add_header in a location replaces the
+        server's: the snippet must be in both), with the snippet's value."""
+        for name, value in SECURITY_HEADER_VALUES.items():
+            self.assertEqual(r.headers.get_all(name), [value], (name, r))
+
     def test_nginx_answers_in_the_contracts_shapes(self):
-        self.assertBody(self._https("GET", "/"), 404, {"detail": "Not found."})
+        r = self._https("GET", "/")
+        self.assertBody(r, 404, {"detail": "Not found."})
+        self.assertSecurityHeaders(r)
         r = self._https("POST", "/api/v1/auth/users/", b"x" * (70 * 1024),
                         {"Content-Type": "application/json"})
         self.assertBody(r, 413, {"detail": "Request body too large."})
-        self.assertBody(self._https("GET", "/api/v1/auth/nope/"), 404, {"detail": "Not found."})
+        self.assertSecurityHeaders(r)
+        self.assertEqual(len(r.headers.get_all("X-Request-Id")), 1)
+        r = self._https("GET", "/api/v1/auth/nope/")  # the pool's 404
+        self.assertBody(r, 404, {"detail": "Not found."})
+        self.assertSecurityHeaders(r)
+        r = self.raw(request_line(b"GET", b"/api/v1/auth/%00"))  # nginx's 400, no URI yet
+        self.assertEqual(r.status, 400)
+        self.assertSecurityHeaders(r)
+
+    def test_metrics_only_for_the_listed_addresses(self):
+        r = self._https("GET", "/api/v1/auth/metrics")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.header("Content-Type"), "text/plain; version=0.0.4")
+        self.assertIn(b"\ncryptopay_auth_build_info{version=", r.body)
+        self.assertSecurityHeaders(r)
+        # nginx's deny is §1's 404, whatever the method.
+        for method in ("GET", "POST"):
+            r = self._https(method, "/api/v1/auth/metrics/", source="127.0.0.2")
+            self.assertBody(r, 404, {"detail": "Not found."})
+            self.assertSecurityHeaders(r)
+
+    def _http(self, path):
+        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=10)
+        try:
+            conn.request("GET", path, headers={"Host": "auth.example.com"})
+            r = conn.getresponse()
+            return harness.Response(r.status, r.headers, r.read())
+        finally:
+            conn.close()
+
+    def test_port_80_serves_acme_challenges_and_redirects_the_rest(self):
+        token = "tok-%d_AbC" % os.getpid()
+        path = os.path.join(self.webroot, ".well-known", "acme-challenge", token)
+        with open(path, "w") as f:
+            f.write(token + ".thumbprint")
+        os.chmod(path, 0o644)
+        r = self._http("/.well-known/acme-challenge/" + token)
+        self.assertEqual((r.status, r.body), (200, (token + ".thumbprint").encode()))
+        self.assertEqual(r.header("Content-Type"), "text/plain")
+        self.assertEqual(r.header("Server"), "nginx")  # server_tokens off here too
+        # A token that is not there is a 404 (the CA asks again), not a redirect.
+        self.assertEqual(self._http("/.well-known/acme-challenge/missing").status, 404)
+        for other in ("/", "/api/v1/auth/health/", "/.well-known/other"):
+            r = self._http(other)
+            self.assertEqual(r.status, 301, other)
+            self.assertEqual(r.header("Location"), "https://auth.example.com" + other)
+            self.assertEqual(r.header("Server"), "nginx")
 
     def test_the_docs_page_and_its_assets(self):
         r = self._https("GET", "/api/v1/auth/docs/")
@@ -452,6 +526,7 @@ class ProductionSite(NginxOwnErrors, HashRouteLimits, harness.ServiceTestCase):
         throttled = [r for r in results if r.status == 429][0]
         self.assertBody(throttled, 429, THROTTLED)
         self.assertEqual(throttled.header("Retry-After"), "1")
+        self.assertSecurityHeaders(throttled)
         time.sleep(2.5)  # the burst refills (10 r/s x 20): the other tests start afresh
 
 

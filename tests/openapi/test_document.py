@@ -23,10 +23,6 @@ BINARY = os.environ.get("CPA_BINARY", os.path.join(contract.SOURCE_DIR, "build",
 # description): the published meta-schema is not vendored here.
 META_SCHEMA = os.path.join(HERE, "oas-3.1.schema.json")
 
-# Routes of the contract that the route table does not have yet (API.md §8:
-# being implemented elsewhere). The document declares them; each must leave
-# this list in the commit that adds it to the table.
-NOT_YET_SERVED = {("GET", "metrics")}
 # What every operation may answer whatever it is (§1): nginx's 400 (headers
 # too large) and 413, an internal error, and nginx's 502/504 when the workers
 # cannot be reached.
@@ -230,13 +226,8 @@ class RouteTable(unittest.TestCase):
         self.assertEqual([], missing, "routes of src/api/routes.cc missing from docs/openapi.json")
 
     def test_every_documented_route_is_served(self):
-        extra = sorted(set(self.documented) - set(self.table) - NOT_YET_SERVED)
+        extra = sorted(set(self.documented) - set(self.table))
         self.assertEqual([], extra, "operations of docs/openapi.json that no route serves")
-
-    def test_not_yet_served_lists_only_routes_still_missing(self):
-        served = sorted(NOT_YET_SERVED & set(self.table))
-        self.assertEqual([], served, "served now: remove them from NOT_YET_SERVED")
-        self.assertLessEqual(NOT_YET_SERVED, set(self.documented))
 
     def test_locks_agree(self):
         for k, access in self.table.items():

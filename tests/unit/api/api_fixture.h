@@ -23,6 +23,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/random.h"
+#include "metrics/counters.h"
 #include "store/store.h"
 #include "unit/scratch_dir.h"
 
@@ -60,6 +61,7 @@ struct Answer {
   int status = 0;
   std::string body;
   http::Response response;
+  metrics::Tally tally;  // what the request did, as the worker would count it
 
   // A member of the JSON object body, as a string ("" when absent).
   std::string str(const char* name) const {
@@ -116,7 +118,7 @@ class ApiTest : public ::testing::Test {
     for (const auto& header : headers_) req.headers.push_back(header);
     RouteMatch match = resolve(req);
     Answer a;
-    a.response = dispatch(req, std::move(match), *services_);
+    a.response = dispatch(req, std::move(match), *services_, a.tally);
     a.status = a.response.status;
     a.body = a.response.body;
     return a;

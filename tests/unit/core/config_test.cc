@@ -180,6 +180,35 @@ TEST(LoadConfig, PublicUrl) {
   }
 }
 
+TEST(LoadConfig, MetricsAllow) {
+  // The default: this host's IPv4 loopback only.
+  Config c = load_ok({});
+  ASSERT_EQ(c.metrics_allow.size(), 1u);
+  EXPECT_EQ(c.metrics_allow[0].text(), "127.0.0.1/32");
+  EXPECT_EQ(Config().metrics_allow[0].text(), "127.0.0.1/32");
+
+  c = load_ok({{"AUTH_METRICS_ALLOW", " 10.0.0.0/8, ::1/128 ,192.0.2.7,0.0.0.0/0"}});
+  ASSERT_EQ(c.metrics_allow.size(), 4u);
+  EXPECT_EQ(c.metrics_allow[0].text(), "10.0.0.0/8");
+  EXPECT_EQ(c.metrics_allow[1].text(), "::1/128");
+  EXPECT_EQ(c.metrics_allow[2].text(), "192.0.2.7/32");
+  EXPECT_EQ(c.metrics_allow[3].text(), "0.0.0.0/0");
+  EXPECT_TRUE(load_ok({{"AUTH_METRICS_ALLOW", "none"}}).metrics_allow.empty());
+}
+
+TEST(LoadConfig, InvalidMetricsAllowNamesEveryBadItem) {
+  std::string error = load_error(
+      {{"AUTH_METRICS_ALLOW", "127.0.0.1/32,localhost,10.1.2.3/8,::1/200,,1.2.3.4"}},
+      "AUTH_METRICS_ALLOW");
+  EXPECT_NE(error.find("'localhost' is not an IPv4 or IPv6 address"), std::string::npos) << error;
+  EXPECT_NE(error.find("did you mean 10.0.0.0/8?"), std::string::npos) << error;
+  EXPECT_NE(error.find("'::1/200': the prefix length must be 0 to 128"), std::string::npos)
+      << error;
+  EXPECT_NE(error.find("an empty item"), std::string::npos) << error;
+  EXPECT_EQ(error.find('\n'), std::string::npos) << "one line: " << error;
+  load_error({{"AUTH_METRICS_ALLOW", "none,127.0.0.1"}}, "AUTH_METRICS_ALLOW");
+}
+
 TEST(LoadConfig, PortRange) {
   EXPECT_EQ(load_ok({{"AUTH_HTTP_PORT", "1"}}).http_port, 1);
   EXPECT_EQ(load_ok({{"AUTH_HTTP_PORT", "65535"}}).http_port, 65535);
