@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace cpa {
 
@@ -53,6 +54,10 @@ struct Config {
   // next/previous) are built on; empty: the Host header only when it names
   // this machine (loopback), else nginx's server_name. Never any Host sent.
   std::string public_url;
+  // AUTH_CORS_ORIGINS (API.md §1): the browser origins `run`'s nginx lets
+  // call the API, each exactly as a browser sends it in Origin; empty: no
+  // CORS headers. The production site file lists its own (nginx/).
+  std::vector<std::string> cors_origins;
   bool bench = false;           // AUTH_BENCH: `make bench` only
 
   // Not in the contract's table; for deployments and tests.
