@@ -1,6 +1,8 @@
 #include "api/routes.h"
 
+#include <algorithm>
 #include <array>
+#include <vector>
 
 #include "api/email_change.h"
 #include "api/health.h"
@@ -105,26 +107,50 @@ std::span<const std::string_view> route_patterns() {
 }
 
 size_t pattern_slot(const Route& route) { return kPatterns.slot_of[&route - kRoutes]; }
+namespace {
+
+// "users/<id>/" as nginx sees the path: "/api/v1/auth/users/[0-9]{1,18}",
+// without its trailing slash (the caller makes it optional).
+std::string nginx_path_regex(std::string_view pattern) {
+  if (!pattern.empty() && pattern.back() == '/') pattern.remove_suffix(1);
+  std::string out(http::kApiPrefix);
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '<') {  // "<id>", "<id:hex32>"
+      const size_t end = pattern.find('>', i);
+      out += http::param_regex(pattern.substr(i, end + 1 - i));
+      i = end;
+    } else {
+      out += pattern[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 std::string hash_routes_regex() {
   std::string alternatives;
   for (const Route& r : kRoutes) {
     if (r.cost != Cost::kHash) continue;
-    std::string_view pattern = r.pattern;
-    if (!pattern.empty() && pattern.back() == '/') pattern.remove_suffix(1);
     if (!alternatives.empty()) alternatives += '|';
-    alternatives.append(r.method).append(" /api/v1/auth/");
-    for (size_t i = 0; i < pattern.size(); ++i) {
-      if (pattern[i] == '<') {  // "<id>", "<id:hex32>"
-        const size_t end = pattern.find('>', i);
-        alternatives += http::param_regex(pattern.substr(i, end + 1 - i));
-        i = end;
-      } else {
-        alternatives += pattern[i];
-      }
-    }
+    alternatives.append(r.method).append(" ").append(nginx_path_regex(r.pattern));
   }
   return "^(" + alternatives + ")/?$";
+}
+
+std::string cors_methods_map() {
+  std::string out = "map $uri $cpa_cors_route_methods {\n";
+  std::vector<std::string_view> written;  // one entry a path, in the table's order
+  for (const Route& r : kRoutes) {
+    if (std::find(written.begin(), written.end(), r.pattern) != written.end()) continue;
+    written.push_back(r.pattern);
+    std::vector<const Route*> siblings;
+    for (const Route& other : kRoutes)
+      if (other.pattern == r.pattern) siblings.push_back(&other);
+    out.append("    \"~^").append(nginx_path_regex(r.pattern)).append("/?$\" \"");
+    out.append(http::allowed_methods(siblings)).append("\";\n");
+  }
+  return out + "    default \"\";\n}\n";
 }
 
 }  // namespace cpa::api

@@ -63,4 +63,11 @@ size_t pattern_slot(const Route& route);
 // copy that a unit test keeps equal to this.
 std::string hash_routes_regex();
 
+// The nginx map from a request's $uri to its route's methods, as a 405's
+// Allow lists them: a CORS preflight's Access-Control-Allow-Methods (API.md
+// §1), and empty for a path that is no route. `run` renders it into its
+// nginx's config; the production snippet nginx/cryptopay-auth-cors-methods.conf
+// carries a copy that a unit test keeps equal to this.
+std::string cors_methods_map();
+
 }  // namespace cpa::api

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -232,6 +233,82 @@ bool cidr_list(const std::string& value, Config* c, std::string* why) {
   return true;
 }
 
+// What is wrong with `origin` as AUTH_CORS_ORIGINS lists it, or "" when
+// nothing is. An origin is matched against the Origin header byte for byte,
+// so it must be written as browsers serialize one (RFC 6454): scheme "http"
+// or "https", a host in lower case (a name, IPv4, or [IPv6]), a port only
+// when it is not the scheme's default and without leading zeros, nothing
+// after it. Anything else could never match, so it is an error.
+std::string origin_problem(std::string_view origin) {
+  const std::string shape =
+      "expected http://host[:port] or https://host[:port] (no path, no trailing slash)";
+  if (origin.empty()) return "an empty entry (a comma too many?)";
+  if (origin == "*" || origin == "null")
+    return "list each origin; '*' and 'null' are never allowed";
+  const size_t sep = origin.find("://");
+  if (sep == std::string_view::npos) return shape;
+  const std::string_view scheme = origin.substr(0, sep);
+  if (scheme != "http" && scheme != "https") return shape;
+  std::string_view rest = origin.substr(sep + 3);
+  std::string_view host;
+  bool upper = false;
+  if (!rest.empty() && rest[0] == '[') {  // [IPv6]
+    const size_t close = rest.find(']');
+    if (close == std::string_view::npos || close < 3) return shape;
+    host = rest.substr(0, close + 1);
+    for (char ch : host.substr(1, host.size() - 2)) {
+      upper |= ch >= 'A' && ch <= 'F';
+      if (!std::isxdigit(static_cast<unsigned char>(ch)) && ch != ':' && ch != '.') return shape;
+    }
+  } else {
+    host = rest.substr(0, rest.find(':'));
+    bool label_empty = true;
+    for (char ch : host) {
+      upper |= ch >= 'A' && ch <= 'Z';
+      if (ch == '.') {
+        if (label_empty) return shape;
+        label_empty = true;
+      } else if (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-') {
+        label_empty = false;
+      } else {
+        return shape;
+      }
+    }
+    if (label_empty) return shape;  // empty, or ends with a dot
+  }
+  if (upper) return "the host must be in lower case, as browsers send it";
+  rest.remove_prefix(host.size());
+  if (rest.empty()) return "";
+  const std::string_view port = rest.substr(1);
+  const std::optional<int64_t> number = parse_decimal(port);
+  if (rest[0] != ':' || !number || *number < 1 || *number > 65535 || port[0] == '0') return shape;
+  if ((scheme == "http" && *number == 80) || (scheme == "https" && *number == 443))
+    return "leave out the scheme's default port, as browsers do: " + std::string(scheme) + "://" +
+           std::string(host);
+  return "";
+}
+
+// Comma-separated origins (spaces around the commas allowed).
+bool cors_origins(const std::string& value, Config* c, std::string* why) {
+  std::vector<std::string> origins;
+  for (size_t start = 0;;) {
+    const size_t comma = value.find(',', start);
+    const std::string_view origin =
+        trim_whitespace(std::string_view(value).substr(start, comma - start));
+    const std::string problem = origin_problem(origin);
+    if (!problem.empty()) {
+      *why = "'" + std::string(origin) + "': " + problem;
+      return false;
+    }
+    if (std::find(origins.begin(), origins.end(), origin) == origins.end())
+      origins.emplace_back(origin);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  c->cors_origins = std::move(origins);
+  return true;
+}
+
 struct Variable {
   ConfigVariable info;
   Apply apply;
@@ -299,6 +376,12 @@ constexpr Variable kVariables[] = {
       "host), or `none`; any other client gets a 404. Checked by the pool on nginx's client "
       "address, and by nginx too (`make run`; the production site has its own list)"},
      cidr_list},
+    {{"AUTH_CORS_ORIGINS", "— (no CORS headers)",
+      "the origins whose pages may call the API from a browser, through `run`'s nginx (API.md "
+      "§1): comma-separated, each as browsers send it, `http(s)://host[:port]` with no path and no "
+      "trailing slash, e.g. `https://app.example.com,http://localhost:5173`. Behind the system "
+      "nginx, the site file lists them (see \"Browsers (CORS)\" below)"},
+     cors_origins},
     {{"AUTH_SOCKET", "`$AUTH_STATE_DIR/fcgi.sock`", "the FastCGI socket of the main pool (mode 0660)"},
      text<&Config::socket_path>},
     {{"AUTH_HASH_SOCKET", "`$AUTH_STATE_DIR/fcgi-hash.sock`", "the hashing pool's socket"},

@@ -59,6 +59,10 @@ struct Config {
   // AUTH_METRICS_ALLOW (API.md §8): the client addresses that may read
   // metrics/; every other client gets a 404. Empty: nobody.
   std::vector<Cidr> metrics_allow = {Cidr{.v6 = false, .network = {127, 0, 0, 1}, .prefix = 32}};
+  // AUTH_CORS_ORIGINS (API.md §1): the browser origins `run`'s nginx lets
+  // call the API, each exactly as a browser sends it in Origin; empty: no
+  // CORS headers. The production site file lists its own (nginx/).
+  std::vector<std::string> cors_origins;
   bool bench = false;           // AUTH_BENCH: `make bench` only
 
   // Not in the contract's table; for deployments and tests.

@@ -17,7 +17,7 @@ bool is_hex32(std::string_view s) {
 }  // namespace
 
 std::string_view param_regex(std::string_view param) {
-  return param.ends_with(kHex32Suffix) ? "[0-9a-f]{32}" : "[0-9]+";
+  return param.ends_with(kHex32Suffix) ? "[0-9a-f]{32}" : "[0-9]{1,18}";
 }
 
 bool api_relative_path(std::string_view path, std::string_view* out) {

@@ -34,6 +34,27 @@ std::string_view param_regex(std::string_view param);
 // path is outside the API.
 bool api_relative_path(std::string_view path, std::string_view* out);
 
+// The methods of one path's routes as a 405's Allow header lists them: GET,
+// POST, PUT, PATCH, DELETE in that order, then HEAD when there is a GET; never
+// OPTIONS. A CORS preflight's Access-Control-Allow-Methods says the same
+// (api::cors_methods_map).
+template <typename Route>
+std::string allowed_methods(const std::vector<const Route*>& routes) {
+  static constexpr std::string_view kOrder[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+  std::string out;
+  bool has_get = false;
+  for (std::string_view candidate : kOrder) {
+    for (const Route* r : routes) {
+      if (r->method != candidate) continue;
+      if (candidate == "GET") has_get = true;
+      if (!out.empty()) out += ", ";
+      out += candidate;
+    }
+  }
+  if (has_get) out += ", HEAD";
+  return out;
+}
+
 // Route must have `std::string_view pattern` and `std::string_view method`.
 template <typename Route>
 class Router {
@@ -44,23 +65,8 @@ class Router {
     PathArgs args;
     bool path_found() const { return !siblings.empty(); }
 
-    // The Allow header of a 405, in the order GET, POST, PUT, PATCH, DELETE,
-    // then HEAD when there is a GET. Built only for a 405.
-    std::string allow() const {
-      static constexpr std::string_view kOrder[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
-      std::string out;
-      bool has_get = false;
-      for (std::string_view candidate : kOrder) {
-        for (const Route* r : siblings) {
-          if (r->method != candidate) continue;
-          if (candidate == "GET") has_get = true;
-          if (!out.empty()) out += ", ";
-          out += candidate;
-        }
-      }
-      if (has_get) out += ", HEAD";
-      return out;
-    }
+    // The Allow header of a 405. Built only for a 405.
+    std::string allow() const { return allowed_methods(siblings); }
   };
 
   Router(const Route* begin, const Route* end) : begin_(begin), end_(end) {}

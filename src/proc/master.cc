@@ -397,6 +397,11 @@ int Master::run() {
             std::to_string(config_.hash_workers) + " for password hashing" +
             (options_.with_nginx ? ", nginx on http://127.0.0.1:" + std::to_string(config_.http_port)
                                  : std::string()));
+  // Behind the system nginx, the site file lists the origins: say so rather
+  // than let the setting look as if it did something.
+  if (!options_.with_nginx && !config_.cors_origins.empty())
+    log::warn("AUTH_CORS_ORIGINS is for `run`'s nginx only: behind the system nginx, list the "
+              "origins on the site file's `set $cpa_cors_origins` line");
 
   for (;;) {
     int64_t now = monotonic_micros();

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "api/routes.h"
 #include "core/log.h"
@@ -19,6 +21,8 @@ namespace cpa::proc {
 
 extern const std::string_view kNginxLocalTemplate;  // nginx/cryptopay-auth.local.conf.in
 extern const std::string_view kNginxFastcgiSnippet;  // nginx/cryptopay-auth-fastcgi.conf
+extern const std::string_view kNginxCorsSnippet;  // nginx/cryptopay-auth-cors.conf
+extern const std::string_view kNginxCorsHeadersSnippet;  // nginx/cryptopay-auth-cors-headers.conf
 
 namespace {
 
@@ -37,6 +41,14 @@ bool write_file_atomically(const std::string& path, std::string_view text, std::
     return false;
   }
   return true;
+}
+
+// AUTH_CORS_ORIGINS as the site file's `set $cpa_cors_origins` lists them:
+// separated by spaces (config.cc has checked that none holds a space or quote).
+std::string join_origins(const std::vector<std::string>& origins) {
+  std::string out;
+  for (const std::string& origin : origins) out.append(out.empty() ? "" : " ").append(origin);
+  return out;
 }
 
 }  // namespace
@@ -104,6 +116,8 @@ bool write_nginx_config(const Config& config, const std::optional<NginxUser>& us
       {"SWAGGER_UI_DIR", docs_assets_dir(config)},
       {"LISTEN", "127.0.0.1:" + std::to_string(config.http_port)},
       {"USER_DIRECTIVE", user_directive(user)},
+      {"CORS_ORIGINS", join_origins(config.cors_origins)},
+      {"CORS_ROUTE_METHODS", api::cors_methods_map()},
       {"THROTTLE", config.throttle ? "" : "# "},
       {"BENCH", config.bench ? "" : "# "},
       {"METRICS_ALLOW", metrics_access_rules(config)},
@@ -111,8 +125,12 @@ bool write_nginx_config(const Config& config, const std::optional<NginxUser>& us
   if (!copy_docs_assets(config, error)) return false;
   std::string rendered;
   if (!render_template(text, values, &rendered, error)) return false;
-  // The FastCGI parameters are the production site's snippet, as is.
-  if (!write_file_atomically(state + "/fastcgi.conf", kNginxFastcgiSnippet, error)) return false;
+  // The FastCGI parameters and CORS are the production site's snippets, as is.
+  for (const auto& [name, snippet] : {std::pair{"/fastcgi.conf", kNginxFastcgiSnippet},
+                                      std::pair{"/cors.conf", kNginxCorsSnippet},
+                                      std::pair{"/cors-headers.conf", kNginxCorsHeadersSnippet}}) {
+    if (!write_file_atomically(state + name, snippet, error)) return false;
+  }
   *path = state + "/nginx.conf";
   return write_file_atomically(*path, rendered, error);
 }

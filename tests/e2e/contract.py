@@ -9,6 +9,13 @@ responses: `method` for a method a listed path does not take (401 only where
 every method of the path is 🔒), `path` for any other path; and any request
 may get one of `request`, nginx's answers to a request it cannot read. HEAD
 is held to GET's responses, without a body.
+
+CORS is cross-cutting (API.md §1): a preflight (OPTIONS with Origin and
+Access-Control-Request-Method) may also get `x-undeclared`'s `preflight`
+answer, whose Access-Control-Allow-Methods must be the path's methods; any
+answer that carries Access-Control-Allow-Origin must carry every header of
+`x-cors`, naming the request's Origin; and no answer carries an
+Access-Control-* header that neither its response nor `x-cors` declares.
 """
 
 import json
@@ -23,6 +30,8 @@ SOURCE_DIR = os.environ.get(
 DOCUMENT_PATH = os.path.join(SOURCE_DIR, "docs", "openapi.json")
 API_PREFIX = "/api/v1/auth"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+# The order of a 405's Allow, and so of a preflight's Access-Control-Allow-Methods.
+ALLOW_ORDER = ("get", "post", "put", "patch", "delete")
 
 
 class ContractError(AssertionError):
@@ -35,6 +44,16 @@ def media_type(content_type):
 
 def is_json(media):
     return media == "application/json" or media.endswith("+json")
+
+
+def lower_keys(headers):
+    """Request headers (a dict or an HTTPMessage) by lower-case name."""
+    return {name.lower(): value for name, value in (headers or {}).items()}
+
+
+def is_preflight(method, request_headers):
+    h = lower_keys(request_headers)
+    return method.upper() == "OPTIONS" and "origin" in h and "access-control-request-method" in h
 
 
 class Route:
@@ -125,7 +144,7 @@ class Contract:
                     return not self.schema_errors(schema, segment)
         return False
 
-    def declared(self, method, path):
+    def declared(self, method, path, request_headers=None):
         """(what the request reached, as text; its Responses Object)."""
         method = method.lower()
         route = self.route(path)
@@ -141,25 +160,28 @@ class Contract:
         # document-wide list (metrics/: 404 to a client not allowed).
         extra = route.item.get("x-undeclared-method", {})
         responses.update({k: v for k, v in extra.items() if k != "description"})
+        if is_preflight(method, request_headers):
+            responses.update(self.doc["x-undeclared"]["preflight"])
+            return "OPTIONS %s (a preflight)" % route.template, responses
         return "%s %s (a method the path does not take)" % (method.upper(), route.template), responses
+
+    def allow(self, path):
+        """The methods of the path a request reaches, as a 405's Allow lists them."""
+        item = self.route(path).item
+        methods = [m.upper() for m in ALLOW_ORDER if m in item]
+        return ", ".join(methods + (["HEAD"] if "get" in item else []))
 
     # --- responses
 
-    def problems(self, method, path, status, headers, body):
-        """Every way this response departs from the document; [] when it conforms."""
-        what, responses = self.declared(method, path)
-        response = responses.get(str(status)) or responses.get("%dXX" % (status // 100)) \
-            or responses.get("default") or self.doc["x-undeclared"]["request"].get(str(status))
-        if response is None:
-            return ["%s: status %d is not declared (declared: %s)"
-                    % (what, status, ", ".join(sorted(responses)))]
-        response = self.resolve(response)
+    def header_problems(self, what, status, declared, headers, required=True):
+        """How `headers` depart from the Header Objects `declared` (by name);
+        a missing header counts when it is required and `required` is true."""
         out = []
-        for name, header in response.get("headers", {}).items():
+        for name, header in declared.items():
             header = self.resolve(header)
             value = headers.get(name)
             if value is None:
-                if header.get("required"):
+                if required and header.get("required"):
                     out.append("%s %d: header %s is missing" % (what, status, name))
                 continue
             schema = header.get("schema", {})
@@ -167,6 +189,41 @@ class Contract:
                 value = int(value) if re.fullmatch(r"[0-9]+", value) else value
             for e in self.schema_errors(schema, value):
                 out.append("%s %d: header %s: %s" % (what, status, name, e))
+        return out
+
+    def cors_problems(self, what, status, response, headers, request_headers):
+        """The cross-cutting CORS headers (x-cors) of any answer."""
+        cors = self.doc["x-cors"]["headers"]
+        own = response.get("headers", {})
+        allowed = {name.lower() for name in list(own) + list(cors)}
+        out = ["%s %d: header %s is declared neither for this answer nor in x-cors"
+               % (what, status, name) for name in headers.keys()
+               if name.lower().startswith("access-control-") and name.lower() not in allowed]
+        origin = headers.get("Access-Control-Allow-Origin")
+        out += self.header_problems(what, status, cors, headers, required=origin is not None)
+        if origin is not None and request_headers is not None:
+            sent = lower_keys(request_headers).get("origin")
+            if origin != sent:
+                out.append("%s %d: Access-Control-Allow-Origin %r is not the request's Origin %r"
+                           % (what, status, origin, sent))
+        return out
+
+    def problems(self, method, path, status, headers, body, request_headers=None):
+        """Every way this response departs from the document; [] when it conforms.
+        `request_headers`, when known, are the request's (CORS depends on them)."""
+        what, responses = self.declared(method, path, request_headers)
+        response = responses.get(str(status)) or responses.get("%dXX" % (status // 100)) \
+            or responses.get("default") or self.doc["x-undeclared"]["request"].get(str(status))
+        if response is None:
+            return ["%s: status %d is not declared (declared: %s)"
+                    % (what, status, ", ".join(sorted(responses)))]
+        response = self.resolve(response)
+        out = self.header_problems(what, status, response.get("headers", {}), headers)
+        out += self.cors_problems(what, status, response, headers, request_headers)
+        methods = headers.get("Access-Control-Allow-Methods")
+        if methods is not None and self.route(path) and methods != self.allow(path):
+            out.append("%s %d: Access-Control-Allow-Methods %r is not the path's methods %r"
+                       % (what, status, methods, self.allow(path)))
         content = response.get("content")
         if method.upper() == "HEAD":
             if body:
@@ -190,8 +247,8 @@ class Contract:
             out += ["%s %d: %s" % (what, status, e) for e in self.schema_errors(schema, value)]
         return out
 
-    def check(self, method, path, status, headers, body):
-        problems = self.problems(method, path, status, headers, body)
+    def check(self, method, path, status, headers, body, request_headers=None):
+        problems = self.problems(method, path, status, headers, body, request_headers)
         if problems:
             raise ContractError("docs/openapi.json does not declare the answer to %s %s:\n  %s\n"
                                 "  status %d, body %r" % (method, path, "\n  ".join(problems),

@@ -319,7 +319,8 @@ class Service:
             response = Response(r.status, r.headers, r.read())
         finally:
             conn.close()
-        CONTRACT.check(method, path, response.status, response.headers, response.body)
+        CONTRACT.check(method, path, response.status, response.headers, response.body,
+                       headers or {})
         return response
 
     def api(self, method, route, data=None, token=None, headers=None, form=False, source=None):
@@ -354,9 +355,12 @@ def raw_request(port, data, tls_host=None, timeout=10):
         response = Response(r.status, r.headers, r.read())
     finally:
         sock.close()
-    line = data.split(b"\r\n", 1)[0].decode("latin-1").split(" ")
+    head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+    line = head[0].split(" ")
     method, target = (line[0], line[1]) if len(line) >= 2 else ("GET", "/")
-    CONTRACT.check(method, target, response.status, response.headers, response.body)
+    sent = dict(h.split(":", 1) for h in head[1:] if ":" in h)
+    CONTRACT.check(method, target, response.status, response.headers, response.body,
+                   {name.strip(): value.strip() for name, value in sent.items()})
     return response
 
 

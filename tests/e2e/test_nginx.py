@@ -311,9 +311,12 @@ class Limits(HashRouteLimits, harness.ServiceTestCase):
         self.assertBody(r, 400, {"detail": "Bad request."})
 
 
-class ProductionSite(NginxOwnErrors, HashRouteLimits, harness.ServiceTestCase):
-    """The admin's site file, TLS and all, in front of this test's pool."""
+class SiteNginx(harness.ServiceTestCase):
+    """The admin's site file, TLS and all, in front of this test's pool: the
+    setup the production tests share. `site_edits`: more (old, new) text
+    replacements, as an admin's edits."""
     with_sink = False
+    site_edits = ()
 
     @classmethod
     def setUpClass(cls):
@@ -345,14 +348,14 @@ class ProductionSite(NginxOwnErrors, HashRouteLimits, harness.ServiceTestCase):
                  "unix:" + os.path.join(cls.service.state_dir, "fcgi.sock")),
                 ("unix:/var/lib/cryptopay-auth/fcgi-hash.sock",
                  "unix:" + os.path.join(cls.service.state_dir, "fcgi-hash.sock")),
-                ("/etc/nginx/snippets/cryptopay-auth-fastcgi.conf",
-                 os.path.join(nginx_dir, "cryptopay-auth-fastcgi.conf")),
+                ("/etc/nginx/snippets/", nginx_dir + "/"),  # the snippets beside it
                 # The copy `run` made where nginx's workers may read it.
                 ("/usr/local/share/cryptopay-auth/swagger-ui/",
                  os.path.join(cls.service.state_dir, "nginx", "swagger-ui") + "/"),
                 ("    listen [::]:80;\n", ""), ("    listen [::]:443 ssl http2;\n", ""),
                 ("listen 80;", "listen 127.0.0.1:%d;" % cls.http_port),
-                ("listen 443 ssl http2;", "listen 127.0.0.1:%d ssl http2;" % cls.https_port)):
+                ("listen 443 ssl http2;", "listen 127.0.0.1:%d ssl http2;" % cls.https_port))\
+                + tuple(cls.site_edits):
             assert old in site, old
             site = site.replace(old, new)
         with open(os.path.join(d, "site.conf"), "w") as f:
@@ -412,6 +415,9 @@ class ProductionSite(NginxOwnErrors, HashRouteLimits, harness.ServiceTestCase):
             headers["Authorization"] = "Bearer " + token
         return self._https(method, "/api/v1/auth/" + route,
                            None if body is None else json.dumps(body), headers)
+
+
+class ProductionSite(NginxOwnErrors, HashRouteLimits, SiteNginx):
 
     def test_the_site_file_passes_nginx_t(self):
         self.assertEqual(self.nginx_t.returncode, 0, self.nginx_t.stderr)

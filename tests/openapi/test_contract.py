@@ -17,6 +17,15 @@ USER = {"id": 7, "email": "you@example.com", "first_name": "", "last_name": "",
         "is_staff": False, "date_joined": "2026-11-30T21:05:00Z", "last_login": None}
 
 
+ORIGIN = "https://app.example.com"
+LISTED = {"Access-Control-Allow-Origin": ORIGIN,
+          "Access-Control-Expose-Headers": "Retry-After, X-Request-Id", "Vary": "Origin"}
+PREFLIGHT = dict(RID, **LISTED, **{
+    "Access-Control-Allow-Methods": "GET, PUT, PATCH, DELETE, HEAD",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, X-Request-Id",
+    "Access-Control-Max-Age": "600"})
+
+
 def body(value):
     return json.dumps(value).encode()
 
@@ -27,11 +36,13 @@ class Check(unittest.TestCase):
     def setUpClass(cls):
         cls.contract = contract.Contract()
 
-    def ok(self, method, path, status, headers, payload):
-        self.assertEqual([], self.contract.problems(method, API + path, status, headers, payload))
+    def ok(self, method, path, status, headers, payload, request_headers=None):
+        self.assertEqual([], self.contract.problems(method, API + path, status, headers, payload,
+                                                    request_headers))
 
-    def bad(self, method, path, status, headers, payload, *words):
-        problems = self.contract.problems(method, API + path, status, headers, payload)
+    def bad(self, method, path, status, headers, payload, *words, request_headers=None):
+        problems = self.contract.problems(method, API + path, status, headers, payload,
+                                          request_headers)
         self.assertTrue(problems, "accepted: %s %s %d" % (method, path, status))
         for word in words:
             self.assertIn(word, "\n".join(problems))
@@ -90,6 +101,59 @@ class Check(unittest.TestCase):
         self.ok("GET", "health/", 505, JSON, unreadable)
         self.ok("GET", "a" * 17000, 414, JSON, unreadable)
         self.bad("GET", "health/", 505, JSON, body({"detail": "HTTP/2.0"}), "Bad request.")
+
+    # --- CORS (API.md §1): cross-cutting, held to x-cors and x-undeclared's preflight
+
+    def test_a_preflight_from_a_listed_origin_gets_204_with_the_paths_methods(self):
+        asked = {"Origin": ORIGIN, "Access-Control-Request-Method": "PATCH"}
+        self.ok("OPTIONS", "users/me/", 204, PREFLIGHT, b"", asked)
+        self.ok("OPTIONS", "token/obtain/", 204,
+                dict(PREFLIGHT, **{"Access-Control-Allow-Methods": "POST"}), b"", asked)
+        # Anything short of the headers, or another path's methods, or a body.
+        for name in PREFLIGHT:
+            self.bad("OPTIONS", "users/me/", 204, {k: v for k, v in PREFLIGHT.items() if k != name},
+                     b"", name, request_headers=asked)
+        self.bad("OPTIONS", "token/obtain/", 204, PREFLIGHT, b"", "is not the path's methods",
+                 request_headers=asked)
+        self.bad("OPTIONS", "users/me/", 204, dict(PREFLIGHT, **{"Access-Control-Max-Age": "86400"}),
+                 b"", "Access-Control-Max-Age", request_headers=asked)
+        self.bad("OPTIONS", "users/me/", 204, PREFLIGHT, b"{}", "no body", request_headers=asked)
+        # Only a preflight, and only to a listed path, may get it.
+        self.bad("OPTIONS", "users/me/", 204, PREFLIGHT, b"", "status 204",
+                 request_headers={"Origin": ORIGIN})
+        self.bad("OPTIONS", "nope/", 204, PREFLIGHT, b"", "outside the document",
+                 request_headers=asked)
+        # From an origin that is not listed: an OPTIONS like any other.
+        unauthenticated = body({"detail": "Authentication credentials were not provided."})
+        self.ok("OPTIONS", "users/me/", 401, dict(JSON, **{"WWW-Authenticate": 'Bearer realm="api"'}),
+                unauthenticated, asked)
+        self.ok("OPTIONS", "health/", 405, dict(JSON, Allow="GET, HEAD"),
+                body({"detail": 'Method "OPTIONS" not allowed.'}), asked)
+
+    def test_a_listed_origin_gets_every_cors_header_naming_it(self):
+        listed = dict(JSON, **LISTED)
+        self.ok("GET", "health/", 200, listed, body(HEALTH), {"Origin": ORIGIN})
+        self.ok("GET", "nope/", 404, listed, body(NOT_FOUND), {"Origin": ORIGIN})
+        other = {"Origin": "https://else.example"}
+        self.ok("GET", "health/", 200, dict(JSON, Vary="Origin"), body(HEALTH), other)
+        self.bad("GET", "health/", 200, listed, body(HEALTH), "is not the request's Origin",
+                 request_headers=other)
+        for name in ("Access-Control-Expose-Headers", "Vary"):
+            partial = {k: v for k, v in listed.items() if k != name}
+            self.bad("GET", "health/", 200, partial, body(HEALTH), name,
+                     request_headers={"Origin": ORIGIN})
+        self.bad("GET", "health/", 200, dict(JSON, Vary="Accept"), body(HEALTH), "Vary")
+
+    def test_no_answer_carries_an_undeclared_cors_header(self):
+        for name, value in (("Access-Control-Allow-Credentials", "true"),
+                            ("Access-Control-Allow-Methods", "GET, HEAD"),
+                            ("Access-Control-Max-Age", "600")):
+            self.bad("GET", "health/", 200, dict(JSON, **LISTED, **{name: value}), body(HEALTH),
+                     name, request_headers={"Origin": ORIGIN})
+        self.bad("OPTIONS", "users/me/", 204,
+                 dict(PREFLIGHT, **{"Access-Control-Allow-Credentials": "true"}), b"",
+                 "Access-Control-Allow-Credentials",
+                 request_headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"})
 
     def test_check_raises_with_route_status_and_body(self):
         with self.assertRaises(AssertionError) as caught:

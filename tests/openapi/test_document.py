@@ -179,6 +179,8 @@ class Document(unittest.TestCase):
         self.check_headers("x-undeclared/method", undeclared["method"])
         self.check_headers("x-undeclared/path", undeclared["path"])
         self.check_headers("x-undeclared/request", undeclared["request"])
+        self.assertEqual(list(undeclared["preflight"]), ["204"])
+        self.check_headers("x-undeclared/preflight", undeclared["preflight"])
 
     def check_headers(self, what, responses):
         for status, response in responses.items():
@@ -190,6 +192,28 @@ class Document(unittest.TestCase):
                 wanted = "Retry-After"
             if wanted:
                 self.assertTrue(headers.get(wanted, {}).get("required"), (what, status, wanted))
+
+    def test_cors_headers_are_declared_as_api_md_says(self):
+        # API.md §1 "Browsers (CORS)", byte for byte.
+        headers = {name: self.contract.resolve(h)["schema"]
+                   for name, h in self.doc["x-cors"]["headers"].items()}
+        self.assertEqual(set(headers), {"Access-Control-Allow-Origin",
+                                        "Access-Control-Expose-Headers", "Vary"})
+        self.assertEqual(headers["Access-Control-Expose-Headers"]["const"],
+                         "Retry-After, X-Request-Id")
+        self.assertEqual(headers["Vary"]["const"], "Origin")
+        preflight = self.contract.resolve(self.doc["x-undeclared"]["preflight"]["204"])
+        self.assertNotIn("content", preflight)
+        schemas = {name: self.contract.resolve(h)["schema"]
+                   for name, h in preflight["headers"].items()}
+        self.assertLessEqual(set(headers), set(schemas))
+        self.assertEqual(schemas["Access-Control-Allow-Headers"]["const"],
+                         "Authorization, Content-Type, X-Request-Id")
+        self.assertEqual(schemas["Access-Control-Max-Age"]["const"], 600)
+        self.assertIn("Access-Control-Allow-Methods", schemas)
+        every = [h for _, _, op in self.contract.operations() for r in op["responses"].values()
+                 for h in self.contract.resolve(r).get("headers", {})]
+        self.assertNotIn("Access-Control-Allow-Credentials", every + list(schemas))
 
     def test_the_bearer_scheme_is_the_only_security(self):
         schemes = self.doc["components"]["securitySchemes"]

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace cpa {
 namespace {
@@ -207,6 +208,49 @@ TEST(LoadConfig, InvalidMetricsAllowNamesEveryBadItem) {
   EXPECT_NE(error.find("an empty item"), std::string::npos) << error;
   EXPECT_EQ(error.find('\n'), std::string::npos) << "one line: " << error;
   load_error({{"AUTH_METRICS_ALLOW", "none,127.0.0.1"}}, "AUTH_METRICS_ALLOW");
+}
+
+TEST(LoadConfig, CorsOrigins) {
+  EXPECT_TRUE(load_ok({}).cors_origins.empty());
+  EXPECT_EQ(load_ok({{"AUTH_CORS_ORIGINS", "https://app.example.com,http://localhost:5173"}})
+                .cors_origins,
+            (std::vector<std::string>{"https://app.example.com", "http://localhost:5173"}));
+  // Spaces around the commas are no part of an origin; a repeat is listed once.
+  EXPECT_EQ(load_ok({{"AUTH_CORS_ORIGINS",
+                      " http://127.0.0.1:8081 , http://[::1]:3000,http://127.0.0.1:8081"}})
+                .cors_origins,
+            (std::vector<std::string>{"http://127.0.0.1:8081", "http://[::1]:3000"}));
+  EXPECT_EQ(load_ok({{"AUTH_CORS_ORIGINS", "https://app-1.example.co.uk:8443"}}).cors_origins,
+            (std::vector<std::string>{"https://app-1.example.co.uk:8443"}));
+  // Each refused origin could never equal an Origin header a browser sends.
+  for (const char* bad : {"https://app.example.com/", "https://app.example.com/app",
+                          "app.example.com", "ftp://app.example.com", "wss://app.example.com",
+                          "https://", "https://:8080", "https://app..example.com",
+                          "https://app.example.com.", "https://user@app.example.com",
+                          "https://app.example.com?x=1", "https://app.example.com#top",
+                          "https://app.example.com:0", "https://app.example.com:65536",
+                          "https://app.example.com:08443", "https://app.example.com:",
+                          "http://[::1", "https://app.example.com,", ",https://app.example.com",
+                          "https://a.example.com,,https://b.example.com", "*", "null",
+                          "https://*.example.com", "https://app example.com"}) {
+    load_error({{"AUTH_CORS_ORIGINS", bad}}, "AUTH_CORS_ORIGINS");
+  }
+  // Written otherwise than a browser writes it: said so.
+  std::string e =
+      load_error({{"AUTH_CORS_ORIGINS", "https://App.Example.com"}}, "AUTH_CORS_ORIGINS");
+  EXPECT_NE(e.find("'https://App.Example.com': the host must be in lower case"), std::string::npos)
+      << e;
+  e = load_error({{"AUTH_CORS_ORIGINS", "HTTPS://app.example.com"}}, "AUTH_CORS_ORIGINS");
+  EXPECT_NE(e.find("expected http://host[:port] or https://host[:port]"), std::string::npos) << e;
+  e = load_error({{"AUTH_CORS_ORIGINS", "https://a.example.com,https://b.example.com:443"}},
+                 "AUTH_CORS_ORIGINS");
+  EXPECT_NE(e.find("'https://b.example.com:443': leave out the scheme's default port, as browsers "
+                   "do: https://b.example.com"),
+            std::string::npos)
+      << e;
+  load_error({{"AUTH_CORS_ORIGINS", "http://localhost:80"}}, "AUTH_CORS_ORIGINS");
+  e = load_error({{"AUTH_CORS_ORIGINS", "https://app.example.com/"}}, "AUTH_CORS_ORIGINS");
+  EXPECT_NE(e.find("no trailing slash"), std::string::npos) << e;
 }
 
 TEST(LoadConfig, PortRange) {
