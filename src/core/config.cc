@@ -122,6 +122,12 @@ bool state_dir(const std::string& value, Config* c, std::string*) {
   return true;
 }
 
+// "-": no file, stderr only (under systemd, journald keeps it).
+bool log_file(const std::string& value, Config* c, std::string*) {
+  c->log_file = value == "-" ? "" : value;
+  return true;
+}
+
 bool secret_key(const std::string& value, Config* c, std::string* why) {
   if (value.size() < 16) {
     *why = "must be at least 16 characters";  // never the key itself
@@ -303,8 +309,9 @@ constexpr Variable kVariables[] = {
      text<&Config::socket_path>},
     {{"AUTH_HASH_SOCKET", "`$AUTH_STATE_DIR/fcgi-hash.sock`", "the hashing pool's socket"},
      text<&Config::hash_socket_path>},
-    {{"AUTH_LOG_FILE", "`$AUTH_STATE_DIR/auth.log`", "log file (also on stderr)"},
-     text<&Config::log_file>},
+    {{"AUTH_LOG_FILE", "`$AUTH_STATE_DIR/auth.log`",
+      "log file (also on stderr); `-`: stderr only (journald); SIGUSR1 reopens it"},
+     log_file},
     {{"AUTH_DB_BUSY_TIMEOUT_MS", "`5000`", "how long a write waits for the lock before 503"},
      integer<&Config::db_busy_timeout_ms, 1, 600000>},
     {{"AUTH_NGINX_TEMPLATE", "built in", "nginx configuration template for `run`"},

@@ -132,6 +132,7 @@ class Master {
   void reap();
   void on_exit(const Child& child, int status);
   void reload();
+  void reopen_log();
   void stop();
   void signal_children(Role role, int sig, int generation_below = INT_MAX);
   bool has_children(Role role) const;
@@ -168,7 +169,9 @@ void Master::spawn(Slot& slot) {
     if (pid == 0) {
       setpgid(0, 0);  // Ctrl-C reaches the master only; it stops us in order
       prctl(PR_SET_PDEATHSIG, SIGTERM);
-      sigprocmask(SIG_UNBLOCK, &signals_, nullptr);
+      // The master's signals stay blocked until the child has its own
+      // handlers (install_child_signals): a USR1 forwarded to a child just
+      // forked must wait for them, not kill it.
       signal(SIGCHLD, SIG_DFL);
       if (is_pool(slot.role)) {
         close(wake_pipe_[0]);
@@ -316,9 +319,23 @@ void Master::reload() {
   }
 }
 
+void Master::reopen_log() {
+  std::string error;
+  if (!log::open_file(config_.log_file, &error)) {
+    log::warn("SIGUSR1: " + error + "; still writing the old file");
+  } else if (!config_.log_file.empty()) {
+    log::info("SIGUSR1: reopened " + config_.log_file);
+  }
+  // Each child reopens its own descriptor at its next wait; nginx (`run`)
+  // reopens its logs on the same signal.
+  for (Role role : {Role::kWorker, Role::kHasher, Role::kMailer, Role::kNginx})
+    signal_children(role, SIGUSR1);
+}
+
 void Master::stop() {
   stopping_ = true;
-  log::info("stopping: nginx first, then the pool, then the mailer");
+  log::info(options_.with_nginx ? "stopping: nginx first, then the pool, then the mailer"
+                                : "stopping: the pool first, then the mailer");
   if (has_children(Role::kNginx)) {
     auto nginx_gone = [&] { return !has_children(Role::kNginx); };
     // QUIT: stop accepting, finish what is in flight. Then TERM (nginx's
@@ -378,8 +395,9 @@ int Master::run() {
     }
   }
 
-  sigemptyset(&signals_);
-  for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP}) sigaddset(&signals_, s);
+  // Every signal the master acts on or ignores is taken by sigtimedwait()
+  // below, never by a default action: none of them can kill the service.
+  signals_ = master_signals();
   sigprocmask(SIG_BLOCK, &signals_, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -417,11 +435,17 @@ int Master::run() {
       reap();
     } else if (sig == SIGHUP) {
       reload();
+    } else if (sig == SIGUSR1) {
+      reopen_log();
     } else if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
       stop();
       unlink(pid_file.c_str());
       log::info("stopped");
       return 0;
+    } else if (sig > 0) {
+      const char* abbrev = sigabbrev_np(sig);
+      std::string name = abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
+      log::info(name + " ignored (USR1 reopens the log, HUP reloads, TERM stops)");
     }
   }
 }

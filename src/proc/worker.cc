@@ -171,7 +171,7 @@ void run_worker(const Config& config, int listen_fd, int wake_fd, WorkerKind kin
     set_process_name("cpa-worker");
   }
   sigset_t wait_mask;
-  install_stop_handler(&wait_mask);
+  install_child_signals(&wait_mask);
 
   Result<std::unique_ptr<store::Store>> opened =
       store::Store::open(config.db_path, config.db_busy_timeout_ms);
@@ -220,6 +220,7 @@ void run_worker(const Config& config, int listen_fd, int wake_fd, WorkerKind kin
       }
       _exit(0);
     }
+    reopen_log_if_asked(config.log_file);
     struct epoll_event out;
     int n = epoll_pwait(ep, &out, 1, -1, &wait_mask);
     if (n <= 0) continue;  // EINTR: a signal; the loop head looks at it

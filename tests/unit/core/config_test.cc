@@ -106,6 +106,11 @@ TEST(LoadConfig, ExplicitPathsWinOverTheStateDir) {
   EXPECT_EQ(c.secret_key_file, "/srv/auth/secret.key");
 }
 
+TEST(LoadConfig, LogFileDashMeansStderrOnly) {
+  EXPECT_EQ(load_ok({{"AUTH_LOG_FILE", "-"}}).log_file, "");
+  EXPECT_EQ(load_ok({}, {{"AUTH_LOG_FILE", "-"}}).log_file, "");
+}
+
 // --- load_config: each variable
 
 TEST(LoadConfig, EachVariableIsParsed) {
