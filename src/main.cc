@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "proc/master.h"
+#include "proc/title.h"
 
 namespace {
 
@@ -33,6 +34,8 @@ const char kUsage[] =
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  // After args are copied: the processes' titles take argv's memory.
+  cpa::proc::init_process_title(argc, argv);
   std::string config_file;
   while (!args.empty() && args[0].rfind("--config", 0) == 0) {
     if (args[0] == "--config" && args.size() >= 2) {

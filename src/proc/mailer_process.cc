@@ -16,6 +16,7 @@
 #include "mail/mailer.h"
 #include "metrics/counters.h"
 #include "proc/signals.h"
+#include "proc/title.h"
 #include "store/store.h"
 
 namespace cpa::proc {
@@ -64,6 +65,7 @@ class DeliveredCount {
 void run_mailer(const Config& config, int wake_fd, metrics::Counters& counters) {
   log::set_role("mailer");
   set_process_name("cpa-mailer");
+  set_process_title("cryptopay-auth: mailer");
   sigset_t wait_mask;
   install_child_signals(&wait_mask);
 

@@ -24,6 +24,7 @@
 #include "proc/nginx.h"
 #include "proc/nginx_user.h"
 #include "proc/signals.h"
+#include "proc/title.h"
 #include "proc/worker.h"
 #include "store/store.h"
 
@@ -485,6 +486,7 @@ bool prepare_state(Config* config, std::string* error) {
 
 int run_master(Config config, const MasterOptions& options) {
   log::set_role("master");
+  set_process_title("cryptopay-auth: master");
   std::string error;
   if (!prepare_state(&config, &error)) {
     log::error(error);

@@ -21,6 +21,7 @@
 #include "http/render.h"
 #include "metrics/counters.h"
 #include "proc/signals.h"
+#include "proc/title.h"
 #include "store/store.h"
 
 namespace cpa::proc {
@@ -166,9 +167,11 @@ void run_worker(const Config& config, int listen_fd, int wake_fd, WorkerKind kin
   if (kind == WorkerKind::kHasher) {
     log::set_role("hasher");
     set_process_name("cpa-hasher");
+    set_process_title("cryptopay-auth: hasher");
   } else {
     log::set_role("worker");
     set_process_name("cpa-worker");
+    set_process_title("cryptopay-auth: worker");
   }
   sigset_t wait_mask;
   install_child_signals(&wait_mask);
