@@ -21,6 +21,7 @@
 #include "core/config.h"
 #include "core/random.h"
 #include "core/status.h"
+#include "proc/state.h"
 #include "store/store.h"
 
 namespace cpa::cli {
@@ -35,6 +36,7 @@ struct Option {
 
 struct Args;
 struct Context;
+struct Setup;
 
 struct Command {
   std::string_view group = {};     // "users"
@@ -45,7 +47,14 @@ struct Command {
   std::vector<Option> options = {};
   int min_operands = 0;
   int max_operands = 0;
+  // Runs with the store open, after the state was prepared for `state`.
   Status (*run)(Context& ctx, const Args& args) = nullptr;
+  // Admin commands find the database and the key as serve left them;
+  // migrate may create them.
+  proc::StateUse state = proc::StateUse::kExisting;
+  // Instead of `run`: a command that prepares the state itself or not at all
+  // (serve, run). It gets the configuration as loaded; returns the exit status.
+  int (*run_setup)(const Setup& setup, const Args& args) = nullptr;
 
   // "users list", or "migrate": how messages name the command.
   std::string full_name() const;
@@ -67,6 +76,13 @@ struct Args {
 // anywhere. Returns a usage error for an unknown or repeated option, a
 // missing value, or a wrong number of operands (unless help was asked).
 Status parse_args(const Command& command, const std::vector<std::string>& argv, Args* out);
+
+// The configuration a command runs with, and where it came from.
+struct Setup {
+  ConfigFile file;               // the env file read; empty path: none
+  std::optional<Config> config;  // nullopt: `error` says why
+  std::string error;
+};
 
 // What a handler works with. The store is open and migrated.
 struct Context {
@@ -120,6 +136,10 @@ class Table {
 };
 
 // --- handlers (one file per group)
+
+// serve.cc
+int serve(const Setup& setup, const Args& args);
+int run_with_nginx(const Setup& setup, const Args& args);
 
 // createsuperuser.cc
 Status createsuperuser(Context& ctx, const Args& args);

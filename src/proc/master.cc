@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -24,9 +23,9 @@
 #include "proc/nginx.h"
 #include "proc/nginx_user.h"
 #include "proc/signals.h"
+#include "proc/state.h"
 #include "proc/title.h"
 #include "proc/worker.h"
-#include "store/store.h"
 
 namespace cpa::proc {
 namespace {
@@ -72,12 +71,6 @@ struct Slot {
   int failures = 0;          // consecutive quick deaths
   int64_t restart_at_us = 0; // 0: not waiting for a restart
 };
-
-bool make_dir(const std::string& path, std::string* error) {
-  if (mkdir(path.c_str(), 0750) == 0 || errno == EEXIST) return true;
-  *error = "cannot create " + path + ": " + strerror(errno);
-  return false;
-}
 
 // Whether a process accepts connections on `addr` (a full backlog counts).
 bool someone_listens(const sockaddr_un& addr) {
@@ -453,42 +446,11 @@ int Master::run() {
 
 }  // namespace
 
-bool prepare_state(Config* config, std::string* error) {
-  if (!make_dir(config->state_dir, error)) return false;
-  char resolved[PATH_MAX];
-  if (!realpath(config->state_dir.c_str(), resolved)) {
-    *error = "AUTH_STATE_DIR: " + config->state_dir + ": " + strerror(errno);
-    return false;
-  }
-  // Absolute paths from here on: nginx and the children must not depend on cwd.
-  std::string old = config->state_dir;
-  auto rebase = [&](std::string& path) {
-    if (path.rfind(old + "/", 0) == 0) path = std::string(resolved) + path.substr(old.size());
-  };
-  config->state_dir = resolved;
-  rebase(config->db_path);
-  rebase(config->secret_key_file);
-  rebase(config->mail_dir);
-  rebase(config->socket_path);
-  rebase(config->hash_socket_path);
-  rebase(config->log_file);
-  if (!ensure_secret_key(config, error)) return false;
-  std::string db_dir = config->db_path.substr(0, config->db_path.rfind('/'));
-  if (!db_dir.empty() && db_dir != config->db_path && !make_dir(db_dir, error)) return false;
-  if (config->mail_backend == MailBackend::kFile && !make_dir(config->mail_dir, error)) return false;
-  Status st = store::Store::migrate(config->db_path, config->db_busy_timeout_ms);
-  if (!st.ok()) {
-    *error = "AUTH_DB_PATH: " + config->db_path + ": " + st.reason();
-    return false;
-  }
-  return true;
-}
-
 int run_master(Config config, const MasterOptions& options) {
   log::set_role("master");
   set_process_title("cryptopay-auth: master");
   std::string error;
-  if (!prepare_state(&config, &error)) {
+  if (!prepare_state(&config, StateUse::kCreate, &error)) {
     log::error(error);
     return 1;
   }

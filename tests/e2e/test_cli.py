@@ -7,8 +7,10 @@ import base64
 import hashlib
 import os
 import pty
+import re
 import select
 import shutil
+import signal
 import sqlite3
 import subprocess
 import tempfile
@@ -34,6 +36,7 @@ class CliTestCase(unittest.TestCase):
         self.db_path = os.path.join(self.state_dir, "auth.db")
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("AUTH_")}
         self.env.update({
+            "CRYPTOPAY_AUTH_CONFIG": "",
             "AUTH_STATE_DIR": self.state_dir,
             "AUTH_SECRET_KEY": harness.TEST_SECRET,
             "AUTH_PBKDF2_ITERATIONS": "1000",
@@ -556,6 +559,134 @@ class HelpAndErrors(CliTestCase):
         holder.execute("ROLLBACK")
         self.assertOk(self.cli("users", "activate", str(user_id)))
         self.assertEqual(self.user_row(user_id)["is_active"], 1)
+
+
+
+class Bare(unittest.TestCase):
+    """Commands run without a prepared state dir: the configuration's source,
+    the refusal to start an empty database, --version, serve and run."""
+
+    def setUp(self):
+        self.root = tempfile.mkdtemp(prefix="cpa-cli-")
+        self.addCleanup(shutil.rmtree, self.root, ignore_errors=True)
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("AUTH_")}
+        self.env["CRYPTOPAY_AUTH_CONFIG"] = ""
+
+    def cli(self, *args, env=None, stdin=""):
+        return subprocess.run([harness.BINARY, *args], input=stdin, capture_output=True,
+                              text=True, env=dict(self.env, **(env or {})), cwd=self.root,
+                              timeout=20)
+
+    def write_env_file(self, name, **values):
+        path = os.path.join(self.root, name)
+        with open(path, "w") as f:
+            for key, value in values.items():
+                f.write("%s=%s\n" % (key, value))
+        return path
+
+    def test_version(self):
+        with open(os.path.join(harness.SOURCE_DIR, "CMakeLists.txt")) as f:
+            version = re.search(r"project\(cryptopay_auth VERSION (\d+\.\d+\.\d+)", f.read()).group(1)
+        r = self.cli("--version")
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, "cryptopay-auth %s\n" % version, ""))
+
+    def test_serve_and_run_help_say_what_they_do(self):
+        for command, fragments in (
+                ("serve", ["behind your nginx", "AUTH_SOCKET", "AUTH_HASH_SOCKET",
+                           "AUTH_LOG_FILE", "CRYPTOPAY_AUTH_CONFIG"]),
+                ("run", ["127.0.0.1:$AUTH_HTTP_PORT", "AUTH_HTTP_PORT", "make run"])):
+            for flag in ("--help", "-h"):
+                r = self.cli(command, flag)
+                self.assertEqual((r.returncode, r.stderr), (0, ""), r)
+                self.assertTrue(r.stdout.startswith("usage: cryptopay-auth %s\n" % command))
+                for fragment in fragments + ["USR1", "HUP", "TERM", "reopen the log file"]:
+                    self.assertIn(fragment, r.stdout, (command, fragment))
+            r = self.cli(command, "extra")
+            self.assertEqual(r.returncode, 2)
+            self.assertEqual(r.stderr, "cryptopay-auth %s: unexpected argument 'extra' (see --help)\n"
+                             % command)
+        self.assertFalse(os.path.exists(os.path.join(self.root, "var")))
+
+    def test_serve_stops_without_naming_nginx(self):
+        state = os.path.join(self.root, "state")
+        proc = subprocess.Popen([harness.BINARY, "serve"], cwd=self.root, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True,
+                                env=dict(self.env, AUTH_STATE_DIR=state, AUTH_WORKERS="1",
+                                         AUTH_HASH_WORKERS="1", AUTH_PBKDF2_ITERATIONS="1000"))
+        try:
+            harness.wait_until(lambda: os.path.exists(os.path.join(state, "cryptopay-auth.pid")),
+                               what="serve to start")
+            proc.send_signal(signal.SIGTERM)
+            out, _ = proc.communicate(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        self.assertEqual(proc.returncode, 0, out)
+        self.assertIn("stopping: the pool first, then the mailer", out)
+        self.assertNotIn("nginx", out)
+
+    def test_the_env_file_comes_from_the_variable_unless_config_is_given(self):
+        from_variable = os.path.join(self.root, "from-variable")
+        from_option = os.path.join(self.root, "from-option")
+        variable_file = self.write_env_file("variable.env", AUTH_STATE_DIR=from_variable)
+        option_file = self.write_env_file("option.env", AUTH_STATE_DIR=from_option)
+        r = self.cli("migrate", env={"CRYPTOPAY_AUTH_CONFIG": variable_file})
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn(os.path.join(from_variable, "auth.db"), r.stdout)
+        r = self.cli("--config", option_file, "migrate", env={"CRYPTOPAY_AUTH_CONFIG": variable_file})
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn(os.path.join(from_option, "auth.db"), r.stdout)
+        # The environment still wins over the file.
+        r = self.cli("migrate", env={"CRYPTOPAY_AUTH_CONFIG": variable_file,
+                                     "AUTH_DB_PATH": os.path.join(self.root, "env.db")})
+        self.assertIn(os.path.join(self.root, "env.db"), r.stdout)
+        # A file named but missing is an error, not a silent default.
+        r = self.cli("users", "list", env={"CRYPTOPAY_AUTH_CONFIG": os.path.join(self.root, "no.env")})
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("cannot read the env file " + os.path.join(self.root, "no.env"), r.stderr)
+
+    def test_admin_commands_refuse_to_start_an_empty_database(self):
+        state = os.path.join(self.root, "state")
+        env = {"AUTH_STATE_DIR": state}
+        db = os.path.join(state, "auth.db")
+        for command, args in (("createsuperuser", ("--email", "a@example.com")),
+                              ("users list", ()), ("users deactivate", ("1",)),
+                              ("outbox retry", ("--all-failed",))):
+            with self.subTest(command=command):
+                r = self.cli(*command.split(), *args, env=env, stdin="Corr3ct-Horse-battery\n")
+                self.assertEqual((r.returncode, r.stdout), (1, ""), r)
+                self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
+                self.assertTrue(r.stderr.startswith("cryptopay-auth %s: no database at %s "
+                                                    % (command, db)), r.stderr)
+                self.assertFalse(os.path.exists(state), os.listdir(self.root))
+        # Nor in the default ./var of the working directory.
+        r = self.cli("users", "list")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no database at ./var/auth.db", r.stderr)
+        self.assertEqual(os.listdir(self.root), [])
+
+    def test_admin_commands_refuse_to_make_a_new_secret_key(self):
+        state = os.path.join(self.root, "state")
+        env = {"AUTH_STATE_DIR": state}
+        self.assertEqual(self.cli("migrate", env=env).returncode, 0)
+        key = os.path.join(state, "secret.key")
+        with open(key) as f:
+            original = f.read()
+        os.rename(key, key + ".away")
+        r = self.cli("users", "list", env=env)
+        self.assertEqual((r.returncode, r.stdout), (1, ""))
+        self.assertEqual(r.stderr, "cryptopay-auth users list: no secret key at %s (serve and "
+                         "migrate create it; or is this the wrong configuration?)\n" % key)
+        self.assertFalse(os.path.exists(key))
+        # Given in the environment, no file is needed.
+        r = self.cli("users", "list", env=dict(env, AUTH_SECRET_KEY=harness.TEST_SECRET))
+        self.assertEqual(r.returncode, 0, r)
+        self.assertFalse(os.path.exists(key))
+        os.rename(key + ".away", key)
+        self.assertEqual(self.cli("users", "list", env=env).returncode, 0)
+        with open(key) as f:
+            self.assertEqual(f.read(), original)
 
 
 if __name__ == "__main__":
