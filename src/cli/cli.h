@@ -7,7 +7,9 @@
 // A handler returns a Status, as everywhere in the service: OK, a usage error
 // (exit 2), a failure with its one-line reason (exit 1), a validation error
 // (one line per message, exit 1) or a storage failure (exit 1). It prints its
-// result on stdout only after the change committed.
+// result on stdout only after the change committed; a command that changes
+// state instead leaves its one-line result in Context::done, which the
+// dispatcher prints and writes to the log with who ran what (audit.cc).
 #pragma once
 
 #include <cstdint>
@@ -55,6 +57,8 @@ struct Command {
   // Instead of `run`: a command that prepares the state itself or not at all
   // (serve, run). It gets the configuration as loaded; returns the exit status.
   int (*run_setup)(const Setup& setup, const Args& args) = nullptr;
+  // Changes state: one line in the log per run (audit.cc).
+  bool audited = false;
 
   // "users list", or "migrate": how messages name the command.
   std::string full_name() const;
@@ -90,6 +94,9 @@ struct Context {
   store::Store& store;
   const Clock& clock;
   Rng& rng;
+  // An audited command's result, one line ("deactivated user 2 b@example.com
+  // and revoked its tokens"): printed on stdout and logged once it succeeded.
+  std::string done = {};
 };
 
 // --- errors
@@ -104,6 +111,15 @@ int exit_status(const Status& status);
 // "cryptopay-auth <command>: <reason>" on stderr: one line, or one per
 // message of a validation error.
 void print_error(std::string_view command, const Status& status);
+
+// --- audit (audit.cc)
+
+// The log line of an audited command that ran: "admin: users deactivate 2
+// by root: deactivated user 2 ..." or "...: failed: no user with id 2".
+// `argv`: what followed the command's name, as typed (a password never is:
+// those are read from stdin).
+void audit(const Command& command, const std::vector<std::string>& argv, const Status& result,
+           const std::string& done);
 
 // --- arguments
 

@@ -94,7 +94,8 @@ const std::vector<Command>& command_table() {
        .details = "The password is asked twice without echo on a terminal; otherwise it is\n"
                   "the first line of standard input. The API's password rules apply.",
        .options = {{"--email", "E", "the account's email address (required)"}},
-       .run = createsuperuser},
+       .run = createsuperuser,
+       .audited = true},
       {.group = "users",
        .name = "list",
        .synopsis = "[--staff] [--limit N]",
@@ -117,7 +118,8 @@ const std::vector<Command>& command_table() {
        .details = kUserRef,
        .min_operands = 1,
        .max_operands = 1,
-       .run = users_activate},
+       .run = users_activate,
+       .audited = true},
       {.group = "users",
        .name = "deactivate",
        .synopsis = "ID|EMAIL",
@@ -125,7 +127,8 @@ const std::vector<Command>& command_table() {
        .details = kUserRef,
        .min_operands = 1,
        .max_operands = 1,
-       .run = users_deactivate},
+       .run = users_deactivate,
+       .audited = true},
       {.group = "users",
        .name = "delete",
        .synopsis = "ID|EMAIL",
@@ -133,7 +136,8 @@ const std::vector<Command>& command_table() {
        .details = "Its email may register again at once.\n" CPA_USER_REF,
        .min_operands = 1,
        .max_operands = 1,
-       .run = users_delete},
+       .run = users_delete,
+       .audited = true},
       {.group = "users",
        .name = "sessions",
        .synopsis = "ID|EMAIL",
@@ -151,7 +155,8 @@ const std::vector<Command>& command_table() {
        .options = {{"--session", "ID", "only this session (an id from `users sessions`)"}},
        .min_operands = 1,
        .max_operands = 1,
-       .run = users_logout},
+       .run = users_logout,
+       .audited = true},
       {.group = "outbox",
        .name = "list",
        .synopsis = "[--pending|--failed] [--limit N]",
@@ -173,7 +178,8 @@ const std::vector<Command>& command_table() {
                   "Prints how many messages were made due.",
        .options = {{"--all-failed", "", "every failed message"}},
        .max_operands = 1,
-       .run = outbox_retry},
+       .run = outbox_retry,
+       .audited = true},
   };
   return table;
 }
@@ -274,10 +280,17 @@ int run_command(const std::string& command, const std::vector<std::string>& args
   if (found->run_setup) return found->run_setup(setup, parsed);
 
   log::set_role("cli");
-  log::set_stderr_quiet(true);
   Config& config = *setup.config;
+  // Only warnings and errors on stderr: the result goes to stdout. Without a
+  // log file (AUTH_LOG_FILE=-), stderr is where the audit lines go.
+  log::set_stderr_quiet(!config.log_file.empty());
   std::string error;
   if (!proc::prepare_state(&config, found->state, &error)) {
+    print_error(name, failure(error));
+    return 1;
+  }
+  // No change without its line in the log.
+  if (found->audited && !log::open_file(config.log_file, &error)) {
     print_error(name, failure(error));
     return 1;
   }
@@ -291,7 +304,10 @@ int run_command(const std::string& command, const std::vector<std::string>& args
   SystemRng rng;
   Context ctx{config, **store, clock, rng};
   st = found->run(ctx, parsed);
+  if (st.ok() && !ctx.done.empty()) printf("%s\n", ctx.done.c_str());
   fflush(stdout);
+  // A usage error found by the handler changed nothing: no line for it.
+  if (found->audited && exit_status(st) != 2) audit(*found, rest, st, ctx.done);
   print_error(name, st);
   return exit_status(st);
 }

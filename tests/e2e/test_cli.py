@@ -7,6 +7,7 @@ import base64
 import hashlib
 import os
 import pty
+import pwd
 import re
 import select
 import shutil
@@ -514,6 +515,90 @@ class Outbox(CliTestCase):
                               (("outbox", "send"), "outbox")):
             with self.subTest(args=args):
                 self.assertFails(self.cli(*args), 2, command)
+
+
+class Audit(CliTestCase):
+    """Admin actions that change state leave one line each in the log: the
+    command as typed, who ran it, the result; never a password."""
+
+    def setUp(self):
+        super().setUp()
+        self.log = os.path.join(self.state_dir, "auth.log")
+        self.who = pwd.getpwuid(os.getuid()).pw_name
+
+    def log_lines(self):
+        if not os.path.exists(self.log):
+            return []
+        with open(self.log) as f:
+            return [line for line in f.read().splitlines() if " admin: " in line]
+
+    def assertAudited(self, args, result, stdin=""):
+        before = self.log_lines()
+        r = self.cli(*args, stdin=stdin, env={"SUDO_USER": ""})
+        added = self.log_lines()[len(before):]
+        self.assertEqual(len(added), 1, added)
+        self.assertRegex(added[0], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ cli\[\d+\] info admin: ")
+        self.assertTrue(added[0].endswith("admin: %s by %s: %s" % (" ".join(args), self.who, result)),
+                        added[0])
+        return r
+
+    def test_each_change_is_one_line_with_its_target_and_result(self):
+        r = self.assertAudited(("createsuperuser", "--email", "Root@Example.com"),
+                               "created staff user 1 Root@example.com", stdin=PASSWORD + "\n")
+        self.assertOk(r, "created staff user 1 Root@example.com\n")
+        self.insert_user("bob@example.com", active=0)
+        self.assertAudited(("users", "activate", "BOB@example.com"), "activated user 2 bob@example.com")
+        self.assertAudited(("users", "deactivate", "2"),
+                           "deactivated user 2 bob@example.com and revoked its tokens")
+        self.assertAudited(("users", "delete", "bob@example.com"),
+                           "deleted user 2 bob@example.com with its codes and tokens")
+        self.insert_mail(7, "failed")
+        self.assertAudited(("outbox", "retry", "7"), "1 message made due")
+        self.assertAudited(("outbox", "retry", "--all-failed"), "0 messages made due")
+        with open(self.log) as f:
+            self.assertNotIn(PASSWORD, f.read())
+
+    def test_ending_sessions_is_a_change_listing_them_is_not(self):
+        alice = self.insert_user("alice@example.com")
+        session = Users.S1
+        self.insert_session(session, alice, 1700000100)
+        self.cli("users", "sessions", "1")
+        self.assertEqual(self.log_lines(), [])
+        self.assertAudited(("users", "logout", "alice@example.com", "--session", session),
+                           "ended session %s of user 1 alice@example.com" % session)
+        self.assertAudited(("users", "logout", "1"), "ended 0 sessions of user 1 alice@example.com")
+
+    def test_failures_are_logged_with_their_reason(self):
+        self.assertAudited(("users", "delete", "999"), "failed: no user with id 999")
+        self.assertAudited(("outbox", "retry", "42"), "failed: no outbox message 42")
+        self.assertAudited(("createsuperuser", "--email", "weak@example.com"),
+                           "failed: This password is too short. It must contain at least 8 "
+                           "characters. This password is too common. This password is entirely "
+                           "numeric.", stdin="1234\n")
+
+    def test_reads_usage_errors_and_help_leave_no_line(self):
+        self.insert_user("bob@example.com")
+        for args in (("users", "list"), ("users", "show", "1"), ("outbox", "list"),
+                     ("users", "delete"), ("users", "delete", "--help"),
+                     ("outbox", "retry", "1", "--all-failed"), ("migrate",)):
+            with self.subTest(args=args):
+                self.cli(*args)
+                self.assertEqual(self.log_lines(), [])
+
+    def test_sudo_user_is_named(self):
+        self.insert_user("bob@example.com", active=0)
+        self.cli("users", "activate", "1", env={"SUDO_USER": "alice"})
+        self.assertTrue(self.log_lines()[-1].endswith(
+            "admin: users activate 1 by %s (sudo from alice): activated user 1 bob@example.com"
+            % self.who), self.log_lines())
+
+    def test_without_a_log_file_the_line_goes_to_stderr(self):
+        self.insert_user("bob@example.com", active=0)
+        r = self.cli("users", "activate", "1", env={"AUTH_LOG_FILE": "-", "SUDO_USER": ""})
+        self.assertEqual((r.returncode, r.stdout), (0, "activated user 1 bob@example.com\n"))
+        self.assertRegex(r.stderr, r"^\S+ cli\[\d+\] info admin: users activate 1 by %s: "
+                                   r"activated user 1 bob@example.com\n$" % re.escape(self.who))
+        self.assertEqual(self.log_lines(), [])
 
 
 class HelpAndErrors(CliTestCase):
