@@ -97,6 +97,8 @@ struct Context {
   // An audited command's result, one line ("deactivated user 2 b@example.com
   // and revoked its tokens"): printed on stdout and logged once it succeeded.
   std::string done = {};
+  // More for whoever runs it, printed after `done` but not logged.
+  std::string note = {};
 };
 
 // --- errors
@@ -157,6 +159,8 @@ class Table {
 int serve(const Setup& setup, const Args& args);
 int run_with_nginx(const Setup& setup, const Args& args);
 
+// backup.cc
+Status backup(Context& ctx, const Args& args);
 // createsuperuser.cc
 Status createsuperuser(Context& ctx, const Args& args);
 // users.cc

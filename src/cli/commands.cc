@@ -88,6 +88,20 @@ const std::vector<Command>& command_table() {
                   "schema moves forward only, and a database newer than this binary is refused.",
        .run = migrate,
        .state = proc::StateUse::kCreate},
+      {.group = "backup",
+       .synopsis = "FILE [--force]",
+       .summary = "Write a consistent copy of the live database to FILE, while it serves.",
+       .details =
+           "SQLite's online backup: one snapshot, every write acknowledged before it\n"
+           "began included. The copy is built as FILE.tmp (mode 0600), compacted, checked\n"
+           "with PRAGMA integrity_check, synced, then renamed to FILE. Keep the secret key\n"
+           "with it (secret.key, or AUTH_SECRET_KEY): without it the copy's tokens and\n"
+           "codes are invalid. Restoring: README.md, \"Backup and restore\".",
+       .options = {{"--force", "", "replace FILE if it exists"}},
+       .min_operands = 1,
+       .max_operands = 1,
+       .run = backup,
+       .audited = true},
       {.group = "createsuperuser",
        .synopsis = "--email E",
        .summary = "Create an active, email-verified staff and superuser account.",
@@ -305,6 +319,7 @@ int run_command(const std::string& command, const std::vector<std::string>& args
   Context ctx{config, **store, clock, rng};
   st = found->run(ctx, parsed);
   if (st.ok() && !ctx.done.empty()) printf("%s\n", ctx.done.c_str());
+  if (st.ok() && !ctx.note.empty()) printf("%s\n", ctx.note.c_str());
   fflush(stdout);
   // A usage error found by the handler changed nothing: no line for it.
   if (found->audited && exit_status(st) != 2) audit(*found, rest, st, ctx.done);

@@ -298,6 +298,18 @@ class Store {
   // Deletes mail sent before `before`, and expired mail created before it.
   Status prune_done_mail(int64_t before);
 
+  // --- backup (store/backup.cc)
+  // Copies this database into `path`, an empty file the caller created (its
+  // mode is kept), while others go on writing: SQLite's online backup in one
+  // step, so one read snapshot (every commit before it, none after; a WAL
+  // reader blocks no writer). The copy is then a single file (rollback
+  // journal, not WAL) and compacted (VACUUM: freed pages keep nothing of
+  // deleted rows).
+  Status backup_into(const std::string& path);
+  // PRAGMA integrity_check of the database at `path`, opened read-only:
+  // "ok", or the first problem it reports.
+  static Result<std::string> integrity_check(const std::string& path);
+
  private:
   explicit Store(std::unique_ptr<Db> db);
   Status write_locked(const std::function<Status()>& body);
