@@ -24,6 +24,7 @@ const char kUsage[] =
     "commands:\n"
     "  run                      nginx on 127.0.0.1:$AUTH_HTTP_PORT + the pool + the mailer\n"
     "  serve                    the pool and the mailer on $AUTH_SOCKET (behind your nginx)\n"
+    "  check [--smtp]           check the configuration and the files, like nginx -t\n"
     "  migrate                  create or upgrade the database schema\n"
     "  backup FILE [--force]    a consistent copy of the live database\n"
     "  createsuperuser --email E  create an active staff account\n"

@@ -59,6 +59,9 @@ struct Command {
   int (*run_setup)(const Setup& setup, const Args& args) = nullptr;
   // Changes state: one line in the log per run (audit.cc).
   bool audited = false;
+  // A run_setup command that reports a configuration that failed to load
+  // itself (check); for the others the dispatcher does, exit 2.
+  bool reports_config_errors = false;
 
   // "users list", or "migrate": how messages name the command.
   std::string full_name() const;
@@ -161,6 +164,8 @@ int run_with_nginx(const Setup& setup, const Args& args);
 
 // backup.cc
 Status backup(Context& ctx, const Args& args);
+// check.cc
+int check(const Setup& setup, const Args& args);
 // createsuperuser.cc
 Status createsuperuser(Context& ctx, const Args& args);
 // users.cc

@@ -25,6 +25,7 @@
 #include "proc/signals.h"
 #include "proc/state.h"
 #include "proc/title.h"
+#include "proc/unix_socket.h"
 #include "proc/worker.h"
 
 namespace cpa::proc {
@@ -72,16 +73,6 @@ struct Slot {
   int64_t restart_at_us = 0; // 0: not waiting for a restart
 };
 
-// Whether a process accepts connections on `addr` (a full backlog counts).
-bool someone_listens(const sockaddr_un& addr) {
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  bool listening = connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 ||
-                   errno == EAGAIN;
-  close(fd);
-  return listening;
-}
-
 int open_listen_socket(const std::string& path, std::string* error) {
   struct sockaddr_un addr{};
   if (path.size() >= sizeof addr.sun_path) {
@@ -98,7 +89,7 @@ int open_listen_socket(const std::string& path, std::string* error) {
       return -1;
     }
     // Taking over a socket in use would leave that instance serving nothing.
-    if (someone_listens(addr)) {
+    if (someone_listens(path)) {
       *error = "AUTH_SOCKET: " + path + " is in use: is another instance running on it?";
       return -1;
     }

@@ -149,6 +149,9 @@ class Store {
   // version (PRAGMA user_version). Idempotent.
   static Status migrate(const std::string& path, int busy_timeout_ms);
   static int schema_version();
+  // The version of the database at `path` (PRAGMA user_version), opened
+  // read-only: nothing is created, migrated or locked (`check`).
+  static Result<int64_t> schema_version_at(const std::string& path, int busy_timeout_ms);
 
   ~Store();
 

@@ -601,8 +601,132 @@ class Audit(CliTestCase):
         self.assertEqual(self.log_lines(), [])
 
 
+class Check(CliTestCase):
+    """`check` looks at what serve needs, one line each, exit 0 or 1, and
+    changes nothing."""
+
+    CHECKS = ["config", "state dir", "secret key", "database", "socket", "hash socket", "log",
+              "mail"]
+
+    def run_check(self, *args, env=None):
+        r = self.cli("check", *args, env=env)
+        self.assertEqual(r.stderr, "", r)
+        lines = r.stdout.splitlines()
+        verdicts = {}
+        for line in lines[:-1]:
+            what, rest = line[:12].strip(), line[13:]
+            verdict, _, detail = rest.partition(" ")
+            verdicts.setdefault(what, []).append((verdict, detail.strip()))
+        return r.returncode, verdicts, lines[-1]
+
+    def assertOnlyFailure(self, what, fragment, *args, env=None):
+        status, verdicts, summary = self.run_check(*args, env=env)
+        failed = {w: v for w, v in verdicts.items() if any(verdict == "FAIL" for verdict, _ in v)}
+        self.assertEqual(list(failed), [what], verdicts)
+        self.assertIn(fragment, failed[what][0][1])
+        self.assertEqual((status, summary), (1, "check: 1 problem"))
+
+    def snapshot(self):
+        return {name: os.stat(os.path.join(self.state_dir, name)).st_mtime_ns
+                for name in os.listdir(self.state_dir)}
+
+    def test_all_good(self):
+        before = self.snapshot()
+        status, verdicts, summary = self.run_check()
+        self.assertEqual((status, summary), (0, "check: ok"))
+        self.assertEqual(list(verdicts), self.CHECKS)
+        self.assertEqual({v[0][0] for v in verdicts.values()}, {"ok"})
+        self.assertEqual(verdicts["database"][0][1],
+                         "%s (schema version 2)" % os.path.realpath(self.db_path))
+        self.assertEqual(verdicts["config"][0][1], "the environment only (no env file)")
+        self.assertEqual(self.snapshot(), before, "check changed the state dir")
+
+    def test_smtp_relay_is_contacted_only_with_the_flag(self):
+        sink = harness.SmtpSink(self.root).start()
+        self.addCleanup(sink.stop)
+        env = {"AUTH_MAIL_BACKEND": "smtp", "AUTH_SMTP_URL": "smtp://127.0.0.1:%d" % sink.port}
+        status, verdicts, _ = self.run_check(env=env)
+        self.assertEqual(status, 0)
+        self.assertIn("not contacted", verdicts["mail"][0][1])
+        status, verdicts, _ = self.run_check("--smtp", env=env)
+        self.assertEqual(status, 0, verdicts)
+        self.assertEqual(verdicts["mail"][0], ("ok", "smtp smtp://127.0.0.1:%d answered (EHLO)"
+                                               % sink.port))
+        self.assertEqual(sink.count(), 0)  # nothing was sent
+
+    def test_an_unreachable_relay(self):
+        url = "smtp://127.0.0.1:%d" % harness.free_port()
+        self.assertOnlyFailure("mail", "Couldn't connect to server", "--smtp",
+                               env={"AUTH_MAIL_BACKEND": "smtp", "AUTH_SMTP_URL": url})
+
+    def test_configuration_errors_are_each_a_line(self):
+        status, verdicts, summary = self.run_check(env={"AUTH_WORKERS": "0", "AUTH_WROKERS": "2"})
+        self.assertEqual((status, summary), (1, "check: 2 problems"))
+        self.assertEqual(list(verdicts), ["config"])
+        details = sorted(d for _, d in verdicts["config"])
+        self.assertTrue(details[0].startswith("AUTH_WORKERS: expected an integer"), details)
+        self.assertTrue(details[1].startswith("AUTH_WROKERS: unknown variable"), details)
+
+    def test_missing_database(self):
+        os.rename(self.db_path, self.db_path + ".away")
+        self.assertOnlyFailure("database", "no database at " + os.path.realpath(self.db_path))
+        self.assertFalse(os.path.exists(self.db_path))
+
+    def test_schema_newer_or_older(self):
+        self.db().execute("PRAGMA user_version = 99")
+        self.assertOnlyFailure("database", "schema version 99, newer than this binary's 2")
+        self.db().execute("PRAGMA user_version = 1")
+        self.assertOnlyFailure("database", "schema version 1, this binary's is 2: serve (or "
+                                           "migrate) upgrades it")
+        # Not migrated by the check.
+        self.assertEqual(self.db().execute("PRAGMA user_version").fetchone()[0], 1)
+
+    def test_private_files(self):
+        os.chmod(self.db_path, 0o644)
+        self.assertOnlyFailure("database", "is mode 0644: chmod 600 it")
+        os.chmod(self.db_path, 0o600)
+        os.chmod(self.state_dir, 0o755)
+        self.assertOnlyFailure("state dir", "is mode 0755: other users may enter it")
+        os.chmod(self.state_dir, 0o700)
+        key = os.path.join(self.state_dir, "secret.key")
+        self.assertOnlyFailure("secret key", "no secret key at " + os.path.realpath(key),
+                               env={"AUTH_SECRET_KEY": ""})
+        self.assertFalse(os.path.exists(key))
+        with open(key, "w") as f:
+            f.write("0123456789abcdef0123456789abcdef\n")
+        os.chmod(key, 0o644)
+        self.assertOnlyFailure("secret key", "is mode 0644: chmod 600 it", env={"AUTH_SECRET_KEY": ""})
+        os.chmod(key, 0o600)
+        status, verdicts, _ = self.run_check(env={"AUTH_SECRET_KEY": ""})
+        self.assertEqual(status, 0, verdicts)
+
+    def test_socket_directories(self):
+        missing = os.path.join(self.root, "no", "such", "dir", "fcgi.sock")
+        self.assertOnlyFailure("socket", "the directory %s does not exist" % os.path.dirname(missing),
+                               env={"AUTH_SOCKET": missing})
+        taken = os.path.join(self.root, "not-a-socket")
+        open(taken, "w").close()
+        self.assertOnlyFailure("hash socket", taken + " exists and is not a socket",
+                               env={"AUTH_HASH_SOCKET": taken})
+
+    def test_a_running_service_is_seen_and_passes(self):
+        proc = subprocess.Popen([harness.BINARY, "serve"], env=dict(self.env, AUTH_WORKERS="1",
+                                                                   AUTH_HASH_WORKERS="1"),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            harness.wait_until(lambda: os.path.exists(os.path.join(self.state_dir,
+                                                                   "cryptopay-auth.pid")),
+                               what="serve to start")
+            status, verdicts, _ = self.run_check()
+            self.assertEqual(status, 0, verdicts)
+            self.assertIn("(a service is listening on it)", verdicts["socket"][0][1])
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(20)
+
+
 class HelpAndErrors(CliTestCase):
-    COMMANDS = [("migrate",), ("createsuperuser",), ("users",), ("users", "list"),
+    COMMANDS = [("serve",), ("run",), ("check",), ("backup",), ("migrate",), ("createsuperuser",), ("users",), ("users", "list"),
                 ("users", "show"), ("users", "activate"), ("users", "deactivate"),
                 ("users", "delete"), ("users", "sessions"), ("users", "logout"),
                 ("outbox",), ("outbox", "list"), ("outbox", "retry")]
