@@ -28,7 +28,7 @@ const char kUsage[] =
     "  migrate                  create or upgrade the database schema\n"
     "  backup FILE [--force]    a consistent copy of the live database\n"
     "  createsuperuser --email E  create an active staff account\n"
-    "  users list|show|activate|deactivate|delete ...\n"
+    "  users list|show|activate|deactivate|delete|sessions|logout ...\n"
     "  outbox list|retry ...\n"
     "  routes                   the route table: METHOD, path, public|user (one a line)\n"
     "\n"

@@ -1,7 +1,7 @@
 // Audit lines: every admin command that changes state (createsuperuser,
-// users activate/deactivate/delete, outbox retry, backup) leaves one line in
-// the service's log, beside the requests it affects: what was run, by whom,
-// and what came of it. Never a password: none is ever an argument.
+// users activate/deactivate/delete/logout, outbox retry, backup) leaves one
+// line in the service's log, beside the requests it affects: what was run,
+// by whom, and what came of it. Never a password: none is ever an argument.
 #include <pwd.h>
 #include <unistd.h>
 
@@ -33,7 +33,8 @@ std::string one_line(const Status& status) {
     case Status::Kind::kValidation: {
       std::string out;
       for (const auto& field : status.field_errors().fields)
-        for (const std::string& message : field.second) out.append(out.empty() ? "" : " ").append(message);
+        for (const std::string& message : field.second)
+          out.append(out.empty() ? "" : " ").append(message);
       return out;
     }
     case Status::Kind::kDetail:

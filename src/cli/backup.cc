@@ -70,7 +70,8 @@ Status backup(Context& ctx, const Args& args) {
   if (!copied.ok()) return discard(copied);
   Result<std::string> integrity = store::Store::integrity_check(tmp);
   if (!integrity.ok()) return discard(integrity.status());
-  if (*integrity != "ok") return discard(failure("the copy failed its integrity check: " + *integrity));
+  if (*integrity != "ok")
+    return discard(failure("the copy failed its integrity check: " + *integrity));
   if (!sync_path(tmp, O_RDONLY)) return discard(system_failure("cannot sync", tmp));
   // link() fails when FILE appeared meanwhile: without --force nothing is
   // ever replaced, not even by a race.

@@ -136,7 +136,7 @@ void check_database(Report& report, const Config& config) {
   } else if (*version > current) {
     report.fail("database", path + " is at schema version " + std::to_string(*version) +
                                 ", newer than this binary's " + std::to_string(current) +
-                                ": this binary is older than the database (downgrades are refused)");
+                                ": this binary is older than the database (no downgrades)");
   } else {
     report.ok("database", path + " (schema version " + std::to_string(*version) + ")");
   }

@@ -55,7 +55,8 @@ struct Command {
   // migrate may create them.
   proc::StateUse state = proc::StateUse::kExisting;
   // Instead of `run`: a command that prepares the state itself or not at all
-  // (serve, run). It gets the configuration as loaded; returns the exit status.
+  // (serve, run, check). It gets the configuration as loaded; returns the
+  // exit status.
   int (*run_setup)(const Setup& setup, const Args& args) = nullptr;
   // Changes state: one line in the log per run (audit.cc).
   bool audited = false;

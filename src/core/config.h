@@ -65,7 +65,7 @@ struct Config {
   // Not in the contract's table; for deployments and tests.
   std::string socket_path;      // AUTH_SOCKET: FastCGI socket, default $state_dir/fcgi.sock
   std::string hash_socket_path; // AUTH_HASH_SOCKET: the hashing pool's, $state_dir/fcgi-hash.sock
-  std::string log_file;         // AUTH_LOG_FILE: default $state_dir/auth.log; "-": empty, stderr only
+  std::string log_file;         // AUTH_LOG_FILE: default $state_dir/auth.log; "-": "" (stderr)
   std::string nginx_template;   // AUTH_NGINX_TEMPLATE: used by `run`
   std::string nginx_bin;        // AUTH_NGINX_BIN: default /usr/sbin/nginx
   // AUTH_SWAGGER_UI_DIR: the Swagger UI assets that `run` copies for its nginx

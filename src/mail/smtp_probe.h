@@ -1,7 +1,7 @@
 // The relay check of `cryptopay-auth check --smtp`: connects to
 // AUTH_SMTP_URL as the SMTP backend would (TLS as smtp_tls_required() says,
-// its login when one is set) and goes as far as the greeting, EHLO and AUTH; no mail is
-// sent.
+// its login when one is set) and goes as far as the greeting, EHLO and AUTH;
+// no mail is sent.
 #pragma once
 
 #include <string>

@@ -63,7 +63,8 @@ void reopen_log_if_asked(const std::string& path) {
   if (!g_reopen_log_requested) return;
   g_reopen_log_requested = 0;
   std::string error;
-  if (!log::open_file(path, &error)) log::warn("SIGUSR1: " + error + "; still writing the old file");
+  if (!log::open_file(path, &error))
+    log::warn("SIGUSR1: " + error + "; still writing the old file");
 }
 
 sigset_t master_signals() {

@@ -88,7 +88,8 @@ Result<int64_t> Store::schema_version_at(const std::string& path, int busy_timeo
   if (rc != SQLITE_OK) return failed();
   sqlite3_busy_timeout(db, busy_timeout_ms);
   sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &raw, nullptr) != SQLITE_OK) return failed();
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &raw, nullptr) != SQLITE_OK)
+    return failed();
   std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(raw, sqlite3_finalize);
   if (sqlite3_step(stmt.get()) != SQLITE_ROW) return failed();
   return static_cast<int64_t>(sqlite3_column_int64(stmt.get(), 0));

@@ -122,7 +122,8 @@ class TheFile(BackupTestCase):
         os.chmod(path, 0o644)
         r = self.backup(path)
         self.assertEqual((r.returncode, r.stdout), (1, ""))
-        self.assertEqual(r.stderr, "cryptopay-auth backup: %s exists (--force replaces it)\n" % path)
+        self.assertEqual(r.stderr,
+                         "cryptopay-auth backup: %s exists (--force replaces it)\n" % path)
         with open(path) as f:
             self.assertEqual(f.read(), "not a database")
         r = self.backup(path, "--force")

@@ -538,8 +538,8 @@ class Audit(CliTestCase):
         added = self.log_lines()[len(before):]
         self.assertEqual(len(added), 1, added)
         self.assertRegex(added[0], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ cli\[\d+\] info admin: ")
-        self.assertTrue(added[0].endswith("admin: %s by %s: %s" % (" ".join(args), self.who, result)),
-                        added[0])
+        expected = "admin: %s by %s: %s" % (" ".join(args), self.who, result)
+        self.assertTrue(added[0].endswith(expected), added[0])
         return r
 
     def test_each_change_is_one_line_with_its_target_and_result(self):
@@ -547,7 +547,8 @@ class Audit(CliTestCase):
                                "created staff user 1 Root@example.com", stdin=PASSWORD + "\n")
         self.assertOk(r, "created staff user 1 Root@example.com\n")
         self.insert_user("bob@example.com", active=0)
-        self.assertAudited(("users", "activate", "BOB@example.com"), "activated user 2 bob@example.com")
+        self.assertAudited(("users", "activate", "BOB@example.com"),
+                           "activated user 2 bob@example.com")
         self.assertAudited(("users", "deactivate", "2"),
                            "deactivated user 2 bob@example.com and revoked its tokens")
         self.assertAudited(("users", "delete", "bob@example.com"),
@@ -695,14 +696,16 @@ class Check(CliTestCase):
         with open(key, "w") as f:
             f.write("0123456789abcdef0123456789abcdef\n")
         os.chmod(key, 0o644)
-        self.assertOnlyFailure("secret key", "is mode 0644: chmod 600 it", env={"AUTH_SECRET_KEY": ""})
+        self.assertOnlyFailure("secret key", "is mode 0644: chmod 600 it",
+                               env={"AUTH_SECRET_KEY": ""})
         os.chmod(key, 0o600)
         status, verdicts, _ = self.run_check(env={"AUTH_SECRET_KEY": ""})
         self.assertEqual(status, 0, verdicts)
 
     def test_socket_directories(self):
         missing = os.path.join(self.root, "no", "such", "dir", "fcgi.sock")
-        self.assertOnlyFailure("socket", "the directory %s does not exist" % os.path.dirname(missing),
+        self.assertOnlyFailure("socket",
+                               "the directory %s does not exist" % os.path.dirname(missing),
                                env={"AUTH_SOCKET": missing})
         taken = os.path.join(self.root, "not-a-socket")
         open(taken, "w").close()
@@ -726,7 +729,8 @@ class Check(CliTestCase):
 
 
 class HelpAndErrors(CliTestCase):
-    COMMANDS = [("serve",), ("run",), ("check",), ("backup",), ("migrate",), ("createsuperuser",), ("users",), ("users", "list"),
+    COMMANDS = [("serve",), ("run",), ("check",), ("backup",),
+                ("migrate",), ("createsuperuser",), ("users",), ("users", "list"),
                 ("users", "show"), ("users", "activate"), ("users", "deactivate"),
                 ("users", "delete"), ("users", "sessions"), ("users", "logout"),
                 ("outbox",), ("outbox", "list"), ("outbox", "retry")]
@@ -795,9 +799,11 @@ class Bare(unittest.TestCase):
 
     def test_version(self):
         with open(os.path.join(harness.SOURCE_DIR, "CMakeLists.txt")) as f:
-            version = re.search(r"project\(cryptopay_auth VERSION (\d+\.\d+\.\d+)", f.read()).group(1)
+            version = re.search(r"project\(cryptopay_auth VERSION (\d+\.\d+\.\d+)",
+                                f.read()).group(1)
         r = self.cli("--version")
-        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, "cryptopay-auth %s\n" % version, ""))
+        self.assertEqual((r.returncode, r.stdout, r.stderr),
+                         (0, "cryptopay-auth %s\n" % version, ""))
 
     def test_serve_and_run_help_say_what_they_do(self):
         for command, fragments in (
@@ -812,8 +818,8 @@ class Bare(unittest.TestCase):
                     self.assertIn(fragment, r.stdout, (command, fragment))
             r = self.cli(command, "extra")
             self.assertEqual(r.returncode, 2)
-            self.assertEqual(r.stderr, "cryptopay-auth %s: unexpected argument 'extra' (see --help)\n"
-                             % command)
+            self.assertEqual(r.stderr, "cryptopay-auth %s: unexpected argument 'extra' "
+                                       "(see --help)\n" % command)
         self.assertFalse(os.path.exists(os.path.join(self.root, "var")))
 
     def test_serve_stops_without_naming_nginx(self):
@@ -843,7 +849,8 @@ class Bare(unittest.TestCase):
         r = self.cli("migrate", env={"CRYPTOPAY_AUTH_CONFIG": variable_file})
         self.assertEqual(r.returncode, 0, r)
         self.assertIn(os.path.join(from_variable, "auth.db"), r.stdout)
-        r = self.cli("--config", option_file, "migrate", env={"CRYPTOPAY_AUTH_CONFIG": variable_file})
+        r = self.cli("--config", option_file, "migrate",
+                     env={"CRYPTOPAY_AUTH_CONFIG": variable_file})
         self.assertEqual(r.returncode, 0, r)
         self.assertIn(os.path.join(from_option, "auth.db"), r.stdout)
         # The environment still wins over the file.
@@ -851,7 +858,8 @@ class Bare(unittest.TestCase):
                                      "AUTH_DB_PATH": os.path.join(self.root, "env.db")})
         self.assertIn(os.path.join(self.root, "env.db"), r.stdout)
         # A file named but missing is an error, not a silent default.
-        r = self.cli("users", "list", env={"CRYPTOPAY_AUTH_CONFIG": os.path.join(self.root, "no.env")})
+        r = self.cli("users", "list",
+                     env={"CRYPTOPAY_AUTH_CONFIG": os.path.join(self.root, "no.env")})
         self.assertEqual(r.returncode, 2)
         self.assertIn("cannot read the env file " + os.path.join(self.root, "no.env"), r.stderr)
 

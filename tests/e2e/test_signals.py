@@ -35,7 +35,8 @@ class LogReopen(harness.ServiceTestCase):
         rotated = log + ".1"
         ours = [p for p in self.service.children() if harness.comm(p).startswith("cpa-")]
         processes = [self.service.master_pid] + ours
-        self.assertEqual({harness.comm(p) for p in ours}, {"cpa-worker", "cpa-hasher", "cpa-mailer"})
+        self.assertEqual({harness.comm(p) for p in ours},
+                         {"cpa-worker", "cpa-hasher", "cpa-mailer"})
         for pid in processes:
             self.assertIn(log, open_paths(pid), pid)
 
@@ -54,8 +55,8 @@ class LogReopen(harness.ServiceTestCase):
         self.assertEqual(self.api("GET", "health/", headers={"X-Request-Id": rid}).status, 200)
         address = "rotated%d@reopen.example.com" % os.getpid()
         self.register(address)
-        harness.wait_until(lambda: "rid=%s GET" % rid in read(log)
-                           and "outcome=sent" in read(log) and "to=@reopen.example.com" in read(log),
+        harness.wait_until(lambda: "rid=%s GET" % rid in read(log) and "outcome=sent" in read(log)
+                           and "to=@reopen.example.com" in read(log),
                            what="the worker's and the mailer's lines in the new auth.log")
         new_lines = read(log)
         self.assertRegex(new_lines, r"worker\[\d+\] info rid=%s GET" % rid)

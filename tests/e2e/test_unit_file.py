@@ -119,8 +119,9 @@ class TheFilesAgree(unittest.TestCase):
 
     def test_the_example_env_file_is_a_valid_configuration(self):
         env = {k: v for k, v in os.environ.items() if not k.startswith("AUTH_")}
-        r = subprocess.run([harness.BINARY, "--config", os.path.join(NGINX_DIR, "cryptopay-auth.env"),
-                            "check"], capture_output=True, text=True, env=env, timeout=30)
+        example = os.path.join(NGINX_DIR, "cryptopay-auth.env")
+        r = subprocess.run([harness.BINARY, "--config", example, "check"], capture_output=True,
+                           text=True, env=env, timeout=30)
         config = [line for line in r.stdout.splitlines() if line.startswith("config ")]
         self.assertEqual(len(config), 1, r.stdout)
         self.assertRegex(config[0], r"^config\s+ok\s+.*cryptopay-auth\.env \(--config\)")

@@ -588,7 +588,8 @@ using FindConfigFile = TempDir;
 
 TEST_F(FindConfigFile, OptionThenVariableThenAnExistingDefault) {
   std::string fallback = write_file("default.env", "AUTH_WORKERS=3\n");
-  ConfigFile f = find_config_file("/opt/given.env", {{kConfigFileVariable, "/opt/var.env"}}, fallback);
+  ConfigFile f =
+      find_config_file("/opt/given.env", {{kConfigFileVariable, "/opt/var.env"}}, fallback);
   EXPECT_EQ(f.path, "/opt/given.env");
   EXPECT_EQ(f.source, ConfigFile::Source::kOption);
 
