@@ -22,7 +22,12 @@ build: deps $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # nginx on 127.0.0.1:$AUTH_HTTP_PORT (8080) in front of the worker pool and
-# the mailer, in the foreground; state under ./var. Ctrl-C stops it all.
+# the mailer, in the foreground; state under ./var. Ctrl-C stops it all. A
+# production /etc/cryptopay-auth.env on this machine is not read (set
+# CRYPTOPAY_AUTH_CONFIG to read an env file). Exported rather than written in
+# the recipe: make then runs the binary itself, with no shell between them
+# that would keep make's SIGTERM from it.
+run: export CRYPTOPAY_AUTH_CONFIG ?=
 run: build
 	$(BUILD_DIR)/cryptopay-auth run
 

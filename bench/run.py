@@ -229,6 +229,7 @@ class Service:
     def environment(self):
         env = {k: v for k, v in os.environ.items() if not k.startswith("AUTH_")}
         env.update({
+            "CRYPTOPAY_AUTH_CONFIG": "",  # the defaults, not this machine's /etc file
             "AUTH_STATE_DIR": self.state_dir,
             "AUTH_HTTP_PORT": str(self.port),
             "AUTH_THROTTLE": "off",

@@ -27,10 +27,13 @@ chromium-driver
 openssl
 curl
 prometheus
+systemd
 "
 # prometheus: the metrics test runs its promtool (check metrics) and a real
 # server that scrapes the service once (installing it starts no service where
 # services are not started, as in CI's containers; the test starts its own).
+# systemd: tests/e2e/test_unit_file.py runs systemd-analyze on the unit (no
+# running systemd needed).
 # Sanitizer and fuzz builds (make test-asan, make fuzz) and benchmarks (make bench).
 EXTRA_PACKAGES="
 clang

@@ -48,6 +48,8 @@ std::string Command::usage() const {
   if (!synopsis.empty()) out.append(" ").append(synopsis);
   out.append("\n\n").append(summary).append("\n");
   if (!details.empty()) out.append(details).append("\n");
+  if (audited)
+    out.append("Each run leaves a line in the log: what was run, by whom, and its result.\n");
   size_t width = kHelpOption.size();
   for (const Option& option : options) width = std::max(width, option_label(option).size());
   out.append("\noptions:\n");

@@ -7,7 +7,9 @@
 // A handler returns a Status, as everywhere in the service: OK, a usage error
 // (exit 2), a failure with its one-line reason (exit 1), a validation error
 // (one line per message, exit 1) or a storage failure (exit 1). It prints its
-// result on stdout only after the change committed.
+// result on stdout only after the change committed; a command that changes
+// state instead leaves its one-line result in Context::done, which the
+// dispatcher prints and writes to the log with who ran what (audit.cc).
 #pragma once
 
 #include <cstdint>
@@ -21,6 +23,7 @@
 #include "core/config.h"
 #include "core/random.h"
 #include "core/status.h"
+#include "proc/state.h"
 #include "store/store.h"
 
 namespace cpa::cli {
@@ -35,6 +38,7 @@ struct Option {
 
 struct Args;
 struct Context;
+struct Setup;
 
 struct Command {
   std::string_view group = {};     // "users"
@@ -45,7 +49,20 @@ struct Command {
   std::vector<Option> options = {};
   int min_operands = 0;
   int max_operands = 0;
+  // Runs with the store open, after the state was prepared for `state`.
   Status (*run)(Context& ctx, const Args& args) = nullptr;
+  // Admin commands find the database and the key as serve left them;
+  // migrate may create them.
+  proc::StateUse state = proc::StateUse::kExisting;
+  // Instead of `run`: a command that prepares the state itself or not at all
+  // (serve, run, check). It gets the configuration as loaded; returns the
+  // exit status.
+  int (*run_setup)(const Setup& setup, const Args& args) = nullptr;
+  // Changes state: one line in the log per run (audit.cc).
+  bool audited = false;
+  // A run_setup command that reports a configuration that failed to load
+  // itself (check); for the others the dispatcher does, exit 2.
+  bool reports_config_errors = false;
 
   // "users list", or "migrate": how messages name the command.
   std::string full_name() const;
@@ -68,12 +85,24 @@ struct Args {
 // missing value, or a wrong number of operands (unless help was asked).
 Status parse_args(const Command& command, const std::vector<std::string>& argv, Args* out);
 
+// The configuration a command runs with, and where it came from.
+struct Setup {
+  ConfigFile file;               // the env file read; empty path: none
+  std::optional<Config> config;  // nullopt: `error` says why
+  std::string error;
+};
+
 // What a handler works with. The store is open and migrated.
 struct Context {
   const Config& config;
   store::Store& store;
   const Clock& clock;
   Rng& rng;
+  // An audited command's result, one line ("deactivated user 2 b@example.com
+  // and revoked its tokens"): printed on stdout and logged once it succeeded.
+  std::string done = {};
+  // More for whoever runs it, printed after `done` but not logged.
+  std::string note = {};
 };
 
 // --- errors
@@ -88,6 +117,15 @@ int exit_status(const Status& status);
 // "cryptopay-auth <command>: <reason>" on stderr: one line, or one per
 // message of a validation error.
 void print_error(std::string_view command, const Status& status);
+
+// --- audit (audit.cc)
+
+// The log line of an audited command that ran: "admin: users deactivate 2
+// by root: deactivated user 2 ..." or "...: failed: no user with id 2".
+// `argv`: what followed the command's name, as typed (a password never is:
+// those are read from stdin).
+void audit(const Command& command, const std::vector<std::string>& argv, const Status& result,
+           const std::string& done);
 
 // --- arguments
 
@@ -121,6 +159,14 @@ class Table {
 
 // --- handlers (one file per group)
 
+// serve.cc
+int serve(const Setup& setup, const Args& args);
+int run_with_nginx(const Setup& setup, const Args& args);
+
+// backup.cc
+Status backup(Context& ctx, const Args& args);
+// check.cc
+int check(const Setup& setup, const Args& args);
 // createsuperuser.cc
 Status createsuperuser(Context& ctx, const Args& args);
 // users.cc

@@ -1,14 +1,15 @@
-// The dispatcher: the one table of administrative commands (names, operands,
-// options, help text, handler) and the steps every command shares: parse,
-// answer --help, prepare the state dir, open the store, run, report.
+// The dispatcher: the one table of commands (names, operands, options, help
+// text, handler) and the steps every command shares: parse, answer --help,
+// load the configuration, prepare the state dir, open the store, run, report.
 #include "cli/commands.h"
 
 #include <algorithm>
 #include <cstdio>
 
 #include "cli/cli.h"
+#include "core/build.h"
 #include "core/log.h"
-#include "proc/master.h"
+#include "proc/state.h"
 #include "store/store.h"
 
 namespace cpa::cli {
@@ -22,22 +23,106 @@ Status migrate(Context& ctx, const Args&) {
   return Status();
 }
 
+// What `serve` and `run` share in their --help.
+#define CPA_CONFIG_HELP                                                        \
+  "\nThe env file: --config FILE, else $CRYPTOPAY_AUTH_CONFIG, else\n"         \
+  CPA_DEFAULT_CONFIG_FILE " when it exists; variables set in the environment\n" \
+  "win over it. Every variable is in README.md, \"Configuration\".\n"
+#define CPA_SIGNALS_HELP                                                                      \
+  "\nSignals, to the master (its pid is in $AUTH_STATE_DIR/cryptopay-auth.pid):\n"           \
+  "  TERM, INT, QUIT  stop gracefully: requests in flight finish, then the mailer\n"         \
+  "                   finishes the message in hand\n"                                        \
+  "  HUP              reload: read the configuration again and replace the workers\n"      \
+  "                   and the mailer (paths, sockets and the key stay)\n"                    \
+  "  USR1             reopen the log file in every process (after logrotate)\n"             \
+  "  USR2, WINCH, TTIN, TTOU, ALRM, PIPE  ignored"
+
 #define CPA_USER_REF "ID|EMAIL is a user id (all digits) or an email address (in any case)."
 constexpr std::string_view kUserRef = CPA_USER_REF;
 constexpr std::string_view kLimitHelp = "at most N rows (default 100, at most 100000)";
 
 const std::vector<Command>& command_table() {
   static const std::vector<Command> table = {
+      {.group = "serve",
+       .summary = "Run the FastCGI pool and the mailer in the foreground, behind your nginx.",
+       .details =
+           "What systemd runs (nginx/cryptopay-auth.service). It creates what is missing\n"
+           "(the state dir, 0700; the secret key; the database), brings the schema up to\n"
+           "date, listens on AUTH_SOCKET and AUTH_HASH_SOCKET (mode 0660, for nginx's\n"
+           "group), and runs AUTH_WORKERS workers, AUTH_HASH_WORKERS hashers (the\n"
+           "password routes) and one mailer, restarting any that dies.\n"
+           "\n"
+           "Variables that matter most:\n"
+           "  AUTH_STATE_DIR     database, secret key, pid file, log (default ./var)\n"
+           "  AUTH_SOCKET        the pool's socket: nginx's fastcgi_pass\n"
+           "  AUTH_HASH_SOCKET   the socket of the password-hashing pool\n"
+           "  AUTH_WORKERS, AUTH_HASH_WORKERS   the two pools' sizes\n"
+           "  AUTH_LOG_FILE      the log file (default $AUTH_STATE_DIR/auth.log;\n"
+           "                     \"-\": stderr only, for journald)\n"
+           "  AUTH_MAIL_BACKEND, AUTH_SMTP_URL, AUTH_MAIL_FROM   mail delivery\n"
+           CPA_CONFIG_HELP CPA_SIGNALS_HELP,
+       .run_setup = serve},
+      {.group = "run",
+       .summary = "Run nginx on 127.0.0.1:$AUTH_HTTP_PORT in front of the pool and the mailer.",
+       .details =
+           "For development and `make run`, in the foreground; in production, `serve`\n"
+           "runs behind the system nginx. nginx is started from the built-in template\n"
+           "(or AUTH_NGINX_TEMPLATE) rendered into the state dir. Everything lives under\n"
+           "AUTH_STATE_DIR: the database, the secret key, the sockets, nginx's config and\n"
+           "logs, auth.log and, with the file mail backend, each mail as an .eml file in\n"
+           "mail/.\n"
+           "\n"
+           "Variables that matter most:\n"
+           "  AUTH_HTTP_PORT     the port on 127.0.0.1 (default 8080)\n"
+           "  AUTH_STATE_DIR     everything above (default ./var)\n"
+           "  AUTH_MAIL_BACKEND  file (default) or smtp\n"
+           "  AUTH_THROTTLE      off: no per-address request limits in nginx (load tests)\n"
+           "  AUTH_NGINX_BIN     the nginx binary (default /usr/sbin/nginx)\n"
+           CPA_CONFIG_HELP CPA_SIGNALS_HELP
+           "\nTERM or Ctrl-C stops nginx first, then the pool, then the mailer; USR1 also\n"
+           "makes nginx reopen its logs.",
+       .run_setup = run_with_nginx},
+      {.group = "check",
+       .synopsis = "[--smtp]",
+       .summary = "Check the configuration and what the service needs, as `nginx -t` does.",
+       .details =
+           "Reads the configuration as serve does, then looks at the state dir, the secret\n"
+           "key, the database (there, private, writable, at this binary's schema version),\n"
+           "the directories of both sockets, the log file and the mail backend. It changes\n"
+           "nothing: the database is opened read-only and never migrated, so it may run\n"
+           "beside the service, as the service's user. One line per check; exit 0 when\n"
+           "every check passed, 1 otherwise.",
+       .options = {{"--smtp", "", "also connect to AUTH_SMTP_URL (greeting, EHLO, TLS, AUTH)"}},
+       .run_setup = check,
+       .reports_config_errors = true},
       {.group = "migrate",
        .summary = "Create or upgrade the database schema.",
-       .run = migrate},
+       .details = "Creates the state dir, the secret key and the database when missing; the\n"
+                  "schema moves forward only, and a database newer than this binary is refused.",
+       .run = migrate,
+       .state = proc::StateUse::kCreate},
+      {.group = "backup",
+       .synopsis = "FILE [--force]",
+       .summary = "Write a consistent copy of the live database to FILE, while it serves.",
+       .details =
+           "SQLite's online backup: one snapshot, every write acknowledged before it\n"
+           "began included. The copy is built as FILE.tmp (mode 0600), compacted, checked\n"
+           "with PRAGMA integrity_check, synced, then renamed to FILE. Keep the secret key\n"
+           "with it (secret.key, or AUTH_SECRET_KEY): without it the copy's tokens and\n"
+           "codes are invalid. Restoring: README.md, \"Backup and restore\".",
+       .options = {{"--force", "", "replace FILE if it exists"}},
+       .min_operands = 1,
+       .max_operands = 1,
+       .run = backup,
+       .audited = true},
       {.group = "createsuperuser",
        .synopsis = "--email E",
        .summary = "Create an active, email-verified staff and superuser account.",
        .details = "The password is asked twice without echo on a terminal; otherwise it is\n"
                   "the first line of standard input. The API's password rules apply.",
        .options = {{"--email", "E", "the account's email address (required)"}},
-       .run = createsuperuser},
+       .run = createsuperuser,
+       .audited = true},
       {.group = "users",
        .name = "list",
        .synopsis = "[--staff] [--limit N]",
@@ -60,7 +145,8 @@ const std::vector<Command>& command_table() {
        .details = kUserRef,
        .min_operands = 1,
        .max_operands = 1,
-       .run = users_activate},
+       .run = users_activate,
+       .audited = true},
       {.group = "users",
        .name = "deactivate",
        .synopsis = "ID|EMAIL",
@@ -68,7 +154,8 @@ const std::vector<Command>& command_table() {
        .details = kUserRef,
        .min_operands = 1,
        .max_operands = 1,
-       .run = users_deactivate},
+       .run = users_deactivate,
+       .audited = true},
       {.group = "users",
        .name = "delete",
        .synopsis = "ID|EMAIL",
@@ -76,7 +163,8 @@ const std::vector<Command>& command_table() {
        .details = "Its email may register again at once.\n" CPA_USER_REF,
        .min_operands = 1,
        .max_operands = 1,
-       .run = users_delete},
+       .run = users_delete,
+       .audited = true},
       {.group = "users",
        .name = "sessions",
        .synopsis = "ID|EMAIL",
@@ -94,7 +182,8 @@ const std::vector<Command>& command_table() {
        .options = {{"--session", "ID", "only this session (an id from `users sessions`)"}},
        .min_operands = 1,
        .max_operands = 1,
-       .run = users_logout},
+       .run = users_logout,
+       .audited = true},
       {.group = "outbox",
        .name = "list",
        .synopsis = "[--pending|--failed] [--limit N]",
@@ -116,7 +205,8 @@ const std::vector<Command>& command_table() {
                   "Prints how many messages were made due.",
        .options = {{"--all-failed", "", "every failed message"}},
        .max_operands = 1,
-       .run = outbox_retry},
+       .run = outbox_retry,
+       .audited = true},
   };
   return table;
 }
@@ -141,6 +231,23 @@ std::string group_usage(std::string_view group) {
 
 bool is_help(const std::string& arg) { return arg == "--help" || arg == "-h"; }
 
+// The env file (find_config_file) and the configuration over it.
+Setup load_setup(const std::string& config_option) {
+  Setup setup;
+  Environment env = process_environment();
+  setup.file = find_config_file(config_option, env, kDefaultConfigFile);
+  Environment file_env;
+  if (!setup.file.path.empty() && !parse_env_file(setup.file.path, &file_env, &setup.error)) {
+    if (setup.file.source == ConfigFile::Source::kDefault) {
+      setup.error += " (read by default: run as a user who may read it, such as the service's "
+                     "user, or name another with --config or CRYPTOPAY_AUTH_CONFIG)";
+    }
+    return setup;
+  }
+  setup.config = load_config(env, file_env, &setup.error);
+  return setup;
+}
+
 // Exit status of a usage error before a Command was found.
 int usage_failure(std::string_view name, std::string reason) {
   print_error(name, usage_error(std::move(reason)));
@@ -149,10 +256,8 @@ int usage_failure(std::string_view name, std::string reason) {
 
 }  // namespace
 
-int run_command(const std::string& command, const std::vector<std::string>& args, Config config) {
-  log::set_role("cli");
-  log::set_stderr_quiet(true);
-
+int run_command(const std::string& command, const std::vector<std::string>& args,
+                const std::string& config_option) {
   // Find the entry: the command itself, or its subcommand.
   const Command* found = nullptr;
   bool has_subcommands = false;
@@ -190,8 +295,29 @@ int run_command(const std::string& command, const std::vector<std::string>& args
     return exit_status(st);
   }
 
+  Setup setup = load_setup(config_option);
+  if (!setup.config && !found->reports_config_errors) {
+    // One line per problem, each naming its variable.
+    std::string lines = "cryptopay-auth: configuration error: " + setup.error;
+    for (size_t at = lines.find('\n'); at != std::string::npos; at = lines.find('\n', at + 1))
+      lines.replace(at, 1, "\ncryptopay-auth: configuration error: ");
+    fprintf(stderr, "%s\n", lines.c_str());
+    return 2;
+  }
+  if (found->run_setup) return found->run_setup(setup, parsed);
+
+  log::set_role("cli");
+  Config& config = *setup.config;
+  // Only warnings and errors on stderr: the result goes to stdout. Without a
+  // log file (AUTH_LOG_FILE=-), stderr is where the audit lines go.
+  log::set_stderr_quiet(!config.log_file.empty());
   std::string error;
-  if (!proc::prepare_state(&config, &error)) {
+  if (!proc::prepare_state(&config, found->state, &error)) {
+    print_error(name, failure(error));
+    return 1;
+  }
+  // No change without its line in the log.
+  if (found->audited && !log::open_file(config.log_file, &error)) {
     print_error(name, failure(error));
     return 1;
   }
@@ -205,7 +331,11 @@ int run_command(const std::string& command, const std::vector<std::string>& args
   SystemRng rng;
   Context ctx{config, **store, clock, rng};
   st = found->run(ctx, parsed);
+  if (st.ok() && !ctx.done.empty()) printf("%s\n", ctx.done.c_str());
+  if (st.ok() && !ctx.note.empty()) printf("%s\n", ctx.note.c_str());
   fflush(stdout);
+  // A usage error found by the handler changed nothing: no line for it.
+  if (found->audited && exit_status(st) != 2) audit(*found, rest, st, ctx.done);
   print_error(name, st);
   return exit_status(st);
 }

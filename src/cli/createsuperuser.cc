@@ -152,7 +152,7 @@ Status createsuperuser(Context& ctx, const Args& args) {
     CPA_ASSIGN_OR_RETURN(id, ctx.store.insert_user(user));
     return Status();
   }));
-  printf("created staff user %lld %s\n", static_cast<long long>(id), printable(user.email).c_str());
+  ctx.done = "created staff user " + std::to_string(id) + " " + printable(user.email);
   return Status();
 }
 

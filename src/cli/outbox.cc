@@ -53,7 +53,7 @@ Status outbox_retry(Context& ctx, const Args& args) {
     CPA_ASSIGN_OR_RETURN(made_due, ctx.store.retry_mail(*id, now));
     return Status();
   }));
-  printf("%lld message%s made due\n", static_cast<long long>(made_due), made_due == 1 ? "" : "s");
+  ctx.done = std::to_string(made_due) + (made_due == 1 ? " message" : " messages") + " made due";
   return Status();
 }
 

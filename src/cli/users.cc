@@ -12,7 +12,7 @@ namespace {
 enum class Change { kActivate, kDeactivate, kDelete };
 
 // Applies `change` to the user named by the one operand, in one write
-// transaction, and prints what was done once it committed.
+// transaction; says what was done (ctx.done) once it committed.
 Status change_user(Context& ctx, const Args& args, Change change) {
   std::string done;
   CPA_RETURN_IF_ERROR(ctx.store.write([&]() -> Status {
@@ -36,7 +36,7 @@ Status change_user(Context& ctx, const Args& args, Change change) {
     }
     return Status();
   }));
-  printf("%s\n", done.c_str());
+  ctx.done = std::move(done);
   return Status();
 }
 
@@ -112,7 +112,7 @@ Status users_logout(Context& ctx, const Args& args) {
     done = "ended " + std::to_string(count) + (count == 1 ? " session of " : " sessions of ") + who;
     return Status();
   }));
-  printf("%s\n", done.c_str());
+  ctx.done = std::move(done);
   return Status();
 }
 

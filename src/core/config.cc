@@ -46,7 +46,7 @@ Environment process_environment() {
 bool parse_env_file(const std::string& path, Environment* out, std::string* error) {
   std::ifstream in(path);
   if (!in) {
-    *error = "--config: cannot read " + path + ": " + strerror(errno);
+    *error = "cannot read the env file " + path + ": " + strerror(errno);
     return false;
   }
   std::string line;
@@ -120,6 +120,12 @@ bool state_dir(const std::string& value, Config* c, std::string*) {
   c->socket_path = dir + "/fcgi.sock";
   c->hash_socket_path = dir + "/fcgi-hash.sock";
   c->log_file = dir + "/auth.log";
+  return true;
+}
+
+// "-": no file, stderr only (under systemd, journald keeps it).
+bool log_file(const std::string& value, Config* c, std::string*) {
+  c->log_file = value == "-" ? "" : value;
   return true;
 }
 
@@ -386,8 +392,9 @@ constexpr Variable kVariables[] = {
      text<&Config::socket_path>},
     {{"AUTH_HASH_SOCKET", "`$AUTH_STATE_DIR/fcgi-hash.sock`", "the hashing pool's socket"},
      text<&Config::hash_socket_path>},
-    {{"AUTH_LOG_FILE", "`$AUTH_STATE_DIR/auth.log`", "log file (also on stderr)"},
-     text<&Config::log_file>},
+    {{"AUTH_LOG_FILE", "`$AUTH_STATE_DIR/auth.log`",
+      "log file (also on stderr); `-`: stderr only (journald); SIGUSR1 reopens it"},
+     log_file},
     {{"AUTH_DB_BUSY_TIMEOUT_MS", "`5000`", "how long a write waits for the lock before 503"},
      integer<&Config::db_busy_timeout_ms, 1, 600000>},
     {{"AUTH_NGINX_TEMPLATE", "built in", "nginx configuration template for `run`"},
@@ -518,10 +525,31 @@ std::optional<Config> load_config(const Environment& env, const Environment& fil
   return c;
 }
 
-bool ensure_secret_key(Config* config, std::string* error) {
+ConfigFile find_config_file(const std::string& option, const Environment& env,
+                            const std::string& default_path) {
+  if (!option.empty()) return {option, ConfigFile::Source::kOption};
+  auto it = env.find(kConfigFileVariable);
+  if (it != env.end()) {
+    if (it->second.empty()) return {};
+    return {it->second, ConfigFile::Source::kVariable};
+  }
+  // A default file that exists but cannot be read is reported by
+  // parse_env_file(), not skipped: skipping would run on other settings.
+  struct stat st;
+  if (!default_path.empty() && stat(default_path.c_str(), &st) == 0)
+    return {default_path, ConfigFile::Source::kDefault};
+  return {};
+}
+
+bool ensure_secret_key(Config* config, std::string* error, IfMissing if_missing) {
   if (!config->secret_key.empty()) return true;
   const std::string& path = config->secret_key_file;
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT && if_missing == IfMissing::kRefuse) {
+    *error = "no secret key at " + path +
+             " (serve and migrate create it; or is this the wrong configuration?)";
+    return false;
+  }
   if (fd < 0 && errno == ENOENT) {
     SystemRng rng;
     std::string key = rng.hex(32);

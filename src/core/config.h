@@ -1,6 +1,7 @@
 // Config: the process's configuration, read once at start from the
-// environment (API.md §8), optionally layered over an env file given with
-// --config FILE (variables set in the environment win over the file).
+// environment (API.md §8), layered over an env file: --config FILE, else
+// $CRYPTOPAY_AUTH_CONFIG, else /etc/cryptopay-auth.env when it exists
+// (variables set in the environment win over the file).
 //
 // One table in config.cc (after Redis's config.c) lists every variable:
 // its name, default, meaning and parser. Parsing, every error message,
@@ -68,7 +69,7 @@ struct Config {
   // Not in the contract's table; for deployments and tests.
   std::string socket_path;      // AUTH_SOCKET: FastCGI socket, default $state_dir/fcgi.sock
   std::string hash_socket_path; // AUTH_HASH_SOCKET: the hashing pool's, $state_dir/fcgi-hash.sock
-  std::string log_file;         // AUTH_LOG_FILE: default $state_dir/auth.log
+  std::string log_file;         // AUTH_LOG_FILE: default $state_dir/auth.log; "-": "" (stderr)
   std::string nginx_template;   // AUTH_NGINX_TEMPLATE: used by `run`
   std::string nginx_bin;        // AUTH_NGINX_BIN: default /usr/sbin/nginx
   // AUTH_SWAGGER_UI_DIR: the Swagger UI assets that `run` copies for its nginx
@@ -104,13 +105,34 @@ Environment process_environment();
 // optional single or double quotes). Returns false and sets *error on failure.
 bool parse_env_file(const std::string& path, Environment* out, std::string* error);
 
-// Builds and validates a Config. `file_env` holds the values of --config FILE.
+// The variable naming the env file to read when --config is not given; set
+// and empty, no file is read (tests). Outside AUTH_*: it is not a setting.
+inline constexpr char kConfigFileVariable[] = "CRYPTOPAY_AUTH_CONFIG";
+
+// The env file to read, and why.
+struct ConfigFile {
+  enum class Source { kNone, kOption, kVariable, kDefault };
+  std::string path;  // empty: none
+  Source source = Source::kNone;
+};
+
+// --config FILE (`option`, when not empty); else $CRYPTOPAY_AUTH_CONFIG;
+// else `default_path` (kDefaultConfigFile, /etc/cryptopay-auth.env) when it
+// exists, even unreadable: parse_env_file() then says why.
+ConfigFile find_config_file(const std::string& option, const Environment& env,
+                            const std::string& default_path);
+
+// Builds and validates a Config. `file_env` holds the values of the env file.
 // On failure *error holds every problem, one line each, each naming its variable.
 std::optional<Config> load_config(const Environment& env, const Environment& file_env,
                                   std::string* error);
 
+enum class IfMissing { kCreate, kRefuse };
+
 // Fills config->secret_key from AUTH_SECRET_KEY, else from secret_key_file,
-// creating that file (mode 0600, 64 random hex characters) on first use.
-bool ensure_secret_key(Config* config, std::string* error);
+// creating that file (mode 0600, 64 random hex characters) on first use, or,
+// with kRefuse (the admin commands), failing with a reason naming its path.
+bool ensure_secret_key(Config* config, std::string* error,
+                       IfMissing if_missing = IfMissing::kCreate);
 
 }  // namespace cpa

@@ -9,8 +9,11 @@
 
 namespace cpa::log {
 
-// Opens (appends to) `path`; an empty path logs to stderr only. Called once by
-// the master; children inherit the descriptor.
+// Opens (appends to) `path`, replacing the file opened before; an empty path
+// logs to stderr only. The master opens it and its children inherit the
+// descriptor; on SIGUSR1 each process calls it again (after logrotate moved
+// the file away), from its loop and never from a signal handler. On failure
+// the previous file stays in use.
 bool open_file(const std::string& path, std::string* error);
 // Names this process in every line ("master", "worker", "mailer", "cli"),
 // with its pid: a forked child calls it before it logs.

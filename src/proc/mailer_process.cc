@@ -16,6 +16,7 @@
 #include "mail/mailer.h"
 #include "metrics/counters.h"
 #include "proc/signals.h"
+#include "proc/title.h"
 #include "store/store.h"
 
 namespace cpa::proc {
@@ -25,13 +26,6 @@ constexpr int64_t kHousekeepingEvery = 60;
 constexpr int64_t kKeepExpiredTokens = 86400;     // then their rows go
 constexpr int64_t kKeepThrottleEvents = 2 * 3600; // longer than the longest window (1 h)
 constexpr int64_t kKeepDoneMail = 7 * 86400;     // sent or expired
-
-// A stop request pending while signals are blocked (we are working).
-bool stop_pending() {
-  sigset_t pending;
-  sigpending(&pending);
-  return g_stop_requested || sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT);
-}
 
 // One write transaction, through the writer gate like every other writer.
 void prune(store::Store& store, int64_t now) {
@@ -71,8 +65,9 @@ class DeliveredCount {
 void run_mailer(const Config& config, int wake_fd, metrics::Counters& counters) {
   log::set_role("mailer");
   set_process_name("cpa-mailer");
+  set_process_title("cryptopay-auth: mailer");
   sigset_t wait_mask;
-  install_stop_handler(&wait_mask);
+  install_child_signals(&wait_mask);
 
   auto opened = store::Store::open(config.db_path, config.db_busy_timeout_ms);
   if (!opened.ok()) {
@@ -101,6 +96,7 @@ void run_mailer(const Config& config, int wake_fd, metrics::Counters& counters) 
       delivered.update(mailer.stats());
       _exit(0);
     }
+    reopen_log_if_asked(config.log_file);
     int64_t timeout_ms = 1000;
     bool idle = false;
     Status db = store->check_file();

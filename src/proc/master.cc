@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -24,8 +23,10 @@
 #include "proc/nginx.h"
 #include "proc/nginx_user.h"
 #include "proc/signals.h"
+#include "proc/state.h"
+#include "proc/title.h"
+#include "proc/unix_socket.h"
 #include "proc/worker.h"
-#include "store/store.h"
 
 namespace cpa::proc {
 namespace {
@@ -72,22 +73,6 @@ struct Slot {
   int64_t restart_at_us = 0; // 0: not waiting for a restart
 };
 
-bool make_dir(const std::string& path, std::string* error) {
-  if (mkdir(path.c_str(), 0750) == 0 || errno == EEXIST) return true;
-  *error = "cannot create " + path + ": " + strerror(errno);
-  return false;
-}
-
-// Whether a process accepts connections on `addr` (a full backlog counts).
-bool someone_listens(const sockaddr_un& addr) {
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  bool listening = connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 ||
-                   errno == EAGAIN;
-  close(fd);
-  return listening;
-}
-
 int open_listen_socket(const std::string& path, std::string* error) {
   struct sockaddr_un addr{};
   if (path.size() >= sizeof addr.sun_path) {
@@ -104,7 +89,7 @@ int open_listen_socket(const std::string& path, std::string* error) {
       return -1;
     }
     // Taking over a socket in use would leave that instance serving nothing.
-    if (someone_listens(addr)) {
+    if (someone_listens(path)) {
       *error = "AUTH_SOCKET: " + path + " is in use: is another instance running on it?";
       return -1;
     }
@@ -132,6 +117,7 @@ class Master {
   void reap();
   void on_exit(const Child& child, int status);
   void reload();
+  void reopen_log();
   void stop();
   void signal_children(Role role, int sig, int generation_below = INT_MAX);
   bool has_children(Role role) const;
@@ -168,7 +154,9 @@ void Master::spawn(Slot& slot) {
     if (pid == 0) {
       setpgid(0, 0);  // Ctrl-C reaches the master only; it stops us in order
       prctl(PR_SET_PDEATHSIG, SIGTERM);
-      sigprocmask(SIG_UNBLOCK, &signals_, nullptr);
+      // The master's signals stay blocked until the child has its own
+      // handlers (install_child_signals): a USR1 forwarded to a child just
+      // forked must wait for them, not kill it.
       signal(SIGCHLD, SIG_DFL);
       if (is_pool(slot.role)) {
         close(wake_pipe_[0]);
@@ -316,9 +304,23 @@ void Master::reload() {
   }
 }
 
+void Master::reopen_log() {
+  std::string error;
+  if (!log::open_file(config_.log_file, &error)) {
+    log::warn("SIGUSR1: " + error + "; still writing the old file");
+  } else if (!config_.log_file.empty()) {
+    log::info("SIGUSR1: reopened " + config_.log_file);
+  }
+  // Each child reopens its own descriptor at its next wait; nginx (`run`)
+  // reopens its logs on the same signal.
+  for (Role role : {Role::kWorker, Role::kHasher, Role::kMailer, Role::kNginx})
+    signal_children(role, SIGUSR1);
+}
+
 void Master::stop() {
   stopping_ = true;
-  log::info("stopping: nginx first, then the pool, then the mailer");
+  log::info(options_.with_nginx ? "stopping: nginx first, then the pool, then the mailer"
+                                : "stopping: the pool first, then the mailer");
   if (has_children(Role::kNginx)) {
     auto nginx_gone = [&] { return !has_children(Role::kNginx); };
     // QUIT: stop accepting, finish what is in flight. Then TERM (nginx's
@@ -378,8 +380,9 @@ int Master::run() {
     }
   }
 
-  sigemptyset(&signals_);
-  for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP}) sigaddset(&signals_, s);
+  // Every signal the master acts on or ignores is taken by sigtimedwait()
+  // below, never by a default action: none of them can kill the service.
+  signals_ = master_signals();
   sigprocmask(SIG_BLOCK, &signals_, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -422,52 +425,28 @@ int Master::run() {
       reap();
     } else if (sig == SIGHUP) {
       reload();
+    } else if (sig == SIGUSR1) {
+      reopen_log();
     } else if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
       stop();
       unlink(pid_file.c_str());
       log::info("stopped");
       return 0;
+    } else if (sig > 0) {
+      const char* abbrev = sigabbrev_np(sig);
+      std::string name = abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
+      log::info(name + " ignored (USR1 reopens the log, HUP reloads, TERM stops)");
     }
   }
 }
 
 }  // namespace
 
-bool prepare_state(Config* config, std::string* error) {
-  if (!make_dir(config->state_dir, error)) return false;
-  char resolved[PATH_MAX];
-  if (!realpath(config->state_dir.c_str(), resolved)) {
-    *error = "AUTH_STATE_DIR: " + config->state_dir + ": " + strerror(errno);
-    return false;
-  }
-  // Absolute paths from here on: nginx and the children must not depend on cwd.
-  std::string old = config->state_dir;
-  auto rebase = [&](std::string& path) {
-    if (path.rfind(old + "/", 0) == 0) path = std::string(resolved) + path.substr(old.size());
-  };
-  config->state_dir = resolved;
-  rebase(config->db_path);
-  rebase(config->secret_key_file);
-  rebase(config->mail_dir);
-  rebase(config->socket_path);
-  rebase(config->hash_socket_path);
-  rebase(config->log_file);
-  if (!ensure_secret_key(config, error)) return false;
-  std::string db_dir = config->db_path.substr(0, config->db_path.rfind('/'));
-  if (!db_dir.empty() && db_dir != config->db_path && !make_dir(db_dir, error)) return false;
-  if (config->mail_backend == MailBackend::kFile && !make_dir(config->mail_dir, error)) return false;
-  Status st = store::Store::migrate(config->db_path, config->db_busy_timeout_ms);
-  if (!st.ok()) {
-    *error = "AUTH_DB_PATH: " + config->db_path + ": " + st.reason();
-    return false;
-  }
-  return true;
-}
-
 int run_master(Config config, const MasterOptions& options) {
   log::set_role("master");
+  set_process_title("cryptopay-auth: master");
   std::string error;
-  if (!prepare_state(&config, &error)) {
+  if (!prepare_state(&config, StateUse::kCreate, &error)) {
     log::error(error);
     return 1;
   }

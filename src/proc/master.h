@@ -17,12 +17,8 @@ struct MasterOptions {
   std::string config_file;   // --config FILE, re-read on SIGHUP
 };
 
-// Prepares the state dir (secret key, migrations), then supervises until
-// stopped. Returns the process exit status.
+// Prepares the state dir (proc/state.h: secret key, migrations), then
+// supervises until stopped. Returns the process exit status.
 int run_master(Config config, const MasterOptions& options);
-
-// Creates the state dir, the secret key and the schema: what every command
-// that opens the database needs first.
-bool prepare_state(Config* config, std::string* error);
 
 }  // namespace cpa::proc

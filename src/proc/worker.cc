@@ -21,6 +21,7 @@
 #include "http/render.h"
 #include "metrics/counters.h"
 #include "proc/signals.h"
+#include "proc/title.h"
 #include "store/store.h"
 
 namespace cpa::proc {
@@ -166,12 +167,14 @@ void run_worker(const Config& config, int listen_fd, int wake_fd, WorkerKind kin
   if (kind == WorkerKind::kHasher) {
     log::set_role("hasher");
     set_process_name("cpa-hasher");
+    set_process_title("cryptopay-auth: hasher");
   } else {
     log::set_role("worker");
     set_process_name("cpa-worker");
+    set_process_title("cryptopay-auth: worker");
   }
   sigset_t wait_mask;
-  install_stop_handler(&wait_mask);
+  install_child_signals(&wait_mask);
 
   Result<std::unique_ptr<store::Store>> opened =
       store::Store::open(config.db_path, config.db_busy_timeout_ms);
@@ -220,6 +223,7 @@ void run_worker(const Config& config, int listen_fd, int wake_fd, WorkerKind kin
       }
       _exit(0);
     }
+    reopen_log_if_asked(config.log_file);
     struct epoll_event out;
     int n = epoll_pwait(ep, &out, 1, -1, &wait_mask);
     if (n <= 0) continue;  // EINTR: a signal; the loop head looks at it

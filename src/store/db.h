@@ -103,6 +103,8 @@ class Db {
   int64_t last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
   int changes() const { return sqlite3_changes(db_); }
   bool in_transaction() const { return !sqlite3_get_autocommit(db_); }
+  // The connection itself, for what has no statement: the online backup API.
+  sqlite3* handle() const { return db_; }
 
   // The writer gate: taken around every write transaction, so that writers
   // queue instead of polling SQLite's lock. Unavailable after the busy timeout.

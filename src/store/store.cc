@@ -1,6 +1,10 @@
 #include "store/store.h"
 
+#include <sys/stat.h>
+
+#include <cstdio>
 #include <iterator>
+#include <memory>
 #include <string_view>
 
 #include "store/db.h"
@@ -59,6 +63,37 @@ constexpr int kSchemaVersion = 1 + static_cast<int>(std::size(kUpgrades));
 }  // namespace
 
 int Store::schema_version() { return kSchemaVersion; }
+
+Result<int64_t> Store::schema_version_at(const std::string& path, int busy_timeout_ms) {
+  // Even read-only, SQLite would create the -wal and -shm files a stopped
+  // service removed. Without a -wal the file alone is the whole database:
+  // it is then read as immutable, which creates nothing.
+  struct stat st;
+  bool has_wal = stat((path + "-wal").c_str(), &st) == 0;
+  std::string uri = "file:";
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      char hex[4];
+      snprintf(hex, sizeof hex, "%%%02X", static_cast<unsigned char>(c));
+      uri += hex;
+    } else {
+      uri += c;
+    }
+  }
+  uri += has_wal ? "?mode=ro" : "?mode=ro&immutable=1";
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr);
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> closer(db, sqlite3_close_v2);
+  auto failed = [&] { return Status::Unavailable(db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)); };
+  if (rc != SQLITE_OK) return failed();
+  sqlite3_busy_timeout(db, busy_timeout_ms);
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &raw, nullptr) != SQLITE_OK)
+    return failed();
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(raw, sqlite3_finalize);
+  if (sqlite3_step(stmt.get()) != SQLITE_ROW) return failed();
+  return static_cast<int64_t>(sqlite3_column_int64(stmt.get(), 0));
+}
 
 Store::Store(std::unique_ptr<Db> db) : db_(std::move(db)) {}
 Store::~Store() = default;

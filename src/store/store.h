@@ -149,6 +149,9 @@ class Store {
   // version (PRAGMA user_version). Idempotent.
   static Status migrate(const std::string& path, int busy_timeout_ms);
   static int schema_version();
+  // The version of the database at `path` (PRAGMA user_version), opened
+  // read-only: nothing is created, migrated or locked (`check`).
+  static Result<int64_t> schema_version_at(const std::string& path, int busy_timeout_ms);
 
   ~Store();
 
@@ -297,6 +300,18 @@ class Store {
   Result<int64_t> retry_all_failed_mail(int64_t now);
   // Deletes mail sent before `before`, and expired mail created before it.
   Status prune_done_mail(int64_t before);
+
+  // --- backup (store/backup.cc)
+  // Copies this database into `path`, an empty file the caller created (its
+  // mode is kept), while others go on writing: SQLite's online backup in one
+  // step, so one read snapshot (every commit before it, none after; a WAL
+  // reader blocks no writer). The copy is then a single file (rollback
+  // journal, not WAL) and compacted (VACUUM: freed pages keep nothing of
+  // deleted rows).
+  Status backup_into(const std::string& path);
+  // PRAGMA integrity_check of the database at `path`, opened read-only:
+  // "ok", or the first problem it reports.
+  static Result<std::string> integrity_check(const std::string& path);
 
  private:
   explicit Store(std::unique_ptr<Db> db);

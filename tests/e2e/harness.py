@@ -199,6 +199,7 @@ class Service:
 
     def environment(self):
         env = {k: v for k, v in os.environ.items() if not k.startswith("AUTH_")}
+        env.setdefault("CRYPTOPAY_AUTH_CONFIG", "")  # never this machine's /etc file
         env.update({
             "AUTH_STATE_DIR": self.state_dir,
             "AUTH_HTTP_PORT": str(self.port),

@@ -7,8 +7,11 @@ import base64
 import hashlib
 import os
 import pty
+import pwd
+import re
 import select
 import shutil
+import signal
 import sqlite3
 import subprocess
 import tempfile
@@ -34,6 +37,7 @@ class CliTestCase(unittest.TestCase):
         self.db_path = os.path.join(self.state_dir, "auth.db")
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("AUTH_")}
         self.env.update({
+            "CRYPTOPAY_AUTH_CONFIG": "",
             "AUTH_STATE_DIR": self.state_dir,
             "AUTH_SECRET_KEY": harness.TEST_SECRET,
             "AUTH_PBKDF2_ITERATIONS": "1000",
@@ -513,8 +517,220 @@ class Outbox(CliTestCase):
                 self.assertFails(self.cli(*args), 2, command)
 
 
+class Audit(CliTestCase):
+    """Admin actions that change state leave one line each in the log: the
+    command as typed, who ran it, the result; never a password."""
+
+    def setUp(self):
+        super().setUp()
+        self.log = os.path.join(self.state_dir, "auth.log")
+        self.who = pwd.getpwuid(os.getuid()).pw_name
+
+    def log_lines(self):
+        if not os.path.exists(self.log):
+            return []
+        with open(self.log) as f:
+            return [line for line in f.read().splitlines() if " admin: " in line]
+
+    def assertAudited(self, args, result, stdin=""):
+        before = self.log_lines()
+        r = self.cli(*args, stdin=stdin, env={"SUDO_USER": ""})
+        added = self.log_lines()[len(before):]
+        self.assertEqual(len(added), 1, added)
+        self.assertRegex(added[0], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ cli\[\d+\] info admin: ")
+        expected = "admin: %s by %s: %s" % (" ".join(args), self.who, result)
+        self.assertTrue(added[0].endswith(expected), added[0])
+        return r
+
+    def test_each_change_is_one_line_with_its_target_and_result(self):
+        r = self.assertAudited(("createsuperuser", "--email", "Root@Example.com"),
+                               "created staff user 1 Root@example.com", stdin=PASSWORD + "\n")
+        self.assertOk(r, "created staff user 1 Root@example.com\n")
+        self.insert_user("bob@example.com", active=0)
+        self.assertAudited(("users", "activate", "BOB@example.com"),
+                           "activated user 2 bob@example.com")
+        self.assertAudited(("users", "deactivate", "2"),
+                           "deactivated user 2 bob@example.com and revoked its tokens")
+        self.assertAudited(("users", "delete", "bob@example.com"),
+                           "deleted user 2 bob@example.com with its codes and tokens")
+        self.insert_mail(7, "failed")
+        self.assertAudited(("outbox", "retry", "7"), "1 message made due")
+        self.assertAudited(("outbox", "retry", "--all-failed"), "0 messages made due")
+        with open(self.log) as f:
+            self.assertNotIn(PASSWORD, f.read())
+
+    def test_ending_sessions_is_a_change_listing_them_is_not(self):
+        alice = self.insert_user("alice@example.com")
+        session = Users.S1
+        self.insert_session(session, alice, 1700000100)
+        self.cli("users", "sessions", "1")
+        self.assertEqual(self.log_lines(), [])
+        self.assertAudited(("users", "logout", "alice@example.com", "--session", session),
+                           "ended session %s of user 1 alice@example.com" % session)
+        self.assertAudited(("users", "logout", "1"), "ended 0 sessions of user 1 alice@example.com")
+
+    def test_failures_are_logged_with_their_reason(self):
+        self.assertAudited(("users", "delete", "999"), "failed: no user with id 999")
+        self.assertAudited(("outbox", "retry", "42"), "failed: no outbox message 42")
+        self.assertAudited(("createsuperuser", "--email", "weak@example.com"),
+                           "failed: This password is too short. It must contain at least 8 "
+                           "characters. This password is too common. This password is entirely "
+                           "numeric.", stdin="1234\n")
+
+    def test_reads_usage_errors_and_help_leave_no_line(self):
+        self.insert_user("bob@example.com")
+        for args in (("users", "list"), ("users", "show", "1"), ("outbox", "list"),
+                     ("users", "delete"), ("users", "delete", "--help"),
+                     ("outbox", "retry", "1", "--all-failed"), ("migrate",)):
+            with self.subTest(args=args):
+                self.cli(*args)
+                self.assertEqual(self.log_lines(), [])
+
+    def test_sudo_user_is_named(self):
+        self.insert_user("bob@example.com", active=0)
+        self.cli("users", "activate", "1", env={"SUDO_USER": "alice"})
+        self.assertTrue(self.log_lines()[-1].endswith(
+            "admin: users activate 1 by %s (sudo from alice): activated user 1 bob@example.com"
+            % self.who), self.log_lines())
+
+    def test_without_a_log_file_the_line_goes_to_stderr(self):
+        self.insert_user("bob@example.com", active=0)
+        r = self.cli("users", "activate", "1", env={"AUTH_LOG_FILE": "-", "SUDO_USER": ""})
+        self.assertEqual((r.returncode, r.stdout), (0, "activated user 1 bob@example.com\n"))
+        self.assertRegex(r.stderr, r"^\S+ cli\[\d+\] info admin: users activate 1 by %s: "
+                                   r"activated user 1 bob@example.com\n$" % re.escape(self.who))
+        self.assertEqual(self.log_lines(), [])
+
+
+class Check(CliTestCase):
+    """`check` looks at what serve needs, one line each, exit 0 or 1, and
+    changes nothing."""
+
+    CHECKS = ["config", "state dir", "secret key", "database", "socket", "hash socket", "log",
+              "mail"]
+
+    def run_check(self, *args, env=None):
+        r = self.cli("check", *args, env=env)
+        self.assertEqual(r.stderr, "", r)
+        lines = r.stdout.splitlines()
+        verdicts = {}
+        for line in lines[:-1]:
+            what, rest = line[:12].strip(), line[13:]
+            verdict, _, detail = rest.partition(" ")
+            verdicts.setdefault(what, []).append((verdict, detail.strip()))
+        return r.returncode, verdicts, lines[-1]
+
+    def assertOnlyFailure(self, what, fragment, *args, env=None):
+        status, verdicts, summary = self.run_check(*args, env=env)
+        failed = {w: v for w, v in verdicts.items() if any(verdict == "FAIL" for verdict, _ in v)}
+        self.assertEqual(list(failed), [what], verdicts)
+        self.assertIn(fragment, failed[what][0][1])
+        self.assertEqual((status, summary), (1, "check: 1 problem"))
+
+    def snapshot(self):
+        return {name: os.stat(os.path.join(self.state_dir, name)).st_mtime_ns
+                for name in os.listdir(self.state_dir)}
+
+    def test_all_good(self):
+        before = self.snapshot()
+        status, verdicts, summary = self.run_check()
+        self.assertEqual((status, summary), (0, "check: ok"))
+        self.assertEqual(list(verdicts), self.CHECKS)
+        self.assertEqual({v[0][0] for v in verdicts.values()}, {"ok"})
+        self.assertEqual(verdicts["database"][0][1],
+                         "%s (schema version 2)" % os.path.realpath(self.db_path))
+        self.assertEqual(verdicts["config"][0][1], "the environment only (no env file)")
+        self.assertEqual(self.snapshot(), before, "check changed the state dir")
+
+    def test_smtp_relay_is_contacted_only_with_the_flag(self):
+        sink = harness.SmtpSink(self.root).start()
+        self.addCleanup(sink.stop)
+        env = {"AUTH_MAIL_BACKEND": "smtp", "AUTH_SMTP_URL": "smtp://127.0.0.1:%d" % sink.port}
+        status, verdicts, _ = self.run_check(env=env)
+        self.assertEqual(status, 0)
+        self.assertIn("not contacted", verdicts["mail"][0][1])
+        status, verdicts, _ = self.run_check("--smtp", env=env)
+        self.assertEqual(status, 0, verdicts)
+        self.assertEqual(verdicts["mail"][0], ("ok", "smtp smtp://127.0.0.1:%d answered (EHLO)"
+                                               % sink.port))
+        self.assertEqual(sink.count(), 0)  # nothing was sent
+
+    def test_an_unreachable_relay(self):
+        url = "smtp://127.0.0.1:%d" % harness.free_port()
+        self.assertOnlyFailure("mail", "Couldn't connect to server", "--smtp",
+                               env={"AUTH_MAIL_BACKEND": "smtp", "AUTH_SMTP_URL": url})
+
+    def test_configuration_errors_are_each_a_line(self):
+        status, verdicts, summary = self.run_check(env={"AUTH_WORKERS": "0", "AUTH_WROKERS": "2"})
+        self.assertEqual((status, summary), (1, "check: 2 problems"))
+        self.assertEqual(list(verdicts), ["config"])
+        details = sorted(d for _, d in verdicts["config"])
+        self.assertTrue(details[0].startswith("AUTH_WORKERS: expected an integer"), details)
+        self.assertTrue(details[1].startswith("AUTH_WROKERS: unknown variable"), details)
+
+    def test_missing_database(self):
+        os.rename(self.db_path, self.db_path + ".away")
+        self.assertOnlyFailure("database", "no database at " + os.path.realpath(self.db_path))
+        self.assertFalse(os.path.exists(self.db_path))
+
+    def test_schema_newer_or_older(self):
+        self.db().execute("PRAGMA user_version = 99")
+        self.assertOnlyFailure("database", "schema version 99, newer than this binary's 2")
+        self.db().execute("PRAGMA user_version = 1")
+        self.assertOnlyFailure("database", "schema version 1, this binary's is 2: serve (or "
+                                           "migrate) upgrades it")
+        # Not migrated by the check.
+        self.assertEqual(self.db().execute("PRAGMA user_version").fetchone()[0], 1)
+
+    def test_private_files(self):
+        os.chmod(self.db_path, 0o644)
+        self.assertOnlyFailure("database", "is mode 0644: chmod 600 it")
+        os.chmod(self.db_path, 0o600)
+        os.chmod(self.state_dir, 0o755)
+        self.assertOnlyFailure("state dir", "is mode 0755: other users may enter it")
+        os.chmod(self.state_dir, 0o700)
+        key = os.path.join(self.state_dir, "secret.key")
+        self.assertOnlyFailure("secret key", "no secret key at " + os.path.realpath(key),
+                               env={"AUTH_SECRET_KEY": ""})
+        self.assertFalse(os.path.exists(key))
+        with open(key, "w") as f:
+            f.write("0123456789abcdef0123456789abcdef\n")
+        os.chmod(key, 0o644)
+        self.assertOnlyFailure("secret key", "is mode 0644: chmod 600 it",
+                               env={"AUTH_SECRET_KEY": ""})
+        os.chmod(key, 0o600)
+        status, verdicts, _ = self.run_check(env={"AUTH_SECRET_KEY": ""})
+        self.assertEqual(status, 0, verdicts)
+
+    def test_socket_directories(self):
+        missing = os.path.join(self.root, "no", "such", "dir", "fcgi.sock")
+        self.assertOnlyFailure("socket",
+                               "the directory %s does not exist" % os.path.dirname(missing),
+                               env={"AUTH_SOCKET": missing})
+        taken = os.path.join(self.root, "not-a-socket")
+        open(taken, "w").close()
+        self.assertOnlyFailure("hash socket", taken + " exists and is not a socket",
+                               env={"AUTH_HASH_SOCKET": taken})
+
+    def test_a_running_service_is_seen_and_passes(self):
+        proc = subprocess.Popen([harness.BINARY, "serve"], env=dict(self.env, AUTH_WORKERS="1",
+                                                                   AUTH_HASH_WORKERS="1"),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            harness.wait_until(lambda: os.path.exists(os.path.join(self.state_dir,
+                                                                   "cryptopay-auth.pid")),
+                               what="serve to start")
+            status, verdicts, _ = self.run_check()
+            self.assertEqual(status, 0, verdicts)
+            self.assertIn("(a service is listening on it)", verdicts["socket"][0][1])
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(20)
+
+
 class HelpAndErrors(CliTestCase):
-    COMMANDS = [("migrate",), ("createsuperuser",), ("users",), ("users", "list"),
+    COMMANDS = [("serve",), ("run",), ("check",), ("backup",),
+                ("migrate",), ("createsuperuser",), ("users",), ("users", "list"),
                 ("users", "show"), ("users", "activate"), ("users", "deactivate"),
                 ("users", "delete"), ("users", "sessions"), ("users", "logout"),
                 ("outbox",), ("outbox", "list"), ("outbox", "retry")]
@@ -556,6 +772,138 @@ class HelpAndErrors(CliTestCase):
         holder.execute("ROLLBACK")
         self.assertOk(self.cli("users", "activate", str(user_id)))
         self.assertEqual(self.user_row(user_id)["is_active"], 1)
+
+
+
+class Bare(unittest.TestCase):
+    """Commands run without a prepared state dir: the configuration's source,
+    the refusal to start an empty database, --version, serve and run."""
+
+    def setUp(self):
+        self.root = tempfile.mkdtemp(prefix="cpa-cli-")
+        self.addCleanup(shutil.rmtree, self.root, ignore_errors=True)
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("AUTH_")}
+        self.env["CRYPTOPAY_AUTH_CONFIG"] = ""
+
+    def cli(self, *args, env=None, stdin=""):
+        return subprocess.run([harness.BINARY, *args], input=stdin, capture_output=True,
+                              text=True, env=dict(self.env, **(env or {})), cwd=self.root,
+                              timeout=20)
+
+    def write_env_file(self, name, **values):
+        path = os.path.join(self.root, name)
+        with open(path, "w") as f:
+            for key, value in values.items():
+                f.write("%s=%s\n" % (key, value))
+        return path
+
+    def test_version(self):
+        with open(os.path.join(harness.SOURCE_DIR, "CMakeLists.txt")) as f:
+            version = re.search(r"project\(cryptopay_auth VERSION (\d+\.\d+\.\d+)",
+                                f.read()).group(1)
+        r = self.cli("--version")
+        self.assertEqual((r.returncode, r.stdout, r.stderr),
+                         (0, "cryptopay-auth %s\n" % version, ""))
+
+    def test_serve_and_run_help_say_what_they_do(self):
+        for command, fragments in (
+                ("serve", ["behind your nginx", "AUTH_SOCKET", "AUTH_HASH_SOCKET",
+                           "AUTH_LOG_FILE", "CRYPTOPAY_AUTH_CONFIG"]),
+                ("run", ["127.0.0.1:$AUTH_HTTP_PORT", "AUTH_HTTP_PORT", "make run"])):
+            for flag in ("--help", "-h"):
+                r = self.cli(command, flag)
+                self.assertEqual((r.returncode, r.stderr), (0, ""), r)
+                self.assertTrue(r.stdout.startswith("usage: cryptopay-auth %s\n" % command))
+                for fragment in fragments + ["USR1", "HUP", "TERM", "reopen the log file"]:
+                    self.assertIn(fragment, r.stdout, (command, fragment))
+            r = self.cli(command, "extra")
+            self.assertEqual(r.returncode, 2)
+            self.assertEqual(r.stderr, "cryptopay-auth %s: unexpected argument 'extra' "
+                                       "(see --help)\n" % command)
+        self.assertFalse(os.path.exists(os.path.join(self.root, "var")))
+
+    def test_serve_stops_without_naming_nginx(self):
+        state = os.path.join(self.root, "state")
+        proc = subprocess.Popen([harness.BINARY, "serve"], cwd=self.root, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True,
+                                env=dict(self.env, AUTH_STATE_DIR=state, AUTH_WORKERS="1",
+                                         AUTH_HASH_WORKERS="1", AUTH_PBKDF2_ITERATIONS="1000"))
+        try:
+            harness.wait_until(lambda: os.path.exists(os.path.join(state, "cryptopay-auth.pid")),
+                               what="serve to start")
+            proc.send_signal(signal.SIGTERM)
+            out, _ = proc.communicate(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        self.assertEqual(proc.returncode, 0, out)
+        self.assertIn("stopping: the pool first, then the mailer", out)
+        self.assertNotIn("nginx", out)
+
+    def test_the_env_file_comes_from_the_variable_unless_config_is_given(self):
+        from_variable = os.path.join(self.root, "from-variable")
+        from_option = os.path.join(self.root, "from-option")
+        variable_file = self.write_env_file("variable.env", AUTH_STATE_DIR=from_variable)
+        option_file = self.write_env_file("option.env", AUTH_STATE_DIR=from_option)
+        r = self.cli("migrate", env={"CRYPTOPAY_AUTH_CONFIG": variable_file})
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn(os.path.join(from_variable, "auth.db"), r.stdout)
+        r = self.cli("--config", option_file, "migrate",
+                     env={"CRYPTOPAY_AUTH_CONFIG": variable_file})
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn(os.path.join(from_option, "auth.db"), r.stdout)
+        # The environment still wins over the file.
+        r = self.cli("migrate", env={"CRYPTOPAY_AUTH_CONFIG": variable_file,
+                                     "AUTH_DB_PATH": os.path.join(self.root, "env.db")})
+        self.assertIn(os.path.join(self.root, "env.db"), r.stdout)
+        # A file named but missing is an error, not a silent default.
+        r = self.cli("users", "list",
+                     env={"CRYPTOPAY_AUTH_CONFIG": os.path.join(self.root, "no.env")})
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("cannot read the env file " + os.path.join(self.root, "no.env"), r.stderr)
+
+    def test_admin_commands_refuse_to_start_an_empty_database(self):
+        state = os.path.join(self.root, "state")
+        env = {"AUTH_STATE_DIR": state}
+        db = os.path.join(state, "auth.db")
+        for command, args in (("createsuperuser", ("--email", "a@example.com")),
+                              ("users list", ()), ("users deactivate", ("1",)),
+                              ("outbox retry", ("--all-failed",))):
+            with self.subTest(command=command):
+                r = self.cli(*command.split(), *args, env=env, stdin="Corr3ct-Horse-battery\n")
+                self.assertEqual((r.returncode, r.stdout), (1, ""), r)
+                self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
+                self.assertTrue(r.stderr.startswith("cryptopay-auth %s: no database at %s "
+                                                    % (command, db)), r.stderr)
+                self.assertFalse(os.path.exists(state), os.listdir(self.root))
+        # Nor in the default ./var of the working directory.
+        r = self.cli("users", "list")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no database at ./var/auth.db", r.stderr)
+        self.assertEqual(os.listdir(self.root), [])
+
+    def test_admin_commands_refuse_to_make_a_new_secret_key(self):
+        state = os.path.join(self.root, "state")
+        env = {"AUTH_STATE_DIR": state}
+        self.assertEqual(self.cli("migrate", env=env).returncode, 0)
+        key = os.path.join(state, "secret.key")
+        with open(key) as f:
+            original = f.read()
+        os.rename(key, key + ".away")
+        r = self.cli("users", "list", env=env)
+        self.assertEqual((r.returncode, r.stdout), (1, ""))
+        self.assertEqual(r.stderr, "cryptopay-auth users list: no secret key at %s (serve and "
+                         "migrate create it; or is this the wrong configuration?)\n" % key)
+        self.assertFalse(os.path.exists(key))
+        # Given in the environment, no file is needed.
+        r = self.cli("users", "list", env=dict(env, AUTH_SECRET_KEY=harness.TEST_SECRET))
+        self.assertEqual(r.returncode, 0, r)
+        self.assertFalse(os.path.exists(key))
+        os.rename(key + ".away", key)
+        self.assertEqual(self.cli("users", "list", env=env).returncode, 0)
+        with open(key) as f:
+            self.assertEqual(f.read(), original)
 
 
 if __name__ == "__main__":

@@ -344,9 +344,9 @@ class SiteNginx(harness.ServiceTestCase):
                 ("root /var/www/letsencrypt;", "root %s;" % cls.webroot),
                 ("/etc/nginx/snippets/cryptopay-auth-headers.conf",
                  os.path.join(nginx_dir, "cryptopay-auth-headers.conf")),
-                ("unix:/var/lib/cryptopay-auth/fcgi.sock",
+                ("unix:/run/cryptopay-auth/fcgi.sock",
                  "unix:" + os.path.join(cls.service.state_dir, "fcgi.sock")),
-                ("unix:/var/lib/cryptopay-auth/fcgi-hash.sock",
+                ("unix:/run/cryptopay-auth/fcgi-hash.sock",
                  "unix:" + os.path.join(cls.service.state_dir, "fcgi-hash.sock")),
                 ("/etc/nginx/snippets/", nginx_dir + "/"),  # the snippets beside it
                 # The copy `run` made where nginx's workers may read it.

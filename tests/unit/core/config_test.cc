@@ -107,6 +107,11 @@ TEST(LoadConfig, ExplicitPathsWinOverTheStateDir) {
   EXPECT_EQ(c.secret_key_file, "/srv/auth/secret.key");
 }
 
+TEST(LoadConfig, LogFileDashMeansStderrOnly) {
+  EXPECT_EQ(load_ok({{"AUTH_LOG_FILE", "-"}}).log_file, "");
+  EXPECT_EQ(load_ok({}, {{"AUTH_LOG_FILE", "-"}}).log_file, "");
+}
+
 // --- load_config: each variable
 
 TEST(LoadConfig, EachVariableIsParsed) {
@@ -499,8 +504,9 @@ TEST_F(ParseEnvFile, MissingFile) {
   std::string error;
   std::string path = (dir_ / "nope.env").string();
   EXPECT_FALSE(parse_env_file(path, &env, &error));
-  EXPECT_NE(error.find(path), std::string::npos) << error;
-  EXPECT_NE(error.find("--config"), std::string::npos) << error;
+  // The file may come from --config, CRYPTOPAY_AUTH_CONFIG or the default:
+  // the error names the file, whichever.
+  EXPECT_NE(error.find("cannot read the env file " + path), std::string::npos) << error;
 }
 
 TEST_F(ParseEnvFile, FileFeedsLoadConfig) {
@@ -606,6 +612,61 @@ TEST_F(EnsureSecretKey, MissingDirectoryIsAnError) {
   std::string error;
   EXPECT_FALSE(ensure_secret_key(&c, &error));
   EXPECT_NE(error.find("AUTH_SECRET_KEY"), std::string::npos) << error;
+}
+
+TEST_F(EnsureSecretKey, RefusingMakesNoFileAndNamesThePath) {
+  Config c = load_ok({{"AUTH_STATE_DIR", dir_.string()}});
+  std::string error;
+  EXPECT_FALSE(ensure_secret_key(&c, &error, IfMissing::kRefuse));
+  EXPECT_NE(error.find("no secret key at " + c.secret_key_file), std::string::npos) << error;
+  EXPECT_TRUE(fs::is_empty(dir_));
+  // An existing key is read all the same.
+  write_file("secret.key", "0123456789abcdef0123456789abcdef\n");
+  ASSERT_TRUE(ensure_secret_key(&c, &error, IfMissing::kRefuse)) << error;
+  EXPECT_EQ(c.secret_key, "0123456789abcdef0123456789abcdef");
+}
+
+// --- find_config_file
+
+using FindConfigFile = TempDir;
+
+TEST_F(FindConfigFile, OptionThenVariableThenAnExistingDefault) {
+  std::string fallback = write_file("default.env", "AUTH_WORKERS=3\n");
+  ConfigFile f =
+      find_config_file("/opt/given.env", {{kConfigFileVariable, "/opt/var.env"}}, fallback);
+  EXPECT_EQ(f.path, "/opt/given.env");
+  EXPECT_EQ(f.source, ConfigFile::Source::kOption);
+
+  f = find_config_file("", {{kConfigFileVariable, "/opt/var.env"}}, fallback);
+  EXPECT_EQ(f.path, "/opt/var.env");
+  EXPECT_EQ(f.source, ConfigFile::Source::kVariable);
+
+  f = find_config_file("", {}, fallback);
+  EXPECT_EQ(f.path, fallback);
+  EXPECT_EQ(f.source, ConfigFile::Source::kDefault);
+}
+
+TEST_F(FindConfigFile, EmptyVariableOrMissingDefaultMeansNoFile) {
+  std::string fallback = write_file("default.env", "AUTH_WORKERS=3\n");
+  ConfigFile f = find_config_file("", {{kConfigFileVariable, ""}}, fallback);
+  EXPECT_EQ(f.path, "");
+  EXPECT_EQ(f.source, ConfigFile::Source::kNone);
+
+  f = find_config_file("", {}, (dir_ / "missing.env").string());
+  EXPECT_EQ(f.path, "");
+  EXPECT_EQ(f.source, ConfigFile::Source::kNone);
+}
+
+TEST_F(FindConfigFile, ADefaultThatCannotBeReadIsStillChosenSoItsErrorIsSeen) {
+  // Skipping it would run with other settings (./var) without a word.
+  std::string fallback = write_file("default.env", "AUTH_WORKERS=3\n");
+  ASSERT_EQ(chmod(fallback.c_str(), 0), 0);
+  EXPECT_EQ(find_config_file("", {}, fallback).path, fallback);
+  Environment env;
+  std::string error;
+  EXPECT_FALSE(parse_env_file((dir_ / "missing.env").string(), &env, &error));
+  EXPECT_NE(error.find("cannot read the env file " + (dir_ / "missing.env").string()),
+            std::string::npos) << error;
 }
 
 }  // namespace
