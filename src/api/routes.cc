@@ -58,7 +58,8 @@ constexpr Route kRoutes[] = {
     {"sessions/", "DELETE", end_other_sessions, Access::kUser},
     {"sessions/<id:hex32>/", "DELETE", end_session, Access::kUser},
     // §8 operations
-    {"health/", "GET", health, Access::kPublic, Cost::kCheap, Database::kReported},
+    {"health/", "GET", health, Access::kPublic, Cost::kCheap, Database::kReported,
+     Throttle::kNone},
     {"schema/", "GET", openapi_document, Access::kPublic, Cost::kCheap, Database::kUnused},
     {"docs/", "GET", docs_page, Access::kPublic, Cost::kCheap, Database::kUnused},
     {"metrics/", "GET", get_metrics, Access::kOperator, Cost::kCheap, Database::kReported},
@@ -136,6 +137,27 @@ std::string hash_routes_regex() {
     alternatives.append(r.method).append(" ").append(nginx_path_regex(r.pattern));
   }
   return "^(" + alternatives + ")/?$";
+}
+
+std::string unthrottled_routes_regex() {
+  auto unthrottled = [](const Route& r) {
+    return r.access == Access::kUser || r.throttle == Throttle::kNone;
+  };
+  std::string alternatives;
+  std::vector<std::string_view> written;
+  for (const Route& r : kRoutes) {
+    if (std::find(written.begin(), written.end(), r.pattern) != written.end()) continue;
+    written.push_back(r.pattern);
+    bool all = true;
+    for (const Route& other : kRoutes)
+      if (other.pattern == r.pattern) all &= unthrottled(other);
+    if (!all) continue;
+    std::string path = nginx_path_regex(r.pattern);
+    path.erase(0, http::kApiPrefix.size());
+    if (!alternatives.empty()) alternatives += '|';
+    alternatives.append(path);
+  }
+  return "^" + std::string(http::kApiPrefix) + "(" + alternatives + ")/?$";
 }
 
 std::string cors_methods_map() {

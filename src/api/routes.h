@@ -37,6 +37,14 @@ enum class Database {
   kUnused,
 };
 
+// Whether nginx holds a route to its per-address limit of anonymous requests
+// (cpa_anon). 🔒 routes never are: the service limits their guesses itself
+// (PIN strikes, password checks, the hash budget).
+enum class Throttle {
+  kPerAddress,
+  kNone,  // a public route as cheap and harmless as health/
+};
+
 struct Route {
   std::string_view pattern;  // relative to /api/v1/auth/, e.g. "users/<id>/"
   std::string_view method;
@@ -44,6 +52,7 @@ struct Route {
   Access access;
   Cost cost = Cost::kCheap;
   Database database = Database::kChecked;
+  Throttle throttle = Throttle::kPerAddress;  // public routes only; see Throttle
 };
 
 std::span<const Route> routes();
@@ -69,5 +78,12 @@ std::string hash_routes_regex();
 // nginx's config; the production snippet nginx/cryptopay-auth-cors-methods.conf
 // carries a copy that a unit test keeps equal to this.
 std::string cors_methods_map();
+
+// The regex of nginx's location for the paths held to no per-address limit:
+// every path whose routes are all 🔒 or Throttle::kNone, e.g.
+// ^/api/v1/auth/(users/me|...|health)/?$ (quoted in nginx: it has braces).
+// `run` renders it; the production site file carries a copy that a unit
+// test keeps equal to this.
+std::string unthrottled_routes_regex();
 
 }  // namespace cpa::api

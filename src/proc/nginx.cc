@@ -14,6 +14,7 @@
 
 #include "api/routes.h"
 #include "core/log.h"
+#include "http/render.h"
 #include "proc/docs_assets.h"
 #include "proc/signals.h"
 
@@ -86,6 +87,22 @@ bool render_template(const std::string& text, const std::map<std::string, std::s
   }
 }
 
+std::map<std::string, std::string> nginx_error_bodies() {
+  // 502 and 504: the workers cannot be reached, which is the pool's 503 body.
+  const std::pair<const char*, Status> kErrors[] = {
+      {"BODY_400", Status::Detail(400, "Bad request.")},
+      {"BODY_404", Status::NotFound()},
+      {"BODY_413", Status::TooLarge()},
+      {"BODY_429", Status::Throttled(1)},
+      {"BODY_500", Status::Internal("nginx")},
+      {"BODY_502", Status::Unavailable("nginx")},
+      {"BODY_504", Status::Unavailable("nginx")},
+  };
+  std::map<std::string, std::string> bodies;
+  for (const auto& [name, status] : kErrors) bodies[name] = http::render_error(status).body;
+  return bodies;
+}
+
 bool write_nginx_config(const Config& config, const std::optional<NginxUser>& user,
                         std::string* path, std::string* error) {
   std::string text(kNginxLocalTemplate);
@@ -108,11 +125,13 @@ bool write_nginx_config(const Config& config, const std::optional<NginxUser>& us
       return false;
     }
   }
-  std::map<std::string, std::string> values = {
+  std::map<std::string, std::string> values = nginx_error_bodies();
+  values.insert({
       {"STATE_DIR", state},
       {"SOCKET", config.socket_path},
       {"HASH_SOCKET", config.hash_socket_path},
       {"HASH_ROUTES", api::hash_routes_regex()},
+      {"UNTHROTTLED_ROUTES", api::unthrottled_routes_regex()},
       {"SWAGGER_UI_DIR", docs_assets_dir(config)},
       {"LISTEN", "127.0.0.1:" + std::to_string(config.http_port)},
       {"USER_DIRECTIVE", user_directive(user)},
@@ -121,7 +140,7 @@ bool write_nginx_config(const Config& config, const std::optional<NginxUser>& us
       {"THROTTLE", config.throttle ? "" : "# "},
       {"BENCH", config.bench ? "" : "# "},
       {"METRICS_ALLOW", metrics_access_rules(config)},
-  };
+  });
   if (!copy_docs_assets(config, error)) return false;
   std::string rendered;
   if (!render_template(text, values, &rendered, error)) return false;

@@ -24,6 +24,12 @@ bool render_template(const std::string& text, const std::map<std::string, std::s
 // "allow RANGE;" each, then "deny all;".
 std::string metrics_access_rules(const Config& config);
 
+// The JSON bodies nginx answers itself (its own 400, 404, 413, 429, 500,
+// 502 and 504), rendered by http::render_error as the pool would write
+// them: the template's {{BODY_<status>}} placeholders. The production site
+// file carries copies that a unit test keeps equal to these.
+std::map<std::string, std::string> nginx_error_bodies();
+
 // Renders the template for `config` into $AUTH_STATE_DIR/nginx.conf, beside
 // the FastCGI snippet it includes, with nginx's workers running as `user`
 // (nginx_user.h); returns the path of the rendered file.

@@ -2,7 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <set>
+#include <sstream>
 #include <string>
+
+#include "api/routes.h"
+#include "core/config.h"
 
 namespace cpa::proc {
 namespace {
@@ -16,6 +22,55 @@ TEST(NginxMetricsRules, AllowEachRangeThenDenyAll) {
             "allow 10.0.0.0/8;\n            allow ::1/128;\n            deny all;");
   config.metrics_allow = {};
   EXPECT_EQ(metrics_access_rules(config), "deny all;");
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// nginx's own answers say what the pool would: the bodies come from
+// render_error, and the production site file (not rendered) holds the same.
+TEST(NginxErrorBodies, TheSiteFileAnswersWhatRenderErrorWrites) {
+  const std::string site = read_file(std::string(CPA_SOURCE_DIR) + "/nginx/cryptopay-auth.site.conf");
+  const std::string dev = read_file(std::string(CPA_SOURCE_DIR) + "/nginx/cryptopay-auth.local.conf.in");
+  const auto bodies = nginx_error_bodies();
+  EXPECT_EQ(bodies.size(), 7u);
+  for (const auto& [name, body] : bodies) {
+    const std::string status = name.substr(name.size() - 3);
+    EXPECT_EQ(body.front(), '{') << name;
+    EXPECT_EQ(body.find('\''), std::string::npos) << name << ": nginx quotes it with '";
+    const std::string line = "return " + status + " '" + body + "';";
+    EXPECT_NE(site.find(line), std::string::npos) << "expected in the site file: " << line;
+    EXPECT_NE(dev.find("return " + status + " '{{" + name + "}}';"), std::string::npos) << name;
+  }
+  // No hand-written body is left in the template.
+  EXPECT_EQ(dev.find("'{\"detail\""), std::string::npos);
+}
+
+// The paths held to no per-address limit are the route table's, in both files.
+TEST(NginxUnthrottledRoutes, BothFilesTakeThemFromTheRouteTable) {
+  const std::string site = read_file(std::string(CPA_SOURCE_DIR) + "/nginx/cryptopay-auth.site.conf");
+  const std::string dev = read_file(std::string(CPA_SOURCE_DIR) + "/nginx/cryptopay-auth.local.conf.in");
+  const std::string line = "location ~ \"" + api::unthrottled_routes_regex() + "\" {";
+  EXPECT_NE(site.find(line), std::string::npos) << "expected in the site file: " << line;
+  EXPECT_NE(dev.find("location ~ \"{{UNTHROTTLED_ROUTES}}\" {"), std::string::npos);
+  // The alternatives between "^/api/v1/auth/(" and ")/?$".
+  std::string regex = api::unthrottled_routes_regex();
+  const std::string head = "^/api/v1/auth/(", tail = ")/?$";
+  ASSERT_EQ(regex.rfind(head, 0), 0u) << regex;
+  ASSERT_TRUE(regex.ends_with(tail)) << regex;
+  std::set<std::string> paths;
+  std::stringstream alternatives(regex.substr(head.size(), regex.size() - head.size() - tail.size()));
+  for (std::string path; std::getline(alternatives, path, '|');) paths.insert(path);
+  EXPECT_EQ(paths, (std::set<std::string>{
+                       "users/me", "users/set_password", "users/[0-9]{1,18}", "set-pin",
+                       "verify-pin", "reset-pin-request", "reset-pin-verify",
+                       "reset-email-request", "reset-email-verify", "sessions",
+                       "sessions/[0-9a-f]{32}", "health"}));
+  // Not users/ (its POST is public), the token routes, schema/, docs/, metrics/.
 }
 
 }  // namespace
