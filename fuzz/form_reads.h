@@ -31,12 +31,12 @@ inline void read_form(const http::Body& body) {
   // What Form hands out obeys the rule it was asked for.
   if (email && (email->empty() || !is_valid_email(*email))) __builtin_trap();
   if (new_email && !is_valid_email(*new_email)) __builtin_trap();
-  if (password && (password->empty() || http::utf8_length(*password) > 128)) __builtin_trap();
-  if (code && (code->empty() || http::utf8_length(*code) > 6)) __builtin_trap();
-  if (first && http::utf8_length(*first) > 150) __builtin_trap();
+  if (password && (password->empty() || utf8_length(*password) > 128)) __builtin_trap();
+  if (code && (code->empty() || utf8_length(*code) > 6)) __builtin_trap();
+  if (first && utf8_length(*first) > 150) __builtin_trap();
   if (purpose && *purpose != "email_verification" && *purpose != "password_recovery")
     __builtin_trap();
-  if (email && http::utf8_length(*email) > kMaxEmailLength) __builtin_trap();
+  if (email && utf8_length(*email) > kMaxEmailLength) __builtin_trap();
   // Every text a body yields is UTF-8, whatever the bytes or escapes sent.
   for (const std::optional<std::string>* text : {&email, &new_email, &password, &code, &first})
     if (*text && !is_valid_utf8(**text)) __builtin_trap();
