@@ -91,6 +91,17 @@ class StoreTest : public ::testing::Test {
     store_.reset();
   }
 
+  // A database as a version-1 binary left it (schema and user_version), with
+  // `rows` inserted.
+  static void make_version_one(const std::string& path, const char* rows = "") {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const bool made = sqlite3_exec(db, kSchemaVersion1, nullptr, nullptr, nullptr) == SQLITE_OK &&
+                      sqlite3_exec(db, rows, nullptr, nullptr, nullptr) == SQLITE_OK;
+    EXPECT_TRUE(made) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+
   std::unique_ptr<Store> open_store(int busy_ms) {
     auto opened = Store::open(path_, busy_ms);
     EXPECT_TRUE(opened.ok());
@@ -259,22 +270,13 @@ TEST_F(StoreTest, MigrateRefusesANewerSchema) {
 // stay, and what the new version adds works on it.
 TEST_F(StoreTest, MigrateUpgradesAVersionOneDatabaseKeepingItsRows) {
   std::string old_path = (dir_ / "v1.db").string();
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(old_path.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, kSchemaVersion1, nullptr, nullptr, nullptr), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db,
-                           "PRAGMA user_version = 1;"
-                           "INSERT INTO users (email, email_key, date_joined, is_active) "
-                           "VALUES ('Old@example.com', 'old@example.com', 1000, 1);"
-                           "INSERT INTO codes (user_id, purpose, code_hash, created_at, expires_at) "
-                           "VALUES (1, 'password_recovery', 'ab', 1000, 2000);"
-                           "INSERT INTO outbox (recipient, subject, body, next_attempt_at, created_at) "
-                           "VALUES ('old@example.com', 'Subject', 'Body', 0, 1000);",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(db);
-  }
+  ASSERT_NO_FATAL_FAILURE(make_version_one(old_path,
+      "INSERT INTO users (email, email_key, date_joined, is_active) "
+      "VALUES ('Old@example.com', 'old@example.com', 1000, 1);"
+      "INSERT INTO codes (user_id, purpose, code_hash, created_at, expires_at) "
+      "VALUES (1, 'password_recovery', 'ab', 1000, 2000);"
+      "INSERT INTO outbox (recipient, subject, body, next_attempt_at, created_at) "
+      "VALUES ('old@example.com', 'Subject', 'Body', 0, 1000);"));
   Status st = Store::migrate(old_path, 5000);
   ASSERT_TRUE(st.ok()) << st.reason();
   EXPECT_EQ(RawDb(old_path).scalar("PRAGMA user_version"), Store::schema_version());
@@ -307,35 +309,28 @@ TEST_F(StoreTest, MigrateUpgradesAVersionOneDatabaseKeepingItsRows) {
 // rotated token of a family revoked since is no longer "merely rotated".
 TEST_F(StoreTest, MigrateUpgradesAVersionOneDatabaseWithASessionPerLiveFamily) {
   std::string old_path = (dir_ / "v1-tokens.db").string();
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(old_path.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, kSchemaVersion1, nullptr, nullptr, nullptr), SQLITE_OK);
-    ASSERT_EQ(
-        sqlite3_exec(
-            db,
-            "INSERT INTO users (email, email_key, date_joined, is_active) "
-            "VALUES ('a@example.com', 'a@example.com', 1000, 1), "
-            "('b@example.com', 'b@example.com', 1000, 1);"
-            "INSERT INTO tokens (jti, user_id, token_type, family, issued_at, expires_at, "
-            "revoked_at, rotated) VALUES "
-            // live: obtained at 1100, refreshed at 1500 and 1900
-            "('live', 1, 'refresh', 'live', 1100, 9000, 1500, 1),"
-            "('live-a1', 1, 'access', 'live', 1100, 4100, NULL, 0),"
-            "('live-r2', 1, 'refresh', 'live', 1500, 9400, 1900, 1),"
-            "('live-a2', 1, 'access', 'live', 1500, 4500, NULL, 0),"
-            "('live-r3', 1, 'refresh', 'live', 1900, 9800, NULL, 0),"
-            "('live-a3', 1, 'access', 'live', 1900, 4900, NULL, 0),"
-            // logged out after one refresh: its rotated token must not count as merely rotated
-            "('out', 1, 'refresh', 'out', 1200, 9000, 1300, 1),"
-            "('out-a1', 1, 'access', 'out', 1200, 4200, 1400, 0),"
-            "('out-r2', 1, 'refresh', 'out', 1300, 9300, 1400, 0),"
-            // another user's
-            "('other', 2, 'refresh', 'other', 1250, 9000, NULL, 0);",
-            nullptr, nullptr, nullptr),
-        SQLITE_OK);
-    sqlite3_close(db);
-  }
+          // live: obtained at 1100, refreshed at 1500 and 1900
+          // logged out after one refresh: its rotated token must not count as merely rotated
+          // another user's
+  ASSERT_NO_FATAL_FAILURE(make_version_one(old_path,
+      "INSERT INTO users (email, email_key, date_joined, is_active) "
+      "VALUES ('a@example.com', 'a@example.com', 1000, 1), "
+      "('b@example.com', 'b@example.com', 1000, 1);"
+      "INSERT INTO tokens (jti, user_id, token_type, family, issued_at, expires_at, "
+      "revoked_at, rotated) VALUES "
+      // live: obtained at 1100, refreshed at 1500 and 1900
+      "('live', 1, 'refresh', 'live', 1100, 9000, 1500, 1),"
+      "('live-a1', 1, 'access', 'live', 1100, 4100, NULL, 0),"
+      "('live-r2', 1, 'refresh', 'live', 1500, 9400, 1900, 1),"
+      "('live-a2', 1, 'access', 'live', 1500, 4500, NULL, 0),"
+      "('live-r3', 1, 'refresh', 'live', 1900, 9800, NULL, 0),"
+      "('live-a3', 1, 'access', 'live', 1900, 4900, NULL, 0),"
+      // logged out after one refresh: its rotated token must not count as merely rotated
+      "('out', 1, 'refresh', 'out', 1200, 9000, 1300, 1),"
+      "('out-a1', 1, 'access', 'out', 1200, 4200, 1400, 0),"
+      "('out-r2', 1, 'refresh', 'out', 1300, 9300, 1400, 0),"
+      // another user's
+      "('other', 2, 'refresh', 'other', 1250, 9000, NULL, 0);"));
   Status st = Store::migrate(old_path, 5000);
   ASSERT_TRUE(st.ok()) << st.reason();
   EXPECT_EQ(RawDb(old_path).scalar("PRAGMA user_version"), Store::schema_version());
@@ -407,24 +402,15 @@ TEST_F(StoreTest, DecoyCodesAreKeptPerEmailAndPurposeAndPruned) {
 
 TEST_F(StoreTest, AVersionOneDatabaseWithPlainPendingMailMigratesAndStillDelivers) {
   std::string old_db = (dir_ / "v1.db").string();
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(old_db.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, kSchemaVersion1, nullptr, nullptr, nullptr), SQLITE_OK)
-        << sqlite3_errmsg(db);
-    // What the version-1 binary queued: plain text, no kind, no code.
-    ASSERT_EQ(sqlite3_exec(db,
-                           "INSERT INTO outbox (id, recipient, subject, body, status, attempts, "
-                           "next_attempt_at, last_error, created_at) VALUES "
-                           "(1, 'a@x.co', 'Confirm your email address', 'Your code: 123456', "
-                           "'pending', 2, 150, '451 later', 100), "
-                           "(2, 'b@x.co', 'Your password was changed', 'Notice', 'pending', 0, "
-                           "100, NULL, 100), "
-                           "(3, 'c@x.co', 'Old', '', 'sent', 1, 100, NULL, 90)",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(db);
-  }
+  // What the version-1 binary queued: plain text, no kind, no code.
+  ASSERT_NO_FATAL_FAILURE(make_version_one(old_db,
+      "INSERT INTO outbox (id, recipient, subject, body, status, attempts, "
+      "next_attempt_at, last_error, created_at) VALUES "
+      "(1, 'a@x.co', 'Confirm your email address', 'Your code: 123456', "
+      "'pending', 2, 150, '451 later', 100), "
+      "(2, 'b@x.co', 'Your password was changed', 'Notice', 'pending', 0, "
+      "100, NULL, 100), "
+      "(3, 'c@x.co', 'Old', '', 'sent', 1, 100, NULL, 90)"));
   ASSERT_TRUE(Store::migrate(old_db, 5000).ok());
   {
     RawDb raw(old_db);
@@ -458,12 +444,7 @@ TEST_F(StoreTest, AVersionOneDatabaseWithPlainPendingMailMigratesAndStillDeliver
 
 TEST_F(StoreTest, AnUpgradedDatabaseHasTheSchemaOfAFreshOne) {
   std::string old_db = (dir_ / "v1.db").string();
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(old_db.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, kSchemaVersion1, nullptr, nullptr, nullptr), SQLITE_OK);
-    sqlite3_close(db);
-  }
+  ASSERT_NO_FATAL_FAILURE(make_version_one(old_db));
   ASSERT_TRUE(Store::migrate(old_db, 5000).ok());
   RawDb upgraded(old_db);
   RawDb fresh(path_);
