@@ -16,12 +16,12 @@ Status Store::put_code(const Code& c) {
       .run();
 }
 
-Result<std::optional<Code>> Store::code_for(int64_t user_id, const std::string& purpose) {
-  static constexpr const char* kSql =
-      "SELECT user_id, purpose, code_hash, new_email, created_at, expires_at, attempts, used_at "
-      "FROM codes WHERE user_id = ?1 AND purpose = ?2";
-  CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
-  s.bind_all(user_id, purpose);
+namespace {
+
+// One code row, from a statement that selects the columns in this order:
+// user_id, purpose, code_hash, new_email, created_at, expires_at, attempts,
+// used_at. nullopt when there is no row.
+Result<std::optional<Code>> one_code(Stmt& s) {
   bool row = false;
   CPA_RETURN_IF_ERROR(s.step(&row));
   if (!row) return std::optional<Code>();
@@ -35,6 +35,17 @@ Result<std::optional<Code>> Store::code_for(int64_t user_id, const std::string& 
   c.attempts = static_cast<int>(s.int64(6));
   c.used_at = s.opt_int64(7);
   return std::optional<Code>(std::move(c));
+}
+
+}  // namespace
+
+Result<std::optional<Code>> Store::code_for(int64_t user_id, const std::string& purpose) {
+  static constexpr const char* kSql =
+      "SELECT user_id, purpose, code_hash, new_email, created_at, expires_at, attempts, used_at "
+      "FROM codes WHERE user_id = ?1 AND purpose = ?2";
+  CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
+  s.bind_all(user_id, purpose);
+  return one_code(s);
 }
 
 Status Store::set_code_attempts(int64_t user_id, const std::string& purpose, int attempts) {
@@ -69,21 +80,13 @@ Status Store::put_code_decoy(const std::string& email_key, const Code& d) {
 
 Result<std::optional<Code>> Store::code_decoy_for(const std::string& email_key,
                                                   const std::string& purpose) {
+  // A decoy reads as a code of no user (0), never used, with no new email.
   static constexpr const char* kSql =
-      "SELECT purpose, code_hash, created_at, expires_at, attempts FROM code_decoys "
-      "WHERE email_key = ?1 AND purpose = ?2";
+      "SELECT 0, purpose, code_hash, NULL, created_at, expires_at, attempts, NULL "
+      "FROM code_decoys WHERE email_key = ?1 AND purpose = ?2";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
   s.bind_all(email_key, purpose);
-  bool row = false;
-  CPA_RETURN_IF_ERROR(s.step(&row));
-  if (!row) return std::optional<Code>();
-  Code c;
-  c.purpose = s.text(0);
-  c.code_hash = s.text(1);
-  c.created_at = s.int64(2);
-  c.expires_at = s.int64(3);
-  c.attempts = static_cast<int>(s.int64(4));
-  return std::optional<Code>(std::move(c));
+  return one_code(s);
 }
 
 Status Store::set_code_decoy_attempts(const std::string& email_key, const std::string& purpose,
