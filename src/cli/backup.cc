@@ -39,6 +39,10 @@ Status system_failure(const std::string& what, const std::string& path) {
 }  // namespace
 
 Status backup(Context& ctx, const Args& args) {
+  if (ctx.config.postgresql()) {
+    return failure("backup copies a SQLite database; this one is PostgreSQL "
+                   "(AUTH_DATABASE_URL): back it up with pg_dump");
+  }
   const std::string& file = args.operands[0];
   const bool force = args.has("--force");
   struct stat existing;

@@ -18,7 +18,7 @@ namespace {
 
 Status migrate(Context& ctx, const Args&) {
   // prepare_state() has migrated by the time any command runs.
-  printf("database %s is at schema version %d\n", ctx.config.db_path.c_str(),
+  printf("database %s is at schema version %d\n", ctx.config.database_for_display().c_str(),
          store::Store::schema_version());
   return Status();
 }
@@ -322,7 +322,7 @@ int run_command(const std::string& command, const std::vector<std::string>& args
     return 1;
   }
   Result<std::unique_ptr<store::Store>> store =
-      store::Store::open(config.db_path, config.db_busy_timeout_ms);
+      store::Store::open(config.database(), config.db_busy_timeout_ms);
   if (!store.ok()) {
     print_error(name, store.status());
     return exit_status(store.status());

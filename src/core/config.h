@@ -28,6 +28,8 @@ struct Config {
   int http_port = 8080;
   std::string state_dir = "./var";
   std::string db_path;          // default $state_dir/auth.db
+  // AUTH_DATABASE_URL: postgresql://... selects PostgreSQL; empty: SQLite at db_path.
+  std::string database_url;
   std::string secret_key;       // AUTH_SECRET_KEY or the contents of secret_key_file
   std::string secret_key_file;  // $state_dir/secret.key
   int workers = 0;              // default: cores x 2
@@ -77,6 +79,13 @@ struct Config {
   // third_party/swagger-ui of the source tree (scripts/install-swagger-ui.sh).
   std::string swagger_ui_dir;
   int db_busy_timeout_ms = 5000;  // AUTH_DB_BUSY_TIMEOUT_MS
+
+  // Where the store connects: the PostgreSQL URL when there is one, else the
+  // SQLite file.
+  const std::string& database() const { return database_url.empty() ? db_path : database_url; }
+  bool postgresql() const { return !database_url.empty(); }
+  // database() fit for a log line or a message: a URL's password masked.
+  std::string database_for_display() const;
 
   // Variables as read (environment over file), for rendering templates.
   std::map<std::string, std::string> raw;

@@ -69,7 +69,7 @@ void run_mailer(const Config& config, int wake_fd, metrics::Counters& counters) 
   sigset_t wait_mask;
   install_child_signals(&wait_mask);
 
-  auto opened = store::Store::open(config.db_path, config.db_busy_timeout_ms);
+  auto opened = store::Store::open(config.database(), config.db_busy_timeout_ms);
   if (!opened.ok()) {
     log::error("cannot open the database: " + opened.status().reason());
     _exit(3);

@@ -268,6 +268,7 @@ void Master::reload() {
   // The socket, paths and key stay as they are: a running pool cannot move.
   fresh->state_dir = config_.state_dir;
   fresh->db_path = config_.db_path;
+  fresh->database_url = config_.database_url;
   fresh->socket_path = config_.socket_path;
   fresh->hash_socket_path = config_.hash_socket_path;
   fresh->log_file = config_.log_file;

@@ -52,12 +52,9 @@ Status Store::enqueue_mail(const OutboxMail& mail, int64_t now) {
       "kind, code_user_id, code_purpose, code_hash, sealed) "
       "VALUES (?1, ?2, ?3, 'pending', ?4, ?4, ?5, ?6, ?7, ?8, ?9)";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
+  // Bytes either way: sealed values are not text (PostgreSQL's columns are BYTEA).
   s.bind(1, mail.recipient).bind(4, now).bind(9, mail.sealed);
-  if (mail.sealed) {
-    s.bind(2, Blob{mail.subject}).bind(3, Blob{mail.body});
-  } else {
-    s.bind(2, mail.subject).bind(3, mail.body);
-  }
+  s.bind(2, Blob{mail.subject}).bind(3, Blob{mail.body});
   if (mail.code) {
     s.bind(5, kKindCode).bind(6, mail.code->user_id).bind(7, mail.code->purpose);
     s.bind(8, mail.code->code_hash);
