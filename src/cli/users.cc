@@ -20,11 +20,11 @@ Status change_user(Context& ctx, const Args& args, Change change) {
     std::string who = "user " + std::to_string(user.id) + " " + printable(user.email);
     switch (change) {
       case Change::kActivate:
-        CPA_RETURN_IF_ERROR(ctx.store.set_active(user.id, true));
+        CPA_RETURN_IF_ERROR(ctx.store.set_active(user.id, store::Active::kYes));
         done = (user.is_active ? who + " was already active" : "activated " + who);
         break;
       case Change::kDeactivate:
-        CPA_RETURN_IF_ERROR(ctx.store.set_active(user.id, false));
+        CPA_RETURN_IF_ERROR(ctx.store.set_active(user.id, store::Active::kNo));
         CPA_RETURN_IF_ERROR(ctx.store.revoke_user_tokens(user.id, ctx.clock.now()).status_or_ok());
         done = user.is_active ? "deactivated " + who + " and revoked its tokens"
                               : who + " was already inactive; revoked its tokens";
