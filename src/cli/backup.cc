@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "cli/cli.h"
+#include "state/files.h"
 
 namespace cpa::cli {
 
@@ -24,12 +25,6 @@ bool sync_path(const std::string& path, int flags) {
   bool ok = fsync(fd) == 0;
   close(fd);
   return ok;
-}
-
-std::string directory_of(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
 }
 
 Status system_failure(const std::string& what, const std::string& path) {
@@ -80,7 +75,7 @@ Status backup(Context& ctx, const Args& args) {
                                    : system_failure("cannot write", file));
   }
   if (!force) unlink(tmp.c_str());
-  sync_path(directory_of(file), O_RDONLY | O_DIRECTORY);
+  sync_path(state::directory_of(file), O_RDONLY | O_DIRECTORY);
 
   struct stat written;
   stat(file.c_str(), &written);

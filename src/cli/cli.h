@@ -23,7 +23,7 @@
 #include "core/config.h"
 #include "core/random.h"
 #include "core/status.h"
-#include "proc/state.h"
+#include "state/prepare.h"
 #include "store/store.h"
 
 namespace cpa::cli {
@@ -53,7 +53,7 @@ struct Command {
   Status (*run)(Context& ctx, const Args& args) = nullptr;
   // Admin commands find the database and the key as serve left them;
   // migrate may create them.
-  proc::StateUse state = proc::StateUse::kExisting;
+  state::StateUse state = state::StateUse::kExisting;
   // Instead of `run`: a command that prepares the state itself or not at all
   // (serve, run, check). It gets the configuration as loaded; returns the
   // exit status.

@@ -9,7 +9,7 @@
 #include "cli/cli.h"
 #include "core/build.h"
 #include "core/log.h"
-#include "proc/state.h"
+#include "state/prepare.h"
 #include "store/store.h"
 
 namespace cpa::cli {
@@ -100,7 +100,7 @@ const std::vector<Command>& command_table() {
        .details = "Creates the state dir, the secret key and the database when missing; the\n"
                   "schema moves forward only, and a database newer than this binary is refused.",
        .run = migrate,
-       .state = proc::StateUse::kCreate},
+       .state = state::StateUse::kCreate},
       {.group = "backup",
        .synopsis = "FILE [--force]",
        .summary = "Write a consistent copy of the live database to FILE, while it serves.",
@@ -312,7 +312,7 @@ int run_command(const std::string& command, const std::vector<std::string>& args
   // log file (AUTH_LOG_FILE=-), stderr is where the audit lines go.
   log::set_stderr_quiet(!config.log_file.empty());
   std::string error;
-  if (!proc::prepare_state(&config, found->state, &error)) {
+  if (!state::prepare_state(&config, found->state, &error)) {
     print_error(name, failure(error));
     return 1;
   }

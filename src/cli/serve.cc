@@ -1,5 +1,6 @@
 // `serve` and `run`: the service in the foreground, handed to the master
 // (proc/master.h), which prepares the state dir and supervises until stopped.
+// Starting the master is all the admin commands need of proc/.
 #include "cli/cli.h"
 #include "proc/master.h"
 
