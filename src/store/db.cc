@@ -83,12 +83,13 @@ std::optional<std::string> Stmt::opt_text(int col) const {
   return text(col);
 }
 
-Result<std::unique_ptr<Db>> Db::open(const std::string& path, int busy_timeout_ms, bool create) {
+Result<std::unique_ptr<Db>> Db::open(const std::string& path, int busy_timeout_ms,
+                                     Creation creation) {
   std::unique_ptr<Db> db(new Db(path, busy_timeout_ms));
-  Status s = db->connect(create);
+  Status s = db->connect(creation);
   // A worker keeps a closed Db when the file is missing: check_file() retries
   // on every request and the service answers 503 until the file is back.
-  if (!s.ok() && create) return s;
+  if (!s.ok() && creation == Creation::kCreate) return s;
   return db;
 }
 
@@ -110,7 +111,8 @@ void make_private(const std::string& path) {
 
 }  // namespace
 
-Status Db::connect(bool create) {
+Status Db::connect(Creation creation) {
+  const bool create = creation == Creation::kCreate;
   if (create) {
     // Created here rather than by SQLite, which would apply 0644 & ~umask.
     int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, kPrivateMode);
@@ -222,7 +224,7 @@ Status Db::check_file() {
   struct stat st;
   if (stat(path_.c_str(), &st) == 0 && access(path_.c_str(), W_OK) != 0)
     return Status::Unavailable("database is read-only");
-  return connect(false);
+  return connect(Creation::kOpenExisting);
 }
 
 Result<Stmt> Db::prepare(const char* sql) {

@@ -80,10 +80,14 @@ class Stmt {
   sqlite3_stmt* stmt_;
 };
 
+// Whether opening a database may create its file: only migrate() does.
+enum class Creation { kOpenExisting, kCreate };
+
 class Db {
  public:
-  // Opens an existing database (`create` = false) or creates it (migrate).
-  static Result<std::unique_ptr<Db>> open(const std::string& path, int busy_timeout_ms, bool create);
+  // Opens an existing database, or creates it (migrate).
+  static Result<std::unique_ptr<Db>> open(const std::string& path, int busy_timeout_ms,
+                                          Creation creation);
   ~Db();
 
   // `sql` must be a string literal (or outlive the Db): it keys the cache.
@@ -116,7 +120,7 @@ class Db {
 
  private:
   Db(std::string path, int busy_timeout_ms) : path_(std::move(path)), busy_ms_(busy_timeout_ms) {}
-  Status connect(bool create);
+  Status connect(Creation creation);
   void disconnect();
   void open_writer_gate();
 

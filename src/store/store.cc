@@ -99,12 +99,12 @@ Store::Store(std::unique_ptr<Db> db) : db_(std::move(db)) {}
 Store::~Store() = default;
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path, int busy_timeout_ms) {
-  CPA_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::open(path, busy_timeout_ms, false));
+  CPA_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::open(path, busy_timeout_ms, Creation::kOpenExisting));
   return std::unique_ptr<Store>(new Store(std::move(db)));
 }
 
 Status Store::migrate(const std::string& path, int busy_timeout_ms) {
-  CPA_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::open(path, busy_timeout_ms, true));
+  CPA_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::open(path, busy_timeout_ms, Creation::kCreate));
   auto read_version = [&]() -> Result<int64_t> {
     CPA_ASSIGN_OR_RETURN(Stmt s, db->prepare("PRAGMA user_version"));
     bool row = false;
