@@ -87,12 +87,13 @@ std::string page_link(const Call& call, int64_t limit, int64_t offset) {
   return url;
 }
 
-// DRF's _positive_int: a decimal integer > 0 (or >= 0 when !strict). Past
+// DRF's _positive_int: a decimal integer > 0, or >= 0 (its strict=False). Past
 // 18 digits it is no sane page position: ignored, so offset + limit cannot overflow.
-std::optional<int64_t> positive_int(const std::optional<std::string>& text, bool strict) {
+enum class Zero { kRefused, kAllowed };
+std::optional<int64_t> positive_int(const std::optional<std::string>& text, Zero zero) {
   if (!text || text->size() > 18) return std::nullopt;
   std::optional<int64_t> v = parse_decimal(*text);
-  if (!v || (strict && *v == 0)) return std::nullopt;
+  if (!v || (zero == Zero::kRefused && *v == 0)) return std::nullopt;
   return v;
 }
 
@@ -100,11 +101,11 @@ std::optional<int64_t> positive_int(const std::optional<std::string>& text, bool
 
 PageRequest requested_page(const Call& call) {
   PageRequest page;
-  std::optional<int64_t> limit = positive_int(call.request.query_param("limit"), true);
+  std::optional<int64_t> limit = positive_int(call.request.query_param("limit"), Zero::kRefused);
   if (!limit) return page;
   page.paged = true;
   page.limit = std::min(*limit, kMaxPageLimit);
-  page.offset = positive_int(call.request.query_param("offset"), false).value_or(0);
+  page.offset = positive_int(call.request.query_param("offset"), Zero::kAllowed).value_or(0);
   return page;
 }
 

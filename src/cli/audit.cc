@@ -25,31 +25,17 @@ std::string invoker() {
   return who;
 }
 
-// A failure as one line: a validation error's messages joined.
-std::string one_line(const Status& status) {
-  switch (status.kind()) {
-    case Status::Kind::kOk:
-      return "ok";
-    case Status::Kind::kValidation: {
-      std::string out;
-      for (const auto& field : status.field_errors().fields)
-        for (const std::string& message : field.second)
-          out.append(out.empty() ? "" : " ").append(message);
-      return out;
-    }
-    case Status::Kind::kDetail:
-      return status.detail();
-    case Status::Kind::kUnavailable:
-      return "the database is busy or unavailable (" + status.reason() + ")";
-    case Status::Kind::kInternal:
-      return "internal error: " + status.reason();
-  }
-  return status.reason();
+// A failure as one line: its messages joined.
+std::string one_line(const Outcome& outcome) {
+  std::string out;
+  for (const std::string& message : outcome.messages())
+    out.append(out.empty() ? "" : " ").append(message);
+  return out;
 }
 
 }  // namespace
 
-void audit(const Command& command, const std::vector<std::string>& argv, const Status& result,
+void audit(const Command& command, const std::vector<std::string>& argv, const Outcome& result,
            const std::string& done) {
   std::string line = "admin: " + command.full_name();
   for (const std::string& arg : argv) line.append(" ").append(printable(arg));

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "cli/cli.h"
+#include "state/files.h"
 
 namespace cpa::cli {
 
@@ -26,33 +27,27 @@ bool sync_path(const std::string& path, int flags) {
   return ok;
 }
 
-std::string directory_of(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-Status system_failure(const std::string& what, const std::string& path) {
-  return failure(what + " " + path + ": " + strerror(errno));
+Outcome system_failure(const std::string& what, const std::string& path) {
+  return Outcome::Refused(what + " " + path + ": " + strerror(errno));
 }
 
 }  // namespace
 
-Status backup(Context& ctx, const Args& args) {
+Outcome backup(Context& ctx, const Args& args) {
   if (ctx.config.postgresql()) {
-    return failure("backup copies a SQLite database; this one is PostgreSQL "
-                   "(AUTH_DATABASE_URL): back it up with pg_dump");
+    return Outcome::Refused("backup copies a SQLite database; this one is PostgreSQL "
+                            "(AUTH_DATABASE_URL): back it up with pg_dump");
   }
   const std::string& file = args.operands[0];
   const bool force = args.has("--force");
   struct stat existing;
   if (lstat(file.c_str(), &existing) == 0) {
-    if (!force) return failure(file + " exists (--force replaces it)");
-    if (!S_ISREG(existing.st_mode)) return failure(file + " exists and is not a regular file");
+    if (!force) return Outcome::Refused(file + " exists (--force replaces it)");
+    if (!S_ISREG(existing.st_mode)) return Outcome::Refused(file + " exists and is not a regular file");
     struct stat live;
     if (stat(ctx.config.db_path.c_str(), &live) == 0 && live.st_dev == existing.st_dev &&
         live.st_ino == existing.st_ino) {
-      return failure(file + " is the live database itself");
+      return Outcome::Refused(file + " is the live database itself");
     }
   }
 
@@ -65,7 +60,7 @@ Status backup(Context& ctx, const Args& args) {
   bool created = fchmod(fd, 0600) == 0;
   close(fd);
   if (!created) return system_failure("cannot make private", tmp);
-  auto discard = [&](Status why) {
+  auto discard = [&](Outcome why) {
     unlink(tmp.c_str());
     return why;
   };
@@ -75,16 +70,16 @@ Status backup(Context& ctx, const Args& args) {
   Result<std::string> integrity = store::Store::integrity_check(tmp);
   if (!integrity.ok()) return discard(integrity.status());
   if (*integrity != "ok")
-    return discard(failure("the copy failed its integrity check: " + *integrity));
+    return discard(Outcome::Refused("the copy failed its integrity check: " + *integrity));
   if (!sync_path(tmp, O_RDONLY)) return discard(system_failure("cannot sync", tmp));
   // link() fails when FILE appeared meanwhile: without --force nothing is
   // ever replaced, not even by a race.
   if (force ? rename(tmp.c_str(), file.c_str()) != 0 : link(tmp.c_str(), file.c_str()) != 0) {
-    return discard(errno == EEXIST ? failure(file + " exists (--force replaces it)")
+    return discard(errno == EEXIST ? Outcome::Refused(file + " exists (--force replaces it)")
                                    : system_failure("cannot write", file));
   }
   if (!force) unlink(tmp.c_str());
-  sync_path(directory_of(file), O_RDONLY | O_DIRECTORY);
+  sync_path(state::directory_of(file), O_RDONLY | O_DIRECTORY);
 
   struct stat written;
   stat(file.c_str(), &written);
@@ -99,7 +94,7 @@ Status backup(Context& ctx, const Args& args) {
     ctx.note = "keep " + ctx.config.secret_key_file +
                " with the copy: without that key the copy's tokens and codes are invalid";
   }
-  return Status();
+  return Outcome();
 }
 
 }  // namespace cpa::cli

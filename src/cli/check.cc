@@ -15,12 +15,17 @@
 
 #include "cli/cli.h"
 #include "mail/smtp_probe.h"
-#include "proc/unix_socket.h"
+#include "state/files.h"
+#include "state/secret_key.h"
+#include "state/unix_socket.h"
 #include "store/store.h"
 
 namespace cpa::cli {
 
 namespace {
+
+using state::directory_of;
+using state::mode_text;
 
 constexpr size_t kSocketPathMax = 107;  // sockaddr_un.sun_path, less its NUL
 
@@ -47,18 +52,6 @@ class Report {
   }
   int problems_ = 0;
 };
-
-std::string mode_text(mode_t mode) {
-  char buf[8];
-  snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
-  return buf;
-}
-
-std::string directory_of(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
 
 // A file that must be the service's alone: no access for group or others.
 bool private_file(Report& report, std::string_view what, const std::string& path,
@@ -103,7 +96,7 @@ void check_secret_key(Report& report, const Config& config) {
   Config copy = config;
   std::string error;
   struct stat st;
-  if (!ensure_secret_key(&copy, &error, IfMissing::kRefuse)) {
+  if (!state::ensure_secret_key(&copy, &error, state::IfMissing::kRefuse)) {
     report.fail("secret key", error);
   } else if (stat(config.secret_key_file.c_str(), &st) == 0 &&
              private_file(report, "secret key", config.secret_key_file, st)) {
@@ -168,7 +161,7 @@ void check_socket(Report& report, std::string_view what, const std::string& path
   } else if (lstat(path.c_str(), &st) == 0 && !S_ISSOCK(st.st_mode)) {
     report.fail(what, path + " exists and is not a socket");
   } else {
-    report.ok(what, path + (proc::someone_listens(path) ? " (a service is listening on it)" : ""));
+    report.ok(what, path + (state::someone_listens(path) ? " (a service is listening on it)" : ""));
   }
 }
 

@@ -69,11 +69,11 @@ const std::string* Args::value(std::string_view option) const {
   return it == options.end() ? nullptr : &it->second;
 }
 
-Status parse_args(const Command& command, const std::vector<std::string>& argv, Args* out) {
+Outcome parse_args(const Command& command, const std::vector<std::string>& argv, Args* out) {
   *out = Args();
-  Status first_error;
+  Outcome first_error;
   auto fail = [&](std::string reason) {
-    if (first_error.ok()) first_error = usage_error(std::move(reason));
+    if (first_error.ok()) first_error = Outcome::Usage(std::move(reason));
   };
   bool options_done = false;
   for (size_t i = 0; i < argv.size(); ++i) {
@@ -109,81 +109,65 @@ Status parse_args(const Command& command, const std::vector<std::string>& argv, 
     }
     if (!out->options.emplace(name, std::move(value)).second) fail("option " + name + " given twice");
   }
-  if (out->help) return Status();
-  CPA_RETURN_IF_ERROR(first_error);
+  if (out->help) return Outcome();
+  if (!first_error.ok()) return first_error;
   int n = static_cast<int>(out->operands.size());
   if (n > command.max_operands) {
-    return usage_error("unexpected argument '" + printable(out->operands[command.max_operands]) + "'");
+    return Outcome::Usage("unexpected argument '" + printable(out->operands[command.max_operands]) +
+                          "'");
   }
-  if (n < command.min_operands) return usage_error("missing " + std::string(command.synopsis));
-  return Status();
+  if (n < command.min_operands) return Outcome::Usage("missing " + std::string(command.synopsis));
+  return Outcome();
 }
 
-// --- errors
+// --- outcomes
 
-namespace {
-constexpr const char* kUsageCode = "usage";
-}
-
-Status usage_error(std::string reason) { return Status::Detail(400, std::move(reason), kUsageCode); }
-
-Status failure(std::string reason) { return Status::Detail(409, std::move(reason)); }
-
-int exit_status(const Status& status) {
-  if (status.ok()) return 0;
-  if (status.kind() == Status::Kind::kDetail && status.code() == kUsageCode) return 2;
-  return 1;
-}
-
-void print_error(std::string_view command, const Status& status) {
-  auto line = [&](std::string_view reason) {
-    fprintf(stderr, "cryptopay-auth %.*s: %.*s\n", static_cast<int>(command.size()), command.data(),
-            static_cast<int>(reason.size()), reason.data());
-  };
-  switch (status.kind()) {
-    case Status::Kind::kOk:
-      return;
-    case Status::Kind::kValidation:
-      for (const auto& field : status.field_errors().fields)
-        for (const std::string& message : field.second) line(message);
-      return;
-    case Status::Kind::kDetail:
-      line(status.code() == kUsageCode ? status.detail() + " (see --help)" : status.detail());
-      return;
-    case Status::Kind::kUnavailable:
-      line("the database is busy or unavailable (" + status.reason() + "); try again");
-      return;
-    case Status::Kind::kInternal:
-      line("internal error: " + status.reason());
-      return;
+void print_error(std::string_view command, const Outcome& outcome) {
+  const char* after = outcome.kind() == Outcome::Kind::kUsage         ? " (see --help)"
+                      : outcome.kind() == Outcome::Kind::kUnavailable ? "; try again"
+                                                                      : "";
+  for (const std::string& message : outcome.messages()) {
+    fprintf(stderr, "cryptopay-auth %.*s: %s%s\n", static_cast<int>(command.size()),
+            command.data(), message.c_str(), after);
   }
 }
 
 // --- arguments
 
-Result<int64_t> limit_option(const Args& args, int64_t fallback, int64_t max) {
+Produced<int64_t> limit_option(const Args& args, int64_t fallback, int64_t max) {
   const std::string* text = args.value("--limit");
   if (!text) return fallback;
   std::optional<int64_t> n = parse_decimal(*text);
   if (!n || *n < 1 || *n > max) {
-    return usage_error("--limit must be a positive integer at most " + std::to_string(max));
+    return Outcome::Usage("--limit must be a positive integer at most " + std::to_string(max));
   }
   return *n;
 }
 
-Result<store::User> find_user(store::Store& store, const std::string& ref) {
+Produced<store::User> find_user(store::Store& store, const std::string& ref) {
   std::optional<store::User> user;
   if (!ref.empty() && ref.find_first_not_of("0123456789") == std::string::npos) {
     std::optional<int64_t> id = parse_decimal(ref);  // nullopt: too large for any id
     if (id) {
       CPA_ASSIGN_OR_RETURN(user, store.user_by_id(*id));
     }
-    if (!user) return failure("no user with id " + ref);
+    if (!user) return Outcome::Refused("no user with id " + ref);
   } else {
     CPA_ASSIGN_OR_RETURN(user, store.user_by_email_key(email_key(trim_whitespace(ref))));
-    if (!user) return failure("no user with email '" + printable(ref) + "'");
+    if (!user) return Outcome::Refused("no user with email '" + printable(ref) + "'");
   }
   return std::move(*user);
+}
+
+Outcome write(store::Store& store, const std::function<Outcome()>& body) {
+  Outcome outcome;
+  Status written = store.write([&]() -> Status {
+    outcome = body();
+    // Only a storage failure rolls back; what it was, `outcome` says.
+    return outcome.is_storage_failure() ? Status::Internal("rolled back") : Status();
+  });
+  // Taking the lock or committing may fail after a body that did not.
+  return outcome.ok() ? Outcome(written) : outcome;
 }
 
 // --- output

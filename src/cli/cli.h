@@ -4,15 +4,16 @@
 // command group lives in its own file (users.cc, outbox.cc,
 // createsuperuser.cc) and exports its handlers here.
 //
-// A handler returns a Status, as everywhere in the service: OK, a usage error
-// (exit 2), a failure with its one-line reason (exit 1), a validation error
-// (one line per message, exit 1) or a storage failure (exit 1). It prints its
-// result on stdout only after the change committed; a command that changes
+// A handler returns an Outcome (outcome.h), which says the exit status: done
+// (0), a usage error (2), a refusal with its one-line reason, broken rules
+// (one line per message) or a storage failure (1). It prints its result on
+// stdout only after the change committed; a command that changes
 // state instead leaves its one-line result in Context::done, which the
 // dispatcher prints and writes to the log with who ran what (audit.cc).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -22,8 +23,8 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/random.h"
-#include "core/status.h"
-#include "proc/state.h"
+#include "cli/outcome.h"
+#include "state/prepare.h"
 #include "store/store.h"
 
 namespace cpa::cli {
@@ -50,10 +51,10 @@ struct Command {
   int min_operands = 0;
   int max_operands = 0;
   // Runs with the store open, after the state was prepared for `state`.
-  Status (*run)(Context& ctx, const Args& args) = nullptr;
+  Outcome (*run)(Context& ctx, const Args& args) = nullptr;
   // Admin commands find the database and the key as serve left them;
   // migrate may create them.
-  proc::StateUse state = proc::StateUse::kExisting;
+  state::StateUse state = state::StateUse::kExisting;
   // Instead of `run`: a command that prepares the state itself or not at all
   // (serve, run, check). It gets the configuration as loaded; returns the
   // exit status.
@@ -83,7 +84,7 @@ struct Args {
 // Accepts `--name VALUE`, `--name=VALUE`, flags, `--` and `-h`/`--help`
 // anywhere. Returns a usage error for an unknown or repeated option, a
 // missing value, or a wrong number of operands (unless help was asked).
-Status parse_args(const Command& command, const std::vector<std::string>& argv, Args* out);
+Outcome parse_args(const Command& command, const std::vector<std::string>& argv, Args* out);
 
 // The configuration a command runs with, and where it came from.
 struct Setup {
@@ -105,18 +106,12 @@ struct Context {
   std::string note = {};
 };
 
-// --- errors
+// --- outcomes (outcome.h)
 
-// Bad arguments: exit 2.
-Status usage_error(std::string reason);
-// The command could not do what was asked (unknown user, email taken): exit 1.
-Status failure(std::string reason);
-
-// 0 for OK, 2 for a usage error, else 1.
-int exit_status(const Status& status);
-// "cryptopay-auth <command>: <reason>" on stderr: one line, or one per
-// message of a validation error.
-void print_error(std::string_view command, const Status& status);
+// "cryptopay-auth <command>: <message>" on stderr, one line per message; a
+// usage error points at --help, an unavailable database says to try again.
+// Nothing for an outcome that is done.
+void print_error(std::string_view command, const Outcome& outcome);
 
 // --- audit (audit.cc)
 
@@ -124,17 +119,22 @@ void print_error(std::string_view command, const Status& status);
 // by root: deactivated user 2 ..." or "...: failed: no user with id 2".
 // `argv`: what followed the command's name, as typed (a password never is:
 // those are read from stdin).
-void audit(const Command& command, const std::vector<std::string>& argv, const Status& result,
+void audit(const Command& command, const std::vector<std::string>& argv, const Outcome& result,
            const std::string& done);
 
 // --- arguments
 
 // The value of --limit: a positive integer at most `max`; `fallback` when absent.
-Result<int64_t> limit_option(const Args& args, int64_t fallback, int64_t max);
+Produced<int64_t> limit_option(const Args& args, int64_t fallback, int64_t max);
 
 // The user named by ID|EMAIL: all digits is an id, anything else an email
-// (looked up by its key, so in any case). Unknown: a failure naming it.
-Result<store::User> find_user(store::Store& store, const std::string& ref);
+// (looked up by its key, so in any case). Unknown: a refusal naming it.
+Produced<store::User> find_user(store::Store& store, const std::string& ref);
+
+// Store::write for a command: `body` runs in one write transaction, rolled
+// back when it ends in a storage failure; a refusal commits what it wrote,
+// as the API's errors do.
+Outcome write(store::Store& store, const std::function<Outcome()>& body);
 
 // --- output
 
@@ -164,22 +164,22 @@ int serve(const Setup& setup, const Args& args);
 int run_with_nginx(const Setup& setup, const Args& args);
 
 // backup.cc
-Status backup(Context& ctx, const Args& args);
+Outcome backup(Context& ctx, const Args& args);
 // check.cc
 int check(const Setup& setup, const Args& args);
 // createsuperuser.cc
-Status createsuperuser(Context& ctx, const Args& args);
+Outcome createsuperuser(Context& ctx, const Args& args);
 // users.cc
-Status users_list(Context& ctx, const Args& args);
-Status users_show(Context& ctx, const Args& args);
-Status users_activate(Context& ctx, const Args& args);
-Status users_deactivate(Context& ctx, const Args& args);
-Status users_delete(Context& ctx, const Args& args);
-Status users_sessions(Context& ctx, const Args& args);
-Status users_logout(Context& ctx, const Args& args);
+Outcome users_list(Context& ctx, const Args& args);
+Outcome users_show(Context& ctx, const Args& args);
+Outcome users_activate(Context& ctx, const Args& args);
+Outcome users_deactivate(Context& ctx, const Args& args);
+Outcome users_delete(Context& ctx, const Args& args);
+Outcome users_sessions(Context& ctx, const Args& args);
+Outcome users_logout(Context& ctx, const Args& args);
 // outbox.cc
-Status outbox_list(Context& ctx, const Args& args);
-Status outbox_retry(Context& ctx, const Args& args);
+Outcome outbox_list(Context& ctx, const Args& args);
+Outcome outbox_retry(Context& ctx, const Args& args);
 
 // Row limits of the list commands.
 inline constexpr int64_t kDefaultListLimit = 100;

@@ -9,18 +9,18 @@
 #include "cli/cli.h"
 #include "core/build.h"
 #include "core/log.h"
-#include "proc/state.h"
+#include "state/prepare.h"
 #include "store/store.h"
 
 namespace cpa::cli {
 
 namespace {
 
-Status migrate(Context& ctx, const Args&) {
+Outcome migrate(Context& ctx, const Args&) {
   // prepare_state() has migrated by the time any command runs.
   printf("database %s is at schema version %d\n", ctx.config.database_for_display().c_str(),
          store::Store::schema_version());
-  return Status();
+  return Outcome();
 }
 
 // What `serve` and `run` share in their --help.
@@ -100,7 +100,7 @@ const std::vector<Command>& command_table() {
        .details = "Creates the state dir, the secret key and the database when missing; the\n"
                   "schema moves forward only, and a database newer than this binary is refused.",
        .run = migrate,
-       .state = proc::StateUse::kCreate},
+       .state = state::StateUse::kCreate},
       {.group = "backup",
        .synopsis = "FILE [--force]",
        .summary = "Write a consistent copy of the live database to FILE, while it serves.",
@@ -248,10 +248,10 @@ Setup load_setup(const std::string& config_option) {
   return setup;
 }
 
-// Exit status of a usage error before a Command was found.
-int usage_failure(std::string_view name, std::string reason) {
-  print_error(name, usage_error(std::move(reason)));
-  return 2;
+// Says what went wrong, if anything; the exit status.
+int report(std::string_view name, const Outcome& outcome) {
+  print_error(name, outcome);
+  return outcome.exit_status();
 }
 
 }  // namespace
@@ -272,28 +272,27 @@ int run_command(const std::string& command, const std::vector<std::string>& args
   }
   std::vector<std::string> rest = args;
   if (has_subcommands) {
-    if (rest.empty()) return usage_failure(command, "missing subcommand");
+    if (rest.empty()) return report(command, Outcome::Usage("missing subcommand"));
     if (is_help(rest[0])) {
       fputs(group_usage(command).c_str(), stdout);
       return 0;
     }
     for (const Command& c : command_table())
       if (c.group == command && c.name == rest[0]) found = &c;
-    if (!found) return usage_failure(command, "unknown subcommand '" + printable(rest[0]) + "'");
+    if (!found) {
+      return report(command, Outcome::Usage("unknown subcommand '" + printable(rest[0]) + "'"));
+    }
     rest.erase(rest.begin());
   }
 
   const std::string name = found->full_name();
   Args parsed;
-  Status st = parse_args(*found, rest, &parsed);
+  Outcome args_read = parse_args(*found, rest, &parsed);
   if (parsed.help) {
     fputs(found->usage().c_str(), stdout);
     return 0;
   }
-  if (!st.ok()) {
-    print_error(name, st);
-    return exit_status(st);
-  }
+  if (!args_read.ok()) return report(name, args_read);
 
   Setup setup = load_setup(config_option);
   if (!setup.config && !found->reports_config_errors) {
@@ -312,32 +311,28 @@ int run_command(const std::string& command, const std::vector<std::string>& args
   // log file (AUTH_LOG_FILE=-), stderr is where the audit lines go.
   log::set_stderr_quiet(!config.log_file.empty());
   std::string error;
-  if (!proc::prepare_state(&config, found->state, &error)) {
-    print_error(name, failure(error));
-    return 1;
+  if (!state::prepare_state(&config, found->state, &error)) {
+    return report(name, Outcome::Refused(error));
   }
   // No change without its line in the log.
   if (found->audited && !log::open_file(config.log_file, &error)) {
-    print_error(name, failure(error));
-    return 1;
+    return report(name, Outcome::Refused(error));
   }
   Result<std::unique_ptr<store::Store>> store =
       store::Store::open(config.database(), config.db_busy_timeout_ms);
-  if (!store.ok()) {
-    print_error(name, store.status());
-    return exit_status(store.status());
-  }
+  if (!store.ok()) return report(name, store.status());
   SystemClock clock;
   SystemRng rng;
   Context ctx{config, **store, clock, rng};
-  st = found->run(ctx, parsed);
-  if (st.ok() && !ctx.done.empty()) printf("%s\n", ctx.done.c_str());
-  if (st.ok() && !ctx.note.empty()) printf("%s\n", ctx.note.c_str());
+  Outcome outcome = found->run(ctx, parsed);
+  if (outcome.ok() && !ctx.done.empty()) printf("%s\n", ctx.done.c_str());
+  if (outcome.ok() && !ctx.note.empty()) printf("%s\n", ctx.note.c_str());
   fflush(stdout);
   // A usage error found by the handler changed nothing: no line for it.
-  if (found->audited && exit_status(st) != 2) audit(*found, rest, st, ctx.done);
-  print_error(name, st);
-  return exit_status(st);
+  if (found->audited && outcome.kind() != Outcome::Kind::kUsage) {
+    audit(*found, rest, outcome, ctx.done);
+  }
+  return report(name, outcome);
 }
 
 }  // namespace cpa::cli

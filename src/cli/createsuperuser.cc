@@ -79,14 +79,14 @@ std::optional<std::string> read_line(FILE* in) {
   return line;
 }
 
-Result<std::string> read_password() {
+Produced<std::string> read_password() {
   if (!isatty(STDIN_FILENO)) {
     std::optional<std::string> line = read_line(stdin);
-    if (!line) return failure("no password on standard input (expected one line)");
+    if (!line) return Outcome::Refused("no password on standard input (expected one line)");
     return std::move(*line);
   }
   EchoOff echo_off;
-  if (!echo_off.ok()) return failure("cannot turn off the terminal's echo");
+  if (!echo_off.ok()) return Outcome::Refused("cannot turn off the terminal's echo");
   std::optional<std::string> answers[2];
   const char* prompts[2] = {"Password: ", "Password (again): "};
   for (int i = 0; i < 2; ++i) {
@@ -95,39 +95,38 @@ Result<std::string> read_password() {
     fflush(stderr);
     answers[i] = read_line(stdin);
     fputs("\n", stderr);  // the newline the terminal did not echo
-    if (!answers[i]) return failure("no password given");
+    if (!answers[i]) return Outcome::Refused("no password given");
   }
-  if (*answers[0] != *answers[1]) return failure("the two passwords didn't match");
+  if (*answers[0] != *answers[1]) return Outcome::Refused("the two passwords didn't match");
   return std::move(*answers[0]);
 }
 
 // The field rule (at most 128 characters) first; the validators only when it passed.
-Status check_password_rules(const std::string& password, std::string_view email) {
-  FieldErrors errors;
+Outcome check_password_rules(const std::string& password, std::string_view email) {
+  std::vector<std::string> problems;
   if (utf8_length(password) > http::kSecret.max_length) {
-    errors.add("password", "Ensure the password has no more than " +
-                               std::to_string(http::kSecret.max_length) + " characters.");
+    problems.push_back("Ensure the password has no more than " +
+                       std::to_string(http::kSecret.max_length) + " characters.");
   } else {
-    for (std::string& problem : auth::password_problems(password, email))
-      errors.add("password", std::move(problem));
+    problems = auth::password_problems(password, email);
   }
-  return errors.empty() ? Status() : Status::Validation(std::move(errors));
+  return problems.empty() ? Outcome() : Outcome::Invalid(std::move(problems));
 }
 
-Status check_email_free(store::Store& store, const std::string& key) {
+Outcome check_email_free(store::Store& store, const std::string& key) {
   CPA_ASSIGN_OR_RETURN(std::optional<store::User> existing, store.user_by_email_key(key));
-  if (existing) return failure("a user with this email already exists");
-  return Status();
+  if (existing) return Outcome::Refused("a user with this email already exists");
+  return Outcome();
 }
 
 }  // namespace
 
-Status createsuperuser(Context& ctx, const Args& args) {
+Outcome createsuperuser(Context& ctx, const Args& args) {
   const std::string* given = args.value("--email");
-  if (!given) return usage_error("--email E is required");
+  if (!given) return Outcome::Usage("--email E is required");
   std::string_view trimmed = trim_whitespace(*given);
   if (utf8_length(trimmed) > kMaxEmailLength || !is_valid_email(trimmed)) {
-    return failure("'" + printable(*given) + "' is not a valid email address");
+    return Outcome::Refused("'" + printable(*given) + "' is not a valid email address");
   }
   store::NewUser user;
   user.email = display_email(trimmed);
@@ -147,13 +146,13 @@ Status createsuperuser(Context& ctx, const Args& args) {
   user.date_joined = ctx.clock.now();
 
   int64_t id = 0;
-  CPA_RETURN_IF_ERROR(ctx.store.write([&]() -> Status {
+  CPA_RETURN_IF_ERROR(write(ctx.store, [&]() -> Outcome {
     CPA_RETURN_IF_ERROR(check_email_free(ctx.store, user.email_key));
     CPA_ASSIGN_OR_RETURN(id, ctx.store.insert_user(user));
-    return Status();
+    return Outcome();
   }));
   ctx.done = "created staff user " + std::to_string(id) + " " + printable(user.email);
-  return Status();
+  return Outcome();
 }
 
 }  // namespace cpa::cli

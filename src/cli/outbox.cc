@@ -9,10 +9,10 @@
 
 namespace cpa::cli {
 
-Status outbox_list(Context& ctx, const Args& args) {
+Outcome outbox_list(Context& ctx, const Args& args) {
   bool pending = args.has("--pending");
   bool failed = args.has("--failed");
-  if (pending && failed) return usage_error("--pending and --failed exclude each other");
+  if (pending && failed) return Outcome::Usage("--pending and --failed exclude each other");
   CPA_ASSIGN_OR_RETURN(int64_t limit, limit_option(args, kDefaultListLimit, kMaxListLimit));
   store::MailFilter filter = pending  ? store::MailFilter::kPending
                              : failed ? store::MailFilter::kFailed
@@ -27,34 +27,34 @@ Status outbox_list(Context& ctx, const Args& args) {
                iso_time(m.created_at), m.last_error ? printable(*m.last_error) : "-"});
   }
   table.print();
-  return Status();
+  return Outcome();
 }
 
-Status outbox_retry(Context& ctx, const Args& args) {
+Outcome outbox_retry(Context& ctx, const Args& args) {
   bool all_failed = args.has("--all-failed");
-  if (all_failed == !args.operands.empty()) return usage_error("give either an ID or --all-failed");
+  if (all_failed == !args.operands.empty()) return Outcome::Usage("give either an ID or --all-failed");
   std::optional<int64_t> id;
   if (!all_failed) {
     id = parse_decimal(args.operands[0]);
-    if (!id) return usage_error("ID must be a message id (digits)");
+    if (!id) return Outcome::Usage("ID must be a message id (digits)");
   }
   int64_t made_due = 0;
-  CPA_RETURN_IF_ERROR(ctx.store.write([&]() -> Status {
+  CPA_RETURN_IF_ERROR(write(ctx.store, [&]() -> Outcome {
     int64_t now = ctx.clock.now();
     if (!id) {
       CPA_ASSIGN_OR_RETURN(made_due, ctx.store.retry_all_failed_mail(now));
-      return Status();
+      return Outcome();
     }
     CPA_ASSIGN_OR_RETURN(auto mail, ctx.store.mail_by_id(*id));
-    if (!mail) return failure("no outbox message " + std::to_string(*id));
-    if (mail->status == "sent") return failure("message " + std::to_string(*id) + " was already sent");
+    if (!mail) return Outcome::Refused("no outbox message " + std::to_string(*id));
+    if (mail->status == "sent") return Outcome::Refused("message " + std::to_string(*id) + " was already sent");
     if (mail->status == "expired")
-      return failure("message " + std::to_string(*id) + " expired: its code is no longer live");
+      return Outcome::Refused("message " + std::to_string(*id) + " expired: its code is no longer live");
     CPA_ASSIGN_OR_RETURN(made_due, ctx.store.retry_mail(*id, now));
-    return Status();
+    return Outcome();
   }));
   ctx.done = std::to_string(made_due) + (made_due == 1 ? " message" : " messages") + " made due";
-  return Status();
+  return Outcome();
 }
 
 }  // namespace cpa::cli

@@ -13,18 +13,18 @@ enum class Change { kActivate, kDeactivate, kDelete };
 
 // Applies `change` to the user named by the one operand, in one write
 // transaction; says what was done (ctx.done) once it committed.
-Status change_user(Context& ctx, const Args& args, Change change) {
+Outcome change_user(Context& ctx, const Args& args, Change change) {
   std::string done;
-  CPA_RETURN_IF_ERROR(ctx.store.write([&]() -> Status {
+  CPA_RETURN_IF_ERROR(write(ctx.store, [&]() -> Outcome {
     CPA_ASSIGN_OR_RETURN(store::User user, find_user(ctx.store, args.operands[0]));
     std::string who = "user " + std::to_string(user.id) + " " + printable(user.email);
     switch (change) {
       case Change::kActivate:
-        CPA_RETURN_IF_ERROR(ctx.store.set_active(user.id, true));
+        CPA_RETURN_IF_ERROR(ctx.store.set_active(user.id, store::Active::kYes));
         done = (user.is_active ? who + " was already active" : "activated " + who);
         break;
       case Change::kDeactivate:
-        CPA_RETURN_IF_ERROR(ctx.store.set_active(user.id, false));
+        CPA_RETURN_IF_ERROR(ctx.store.set_active(user.id, store::Active::kNo));
         CPA_RETURN_IF_ERROR(ctx.store.revoke_user_tokens(user.id, ctx.clock.now()).status_or_ok());
         done = user.is_active ? "deactivated " + who + " and revoked its tokens"
                               : who + " was already inactive; revoked its tokens";
@@ -34,15 +34,15 @@ Status change_user(Context& ctx, const Args& args, Change change) {
         done = "deleted " + who + " with its codes and tokens";
         break;
     }
-    return Status();
+    return Outcome();
   }));
   ctx.done = std::move(done);
-  return Status();
+  return Outcome();
 }
 
 }  // namespace
 
-Status users_list(Context& ctx, const Args& args) {
+Outcome users_list(Context& ctx, const Args& args) {
   CPA_ASSIGN_OR_RETURN(int64_t limit, limit_option(args, kDefaultListLimit, kMaxListLimit));
   const store::UserFilter filter = args.has("--staff") ? store::UserFilter::kStaff
                                                        : store::UserFilter::kAll;
@@ -53,10 +53,10 @@ Status users_list(Context& ctx, const Args& args) {
                yes_no(u.email_verified), iso_time(u.date_joined), iso_time(u.last_login)});
   }
   table.print();
-  return Status();
+  return Outcome();
 }
 
-Status users_show(Context& ctx, const Args& args) {
+Outcome users_show(Context& ctx, const Args& args) {
   CPA_ASSIGN_OR_RETURN(store::User u, find_user(ctx.store, args.operands[0]));
   // The fields of the API's user representation (API.md §7), in its order.
   const std::pair<const char*, std::string> fields[] = {
@@ -75,10 +75,10 @@ Status users_show(Context& ctx, const Args& args) {
   };
   for (const auto& [key, value] : fields)
     printf("%s:%s%s\n", key, value.empty() ? "" : " ", value.c_str());
-  return Status();
+  return Outcome();
 }
 
-Status users_sessions(Context& ctx, const Args& args) {
+Outcome users_sessions(Context& ctx, const Args& args) {
   CPA_ASSIGN_OR_RETURN(store::User user, find_user(ctx.store, args.operands[0]));
   CPA_ASSIGN_OR_RETURN(std::vector<store::Session> sessions,
                        ctx.store.live_sessions(user.id, ctx.clock.now(), 0, INT64_MAX));
@@ -89,42 +89,42 @@ Status users_sessions(Context& ctx, const Args& args) {
                or_dash(s.user_agent)});
   }
   table.print();
-  return Status();
+  return Outcome();
 }
 
-Status users_logout(Context& ctx, const Args& args) {
+Outcome users_logout(Context& ctx, const Args& args) {
   const std::string* session_id = args.value("--session");
   const int64_t now = ctx.clock.now();
   std::string done;
-  CPA_RETURN_IF_ERROR(ctx.store.write([&]() -> Status {
+  CPA_RETURN_IF_ERROR(write(ctx.store, [&]() -> Outcome {
     CPA_ASSIGN_OR_RETURN(store::User user, find_user(ctx.store, args.operands[0]));
     std::string who = "user " + std::to_string(user.id) + " " + printable(user.email);
     if (session_id) {
       CPA_ASSIGN_OR_RETURN(auto session, ctx.store.live_session(user.id, *session_id, now));
-      if (!session) return failure(who + " has no live session '" + printable(*session_id) + "'");
+      if (!session) return Outcome::Refused(who + " has no live session '" + printable(*session_id) + "'");
       CPA_RETURN_IF_ERROR(ctx.store.revoke_family(session->id, now).status_or_ok());
       done = "ended session " + printable(session->id) + " of " + who;
-      return Status();
+      return Outcome();
     }
     CPA_ASSIGN_OR_RETURN(int64_t count, ctx.store.count_live_sessions(user.id, now));
     // Every token, not only those of live sessions: nothing of the account's survives.
     CPA_RETURN_IF_ERROR(ctx.store.revoke_user_tokens(user.id, now).status_or_ok());
     done = "ended " + std::to_string(count) + (count == 1 ? " session of " : " sessions of ") + who;
-    return Status();
+    return Outcome();
   }));
   ctx.done = std::move(done);
-  return Status();
+  return Outcome();
 }
 
-Status users_activate(Context& ctx, const Args& args) {
+Outcome users_activate(Context& ctx, const Args& args) {
   return change_user(ctx, args, Change::kActivate);
 }
 
-Status users_deactivate(Context& ctx, const Args& args) {
+Outcome users_deactivate(Context& ctx, const Args& args) {
   return change_user(ctx, args, Change::kDeactivate);
 }
 
-Status users_delete(Context& ctx, const Args& args) {
+Outcome users_delete(Context& ctx, const Args& args) {
   return change_user(ctx, args, Change::kDelete);
 }
 

@@ -30,7 +30,7 @@ struct Config {
   std::string db_path;          // default $state_dir/auth.db
   // AUTH_DATABASE_URL: postgresql://... selects PostgreSQL; empty: SQLite at db_path.
   std::string database_url;
-  std::string secret_key;       // AUTH_SECRET_KEY or the contents of secret_key_file
+  std::string secret_key;       // AUTH_SECRET_KEY, or secret_key_file read (state/secret_key.h)
   std::string secret_key_file;  // $state_dir/secret.key
   int workers = 0;              // default: cores x 2
   int hash_workers = 0;         // AUTH_HASH_WORKERS: the pool for hashing routes; = cores
@@ -135,13 +135,5 @@ ConfigFile find_config_file(const std::string& option, const Environment& env,
 // On failure *error holds every problem, one line each, each naming its variable.
 std::optional<Config> load_config(const Environment& env, const Environment& file_env,
                                   std::string* error);
-
-enum class IfMissing { kCreate, kRefuse };
-
-// Fills config->secret_key from AUTH_SECRET_KEY, else from secret_key_file,
-// creating that file (mode 0600, 64 random hex characters) on first use, or,
-// with kRefuse (the admin commands), failing with a reason naming its path.
-bool ensure_secret_key(Config* config, std::string* error,
-                       IfMissing if_missing = IfMissing::kCreate);
 
 }  // namespace cpa

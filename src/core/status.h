@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -90,17 +91,23 @@ class Status {
   bool authenticate_header_ = false;
 };
 
-// Result<T>: a value or a non-OK Status.
-template <typename T>
+// Result<T>: a value or a non-OK Status. Another error type may stand in for
+// Status (the admin commands' cli::Outcome); an error that converts to it
+// (a store's Status) is taken as one, so CPA_ASSIGN_OR_RETURN passes it up.
+template <typename T, typename Error = Status>
 class Result {
  public:
   Result(T value) : v_(std::move(value)) {}          // NOLINT: implicit on purpose
-  Result(Status status) : v_(std::move(status)) {}   // NOLINT: implicit on purpose
+  Result(Error error) : v_(std::move(error)) {}      // NOLINT: implicit on purpose
+  template <typename Other>
+    requires(!std::is_same_v<std::decay_t<Other>, Error> && std::is_convertible_v<Other, Error> &&
+             !std::is_convertible_v<Other, T>)
+  Result(Other&& error) : v_(Error(std::forward<Other>(error))) {}  // NOLINT: implicit on purpose
 
   bool ok() const { return std::holds_alternative<T>(v_); }
-  const Status& status() const { return std::get<Status>(v_); }
+  const Error& status() const { return std::get<Error>(v_); }
   // OK when holding a value, else the error: for callers that need only the outcome.
-  Status status_or_ok() const { return ok() ? Status() : status(); }
+  Error status_or_ok() const { return ok() ? Error() : status(); }
   T& value() { return std::get<T>(v_); }
   const T& value() const { return std::get<T>(v_); }
   T& operator*() { return value(); }
@@ -109,16 +116,18 @@ class Result {
   const T* operator->() const { return &value(); }
 
  private:
-  std::variant<T, Status> v_;
+  std::variant<T, Error> v_;
 };
 
 #define CPA_CONCAT_INNER(a, b) a##b
 #define CPA_CONCAT(a, b) CPA_CONCAT_INNER(a, b)
 
+// CPA_RETURN_IF_ERROR(expr): returns the Status (or other error, such as a
+// cli::Outcome) that `expr` gives, unless it is OK.
 #define CPA_RETURN_IF_ERROR(expr) CPA_RETURN_IF_ERROR_IMPL(CPA_CONCAT(_st_, __COUNTER__), expr)
 #define CPA_RETURN_IF_ERROR_IMPL(tmp, expr) \
   do {                                      \
-    ::cpa::Status tmp = (expr);             \
+    auto tmp = (expr);                      \
     if (!tmp.ok()) return tmp;              \
   } while (0)
 

@@ -23,10 +23,10 @@
 #include "proc/nginx.h"
 #include "proc/nginx_user.h"
 #include "proc/signals.h"
-#include "proc/state.h"
 #include "proc/title.h"
-#include "proc/unix_socket.h"
 #include "proc/worker.h"
+#include "state/prepare.h"
+#include "state/unix_socket.h"
 
 namespace cpa::proc {
 namespace {
@@ -89,7 +89,7 @@ int open_listen_socket(const std::string& path, std::string* error) {
       return -1;
     }
     // Taking over a socket in use would leave that instance serving nothing.
-    if (someone_listens(path)) {
+    if (state::someone_listens(path)) {
       *error = "AUTH_SOCKET: " + path + " is in use: is another instance running on it?";
       return -1;
     }
@@ -447,7 +447,7 @@ int run_master(Config config, const MasterOptions& options) {
   log::set_role("master");
   set_process_title("cryptopay-auth: master");
   std::string error;
-  if (!prepare_state(&config, StateUse::kCreate, &error)) {
+  if (!state::prepare_state(&config, state::StateUse::kCreate, &error)) {
     log::error(error);
     return 1;
   }

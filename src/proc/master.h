@@ -17,7 +17,7 @@ struct MasterOptions {
   std::string config_file;   // --config FILE, re-read on SIGHUP
 };
 
-// Prepares the state dir (proc/state.h: secret key, migrations), then
+// Prepares the state dir (state/prepare.h: secret key, migrations), then
 // supervises until stopped. Returns the process exit status.
 int run_master(Config config, const MasterOptions& options);
 

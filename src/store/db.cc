@@ -26,9 +26,9 @@ bool Db::is_postgresql(const std::string& location) {
 }
 
 Result<std::unique_ptr<Db>> Db::open(const std::string& location, int busy_timeout_ms,
-                                     bool create) {
-  if (is_postgresql(location)) return PgDb::open(location, busy_timeout_ms, create);
-  return SqliteDb::open(location, busy_timeout_ms, create);
+                                     Creation creation) {
+  if (is_postgresql(location)) return PgDb::open(location, busy_timeout_ms, creation);
+  return SqliteDb::open(location, busy_timeout_ms, creation);
 }
 
 Result<Stmt> Db::prepare(const char* sql) {

@@ -111,14 +111,17 @@ class Stmt {
   Statement* s_;
 };
 
+// Whether opening a database may create its file: only migrate() does.
+enum class Creation { kOpenExisting, kCreate };
+
 class Db {
  public:
   // `location`: a postgresql:// (or postgres://) URL, else the SQLite file's
-  // path. Opens an existing database (`create` = false) or creates it
-  // (migrate). A worker keeps a Db that could not connect: check() retries
+  // path. Opens an existing database, or creates it (migrate; on PostgreSQL
+  // the database must exist: its tables are what migrate creates). A worker keeps a Db that could not connect: check() retries
   // on every request and the service answers 503 until the database is back.
   static Result<std::unique_ptr<Db>> open(const std::string& location, int busy_timeout_ms,
-                                          bool create);
+                                          Creation creation);
   static bool is_postgresql(const std::string& location);
   virtual ~Db() = default;
 

@@ -148,10 +148,11 @@ class PgStatement : public Statement {
 
 }  // namespace
 
-Result<std::unique_ptr<Db>> PgDb::open(const std::string& url, int busy_timeout_ms, bool create) {
+Result<std::unique_ptr<Db>> PgDb::open(const std::string& url, int busy_timeout_ms,
+                                       Creation creation) {
   std::unique_ptr<PgDb> db(new PgDb(url, busy_timeout_ms));
   Status s = db->connect();
-  if (!s.ok() && create) return s;
+  if (!s.ok() && creation == Creation::kCreate) return s;
   return std::unique_ptr<Db>(std::move(db));
 }
 

@@ -21,7 +21,7 @@ namespace cpa::store {
 class PgDb : public Db {
  public:
   static Result<std::unique_ptr<Db>> open(const std::string& url, int busy_timeout_ms,
-                                          bool create);
+                                          Creation creation);
   ~PgDb() override;
 
   Status exec(const char* sql) override;

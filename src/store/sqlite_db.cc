@@ -69,12 +69,12 @@ class SqliteStatement : public Statement {
 }  // namespace
 
 Result<std::unique_ptr<Db>> SqliteDb::open(const std::string& path, int busy_timeout_ms,
-                                           bool create) {
+                                           Creation creation) {
   std::unique_ptr<SqliteDb> db(new SqliteDb(path, busy_timeout_ms));
-  Status s = db->connect(create);
+  Status s = db->connect(creation);
   // A worker keeps a closed Db when the file is missing: check_file() retries
   // on every request and the service answers 503 until the file is back.
-  if (!s.ok() && create) return s;
+  if (!s.ok() && creation == Creation::kCreate) return s;
   return std::unique_ptr<Db>(std::move(db));
 }
 
@@ -96,7 +96,8 @@ void make_private(const std::string& path) {
 
 }  // namespace
 
-Status SqliteDb::connect(bool create) {
+Status SqliteDb::connect(Creation creation) {
+  const bool create = creation == Creation::kCreate;
   if (create) {
     // Created here rather than by SQLite, which would apply 0644 & ~umask.
     int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, kPrivateMode);
@@ -207,7 +208,7 @@ Status SqliteDb::check() {
   struct stat st;
   if (stat(path_.c_str(), &st) == 0 && access(path_.c_str(), W_OK) != 0)
     return Status::Unavailable("database is read-only");
-  return connect(false);
+  return connect(Creation::kOpenExisting);
 }
 
 Result<std::unique_ptr<Statement>> SqliteDb::compile(const char* sql) {

@@ -15,7 +15,7 @@ namespace cpa::store {
 class SqliteDb : public Db {
  public:
   static Result<std::unique_ptr<Db>> open(const std::string& path, int busy_timeout_ms,
-                                          bool create);
+                                          Creation creation);
   ~SqliteDb() override;
 
   Status exec(const char* sql) override;
@@ -41,7 +41,7 @@ class SqliteDb : public Db {
  private:
   SqliteDb(std::string path, int busy_timeout_ms)
       : path_(std::move(path)), busy_ms_(busy_timeout_ms) {}
-  Status connect(bool create);
+  Status connect(Creation creation);
   void disconnect();
   void open_writer_gate();
 

@@ -77,7 +77,9 @@ int Store::schema_version() { return kSchemaVersion; }
 
 Result<int64_t> Store::schema_version_at(const std::string& path, int busy_timeout_ms) {
   if (Db::is_postgresql(path)) {
-    CPA_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::open(path, busy_timeout_ms, true));
+    // kCreate: a failure to connect is the answer (PostgreSQL creates nothing).
+    CPA_ASSIGN_OR_RETURN(std::unique_ptr<Db> db,
+                         Db::open(path, busy_timeout_ms, Creation::kCreate));
     return db->schema_version();
   }
   // Even read-only, SQLite would create the -wal and -shm files a stopped
@@ -114,12 +116,13 @@ Store::Store(std::unique_ptr<Db> db) : db_(std::move(db)) {}
 Store::~Store() = default;
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path, int busy_timeout_ms) {
-  CPA_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::open(path, busy_timeout_ms, false));
+  CPA_ASSIGN_OR_RETURN(std::unique_ptr<Db> db,
+                       Db::open(path, busy_timeout_ms, Creation::kOpenExisting));
   return std::unique_ptr<Store>(new Store(std::move(db)));
 }
 
 Status Store::migrate(const std::string& path, int busy_timeout_ms) {
-  CPA_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::open(path, busy_timeout_ms, true));
+  CPA_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::open(path, busy_timeout_ms, Creation::kCreate));
   const bool postgresql = Db::is_postgresql(path);
   // The common case, a current schema, takes no write lock: commands that only
   // read keep working while a writer holds it.

@@ -139,6 +139,8 @@ enum class MailFilter { kAll, kPending, kFailed };
 enum class UserFilter { kAll, kStaff };
 // What setting a password does to the account's is_active flag.
 enum class Activation { kUnchanged, kActivate };
+// The is_active flag an admin sets (users activate|deactivate).
+enum class Active { kNo, kYes };
 
 class Store {
  public:
@@ -201,7 +203,7 @@ class Store {
   Status set_last_login(int64_t id, int64_t now);
   Status set_names(int64_t id, const std::string& first_name, const std::string& last_name);
   Status set_email(int64_t id, const std::string& email, const std::string& key);
-  Status set_active(int64_t id, bool active);
+  Status set_active(int64_t id, Active active);
   Status set_pin(int64_t id, const std::string& hash);  // also clears strikes, lock, window
   Status set_pin_strikes(int64_t id, int failures, int64_t locked_until);
   Status set_pin_reset_window(int64_t id, int64_t until);  // also clears strikes and lock

@@ -130,10 +130,10 @@ Status Store::set_email(int64_t id, const std::string& email, const std::string&
   return s.bind_all(id, email, key).run();
 }
 
-Status Store::set_active(int64_t id, bool active) {
+Status Store::set_active(int64_t id, Active active) {
   static constexpr const char* kSql = "UPDATE users SET is_active = ?2 WHERE id = ?1";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
-  return s.bind_all(id, active).run();
+  return s.bind_all(id, active == Active::kYes).run();
 }
 
 Status Store::set_pin(int64_t id, const std::string& hash) {

@@ -2,9 +2,7 @@
 #include "unit/scratch_dir.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -43,16 +41,7 @@ class TempDir : public ::testing::Test {
     dir_ = scratch_.path();
   }
   std::string write_file(const std::string& name, const std::string& text) {
-    fs::path p = dir_ / name;
-    std::ofstream out(p, std::ios::binary);
-    out << text;
-    return p.string();
-  }
-  static std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    return scratch_.write(name, text);
   }
   fs::path dir_;
 };
@@ -517,113 +506,6 @@ TEST_F(ParseEnvFile, FileFeedsLoadConfig) {
   Config c = load_ok({{"AUTH_THROTTLE", "on"}}, file_env);
   EXPECT_EQ(c.http_port, 9000);
   EXPECT_TRUE(c.throttle);
-}
-
-// --- ensure_secret_key
-
-using EnsureSecretKey = TempDir;
-
-bool is_lower_hex(const std::string& s) {
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
-
-TEST_F(EnsureSecretKey, CreatesA0600FileWith64HexCharacters) {
-  Config c = load_ok({{"AUTH_STATE_DIR", dir_.string()}});
-  ASSERT_EQ(c.secret_key_file, (dir_ / "secret.key").string());
-  std::string error;
-  ASSERT_TRUE(ensure_secret_key(&c, &error)) << error;
-
-  EXPECT_EQ(c.secret_key.size(), 64u);
-  EXPECT_TRUE(is_lower_hex(c.secret_key)) << c.secret_key;
-  struct stat st;
-  ASSERT_EQ(stat(c.secret_key_file.c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0600u);
-  EXPECT_EQ(slurp(c.secret_key_file), c.secret_key);
-
-  // No temporary file is left behind.
-  int files = 0;
-  for (const auto& e : fs::directory_iterator(dir_)) {
-    ++files;
-    EXPECT_EQ(e.path().filename(), "secret.key");
-  }
-  EXPECT_EQ(files, 1);
-}
-
-TEST_F(EnsureSecretKey, ReusesTheFileOnTheNextCall) {
-  Config first = load_ok({{"AUTH_STATE_DIR", dir_.string()}});
-  std::string error;
-  ASSERT_TRUE(ensure_secret_key(&first, &error)) << error;
-
-  Config second = load_ok({{"AUTH_STATE_DIR", dir_.string()}});
-  ASSERT_TRUE(ensure_secret_key(&second, &error)) << error;
-  EXPECT_EQ(second.secret_key, first.secret_key);
-}
-
-TEST_F(EnsureSecretKey, TwoFreshCallsMakeDifferentKeys) {
-  Config a = load_ok({{"AUTH_STATE_DIR", (dir_ / "a").string()}});
-  Config b = load_ok({{"AUTH_STATE_DIR", (dir_ / "b").string()}});
-  fs::create_directory(dir_ / "a");
-  fs::create_directory(dir_ / "b");
-  std::string error;
-  ASSERT_TRUE(ensure_secret_key(&a, &error)) << error;
-  ASSERT_TRUE(ensure_secret_key(&b, &error)) << error;
-  EXPECT_NE(a.secret_key, b.secret_key);
-}
-
-TEST_F(EnsureSecretKey, GivenKeyWritesNoFile) {
-  std::string key = "an-explicit-key-of-enough-length";
-  Config c = load_ok({{"AUTH_STATE_DIR", dir_.string()}, {"AUTH_SECRET_KEY", key}});
-  std::string error;
-  ASSERT_TRUE(ensure_secret_key(&c, &error)) << error;
-  EXPECT_EQ(c.secret_key, key);
-  EXPECT_FALSE(fs::exists(c.secret_key_file));
-  EXPECT_TRUE(fs::is_empty(dir_));
-}
-
-TEST_F(EnsureSecretKey, ExistingFileIsTrimmed) {
-  write_file("secret.key", "  0123456789abcdef0123456789abcdef\n");
-  Config c = load_ok({{"AUTH_STATE_DIR", dir_.string()}});
-  std::string error;
-  ASSERT_TRUE(ensure_secret_key(&c, &error)) << error;
-  EXPECT_EQ(c.secret_key, "0123456789abcdef0123456789abcdef");
-}
-
-TEST_F(EnsureSecretKey, UnusableFileIsAnError) {
-  write_file("secret.key", "short\n");
-  Config c = load_ok({{"AUTH_STATE_DIR", dir_.string()}});
-  std::string error;
-  EXPECT_FALSE(ensure_secret_key(&c, &error));
-  EXPECT_NE(error.find("AUTH_SECRET_KEY"), std::string::npos) << error;
-  EXPECT_TRUE(c.secret_key.empty());
-}
-
-TEST_F(EnsureSecretKey, StaleTemporaryFileDoesNotBlockStartup) {
-  write_file("secret.key.tmp." + std::to_string(getpid()), "");
-  Config c = load_ok({{"AUTH_STATE_DIR", dir_.string()}});
-  std::string error;
-  ASSERT_TRUE(ensure_secret_key(&c, &error)) << error;
-  EXPECT_EQ(c.secret_key.size(), 64u);
-}
-
-TEST_F(EnsureSecretKey, MissingDirectoryIsAnError) {
-  Config c = load_ok({{"AUTH_STATE_DIR", (dir_ / "does" / "not" / "exist").string()}});
-  std::string error;
-  EXPECT_FALSE(ensure_secret_key(&c, &error));
-  EXPECT_NE(error.find("AUTH_SECRET_KEY"), std::string::npos) << error;
-}
-
-TEST_F(EnsureSecretKey, RefusingMakesNoFileAndNamesThePath) {
-  Config c = load_ok({{"AUTH_STATE_DIR", dir_.string()}});
-  std::string error;
-  EXPECT_FALSE(ensure_secret_key(&c, &error, IfMissing::kRefuse));
-  EXPECT_NE(error.find("no secret key at " + c.secret_key_file), std::string::npos) << error;
-  EXPECT_TRUE(fs::is_empty(dir_));
-  // An existing key is read all the same.
-  write_file("secret.key", "0123456789abcdef0123456789abcdef\n");
-  ASSERT_TRUE(ensure_secret_key(&c, &error, IfMissing::kRefuse)) << error;
-  EXPECT_EQ(c.secret_key, "0123456789abcdef0123456789abcdef");
 }
 
 // --- find_config_file

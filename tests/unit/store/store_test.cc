@@ -572,9 +572,9 @@ TEST_F(StoreTest, UserUpdates) {
   ASSERT_TRUE(store_->set_password(id, "hash3", Activation::kUnchanged).ok());
   EXPECT_TRUE(get_user(id).is_active);
 
-  ASSERT_TRUE(store_->set_active(id, false).ok());
+  ASSERT_TRUE(store_->set_active(id, Active::kNo).ok());
   EXPECT_FALSE(get_user(id).is_active);
-  ASSERT_TRUE(store_->set_active(id, true).ok());
+  ASSERT_TRUE(store_->set_active(id, Active::kYes).ok());
   EXPECT_TRUE(get_user(id).is_active);
 }
 

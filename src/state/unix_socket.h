@@ -4,10 +4,10 @@
 
 #include <string>
 
-namespace cpa::proc {
+namespace cpa::state {
 
 // Whether a process accepts connections on the unix socket at `path` (a full
 // backlog counts). False for a path too long to be a socket's.
 bool someone_listens(const std::string& path);
 
-}  // namespace cpa::proc
+}  // namespace cpa::state

@@ -1,17 +1,18 @@
-#include "proc/state.h"
+#include "state/prepare.h"
 
 #include <sys/stat.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
 
 #include "core/log.h"
+#include "state/files.h"
+#include "state/secret_key.h"
 #include "store/store.h"
 
-namespace cpa::proc {
+namespace cpa::state {
 namespace {
 
 bool make_dir(const std::string& path, std::string* error) {
@@ -47,9 +48,7 @@ bool prepare_state(Config* config, StateUse use, std::string* error) {
     // said. Search alone for a group (0710: `run` lets nginx's workers pass
     // through to the sockets, proc/nginx_user.h) lists nothing.
     if (stat(config->state_dir.c_str(), &st) == 0 && (st.st_mode & 067) != 0) {
-      char mode[8];
-      snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-      log::warn("AUTH_STATE_DIR: " + config->state_dir + " is mode " + mode +
+      log::warn("AUTH_STATE_DIR: " + config->state_dir + " is mode " + mode_text(st.st_mode) +
                 ": other users may look inside; chmod 0700 it");
     }
   }
@@ -65,10 +64,7 @@ bool prepare_state(Config* config, StateUse use, std::string* error) {
     if (!ensure_secret_key(config, error, IfMissing::kRefuse)) return false;
   } else {
     if (!ensure_secret_key(config, error)) return false;
-    std::string db_dir = config->db_path.substr(0, config->db_path.rfind('/'));
-    if (!config->postgresql() && !db_dir.empty() && db_dir != config->db_path &&
-        !make_dir(db_dir, error))
-      return false;
+    if (!config->postgresql() && !make_dir(directory_of(config->db_path), error)) return false;
     if (config->mail_backend == MailBackend::kFile && !make_dir(config->mail_dir, error))
       return false;
   }
@@ -81,4 +77,4 @@ bool prepare_state(Config* config, StateUse use, std::string* error) {
   return true;
 }
 
-}  // namespace cpa::proc
+}  // namespace cpa::state

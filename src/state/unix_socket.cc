@@ -1,4 +1,4 @@
-#include "proc/unix_socket.h"
+#include "state/unix_socket.h"
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace cpa::proc {
+namespace cpa::state {
 
 bool someone_listens(const std::string& path) {
   struct sockaddr_un addr{};
@@ -22,4 +22,4 @@ bool someone_listens(const std::string& path) {
   return listening;
 }
 
-}  // namespace cpa::proc
+}  // namespace cpa::state

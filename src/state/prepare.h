@@ -1,5 +1,6 @@
 // The state dir and what it holds (README "Files and their modes"): the
-// database, the secret key, the mail dir. `serve`, `run` and `migrate` create
+// database, the secret key, the mail dir. Both the service (proc/master.h)
+// and the admin commands (cli/) prepare it, so it sits below them. `serve`, `run` and `migrate` create
 // what is missing; the admin commands find it there or refuse, naming the
 // path: a command run with the wrong configuration must not start an empty
 // database and a new key beside the real ones.
@@ -12,7 +13,7 @@
 
 #include "core/config.h"
 
-namespace cpa::proc {
+namespace cpa::state {
 
 enum class StateUse {
   kCreate,    // serve, run, migrate: create the dirs, the key, the schema
@@ -24,4 +25,4 @@ enum class StateUse {
 // brings the schema up to date. False with a one-line *error otherwise.
 bool prepare_state(Config* config, StateUse use, std::string* error);
 
-}  // namespace cpa::proc
+}  // namespace cpa::state
