@@ -161,6 +161,14 @@ class Db {
   // reader kept it from finishing. PostgreSQL: nothing to do (true).
   virtual Result<bool> checkpoint() = 0;
 
+  // Mail queued, for the mailers of other nodes: PostgreSQL's NOTIFY,
+  // delivered at commit (nothing on SQLite: one node, one mailer, woken by
+  // the workers' pipe). listen_fd() LISTENs once per connection and gives
+  // the socket to poll (-1: none); consume_notifications() drains it.
+  virtual Status notify_mail_queued() { return Status(); }
+  virtual int listen_fd() { return -1; }
+  virtual void consume_notifications() {}
+
   // The SQLite connection, for what has no statement (the online backup
   // API); nullptr on PostgreSQL.
   virtual sqlite3* sqlite_handle() const { return nullptr; }

@@ -9,6 +9,10 @@
 namespace cpa::store {
 namespace {
 
+// The channel queued mail is announced on.
+constexpr const char* kNotifySql = "SELECT pg_notify('cryptopay_auth_outbox', '')";
+constexpr const char* kListenSql = "LISTEN cryptopay_auth_outbox";
+
 // The key of the advisory lock every write transaction takes ("CPAW").
 constexpr const char* kWriterLockSql = "SELECT pg_advisory_xact_lock(1129333079)";
 
@@ -184,6 +188,7 @@ void PgDb::disconnect() {
   if (conn_) PQfinish(conn_);
   conn_ = nullptr;
   next_statement_ = 0;
+  listening_ = false;
 }
 
 bool PgDb::unchanged() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; }
@@ -227,6 +232,19 @@ Status PgDb::begin_write() {
   Status locked = run(kWriterLockSql);
   if (!locked.ok()) exec("ROLLBACK");
   return locked;
+}
+
+Status PgDb::notify_mail_queued() { return run(kNotifySql); }
+
+int PgDb::listen_fd() {
+  if (!unchanged()) return -1;
+  if (!listening_) listening_ = exec(kListenSql).ok();
+  return listening_ ? PQsocket(conn_) : -1;
+}
+
+void PgDb::consume_notifications() {
+  if (!conn_ || !PQconsumeInput(conn_)) return;
+  while (PGnotify* n = PQnotifies(conn_)) PQfreemem(n);
 }
 
 Result<int64_t> PgDb::schema_version() {

@@ -35,6 +35,9 @@ class PgDb : public Db {
   Result<int64_t> schema_version() override;
   Status set_schema_version(int64_t version) override;
   Result<bool> checkpoint() override { return true; }
+  Status notify_mail_queued() override;
+  int listen_fd() override;
+  void consume_notifications() override;
 
   // For PgStatement: the Status of a failed result (or of a lost connection
   // when `result` is null), and the rows a command changed.
@@ -56,6 +59,7 @@ class PgDb : public Db {
   PGconn* conn_ = nullptr;
   int64_t changes_ = 0;
   int next_statement_ = 0;
+  bool listening_ = false;  // LISTEN issued on this connection
 };
 
 }  // namespace cpa::store

@@ -286,6 +286,18 @@ class Store {
   Status enqueue_mail(const OutboxMail& mail, int64_t now);
   // Pending mail due by `now`: code mails first, then by due time.
   Result<std::vector<Mail>> due_mail(int64_t now, int limit);
+  // due_mail(), claimed for one mailer until `lease_until`: their due time
+  // moves there, so that no other mailer (of this node or of another on the
+  // same PostgreSQL) takes them meanwhile. Recording the outcome (sent,
+  // retry, failed, expired) ends the lease; a mailer that dies with rows in
+  // hand leaves them due again when it ends. Call inside write().
+  Result<std::vector<Mail>> claim_due_mail(int64_t now, int limit, int64_t lease_until);
+  // A descriptor that becomes readable when another node queues mail
+  // (PostgreSQL's LISTEN; -1 on SQLite, where the worker wakes the mailer
+  // through its pipe), and the drain after it woke us. Asked again after
+  // each reconnection: the descriptor may change.
+  int mail_wake_fd();
+  void consume_mail_wakes();
   Result<std::optional<Mail>> mail_by_id(int64_t id);
   Result<std::optional<int64_t>> next_mail_due();
   Status mark_mail_sent(int64_t id, int64_t now);

@@ -1182,6 +1182,33 @@ TEST_F(StoreTest, DueMailOrderAndLimit) {
   EXPECT_EQ(*next, 100);
 }
 
+// Two mailers (two nodes on one PostgreSQL, or two connections here) never
+// hold the same row: a claim moves its rows' due time to the lease's end.
+TEST_F(StoreTest, ClaimedMailIsNoOtherMailersUntilTheLeaseEnds) {
+  for (const char* to : {"a@x.co", "b@x.co", "c@x.co"}) ASSERT_TRUE(enqueue(to, 100).ok());
+  std::unique_ptr<Store> other = open_store(5000);
+  ASSERT_NE(other, nullptr);
+  auto claim = [](Store& store, int64_t now, int limit) {
+    std::vector<std::string> got;
+    Status st = store.write([&]() -> Status {
+      CPA_ASSIGN_OR_RETURN(std::vector<Mail> rows, store.claim_due_mail(now, limit, now + 90));
+      for (const Mail& m : rows) got.push_back(m.recipient);
+      return Status();
+    });
+    EXPECT_TRUE(st.ok()) << st.reason();
+    return got;
+  };
+  EXPECT_EQ(claim(*store_, 200, 2), (std::vector<std::string>{"a@x.co", "b@x.co"}));
+  EXPECT_EQ(claim(*other, 200, 10), (std::vector<std::string>{"c@x.co"}));
+  EXPECT_TRUE(claim(*store_, 289, 10).empty());
+  // Outside a write, a claim could race: refused.
+  EXPECT_FALSE(store_->claim_due_mail(200, 10, 290).ok());
+  // A sent row is done; a row whose mailer died is due again at the lease's end.
+  int64_t a = list(MailFilter::kAll).back().id;
+  ASSERT_TRUE(store_->write([&] { return store_->mark_mail_sent(a, 210); }).ok());
+  EXPECT_EQ(claim(*other, 290, 10), (std::vector<std::string>{"b@x.co", "c@x.co"}));
+}
+
 TEST_F(StoreTest, NextMailDueWhenNothingIsPending) {
   auto next = store_->next_mail_due();
   ASSERT_TRUE(next.ok());
