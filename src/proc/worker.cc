@@ -215,7 +215,15 @@ void run_worker(const Config& config, int listen_fd, int wake_fd, WorkerKind kin
 
   for (;;) {
     if (g_stop_requested) {
-      // Serve what nginx already queued on the socket, then leave.
+      // Between requests only: the signals are blocked while one is served,
+      // so the request in hand is always finished. Then serve what nginx
+      // already queued on the socket, and leave. (During an upgrade the new
+      // workers accept from the same queue already.) Once connections are
+      // kept (fastcgi_keep_conn), this is the one place a kept connection
+      // may be closed, and only after its last answer, never while idle:
+      // nginx 1.22 under `fastcgi_next_upstream off` answers 502 to a
+      // request sent on a cached connection the worker has just closed;
+      // it retries none.
       for (;;) {
         int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
         if (fd < 0) break;
