@@ -34,9 +34,10 @@ void log_request(const http::Request& req, int status, int64_t micros, int group
   snprintf(duration, sizeof duration, "%.3fms", ms);
   std::string line;
   line.reserve(160);
-  // The request id is sanitized already (is_sane_request_id); the rest is
-  // what the client sent, escaped: nginx hands the path over %-decoded.
-  line.append("rid=").append(req.request_id).append(" ");
+  // The request id is nginx's (its access log line starts with the same),
+  // sanitized already (is_sane_request_id) and escaped all the same, as is
+  // the rest, what the client sent: nginx hands the path over %-decoded.
+  line.append("rid=").append(log::escape(req.request_id)).append(" ");
   line.append(log::escape(req.method)).append(" ");
   // The path only: a query string could carry anything.
   line.append(log::escape(req.path.substr(0, 200))).append(" ").append(std::to_string(status));
