@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "core/version.h"
 #include "proc/title.h"
+#include "proc/upgrade.h"
 
 namespace {
 
@@ -41,6 +42,8 @@ const char kUsage[] =
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  // What an upgrade (SIGUSR2) executes again: this command line, this path.
+  cpa::proc::remember_command_line(argc, argv);
   // After args are copied: the processes' titles take argv's memory.
   cpa::proc::init_process_title(argc, argv);
   // Everything this binary creates (state dir, database, key, log, backups)

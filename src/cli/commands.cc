@@ -35,7 +35,9 @@ Outcome migrate(Context& ctx, const Args&) {
   "  HUP              reload: read the configuration again and replace the workers\n"      \
   "                   and the mailer (paths, sockets and the key stay)\n"                    \
   "  USR1             reopen the log file in every process (after logrotate)\n"             \
-  "  USR2, WINCH, TTIN, TTOU, ALRM, PIPE  ignored"
+  "  USR2             upgrade in place: run the binary on disk in this pid, keeping\n"      \
+  "                   the sockets; if it cannot start, nothing changes (the log says why)\n" \
+  "  WINCH, TTIN, TTOU, ALRM, PIPE  ignored"
 
 #define CPA_USER_REF "ID|EMAIL is a user id (all digits) or an email address (in any case)."
 constexpr std::string_view kUserRef = CPA_USER_REF;

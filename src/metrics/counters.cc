@@ -1,6 +1,8 @@
 #include "metrics/counters.h"
 
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -76,21 +78,95 @@ void Tally::code_checked(std::string_view purpose, CodeCheck r) {
   if (std::optional<Purpose> p = purpose_of(purpose)) ++code_checks[idx(*p)][idx(r)];
 }
 
-std::unique_ptr<Counters> Counters::create(std::string* error) {
-  void* memory = mmap(nullptr, sizeof(Block), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                      -1, 0);
-  if (memory == MAP_FAILED) {
-    *error = std::string("cannot map the metrics counters: ") + strerror(errno);
+// What the slots of a block mean: its size, every label table that indexes
+// it, and the caller's `layout` (the route table), hashed (FNV-1a). Two
+// binaries that agree on it may add to one block.
+struct Counters::Shared {
+  static constexpr uint64_t kMagic = 0x6370612d6d657472;  // "cpa-metr"
+  uint64_t magic;
+  uint64_t layout;
+  Block block;
+};
+
+namespace {
+
+uint64_t layout_hash(std::string_view layout) {
+  std::string text = std::to_string(sizeof(Block)) + "\n";
+  for (int status : kStatuses) text += std::to_string(status) + " ";
+  for (int64_t bucket : kBucketMicros) text += std::to_string(bucket) + " ";
+  auto add = [&text](const auto& labels) {
+    text += "\n";
+    for (std::string_view label : labels) text.append(label).append(" ");
+  };
+  add(kLoginLabels);
+  add(kPurposeLabels);
+  add(kCodeCheckLabels);
+  add(kTokenTypeLabels);
+  add(kRevocationLabels);
+  add(kRoleLabels);
+  text.append("\n").append(layout);
+  uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ULL;
+  return h;
+}
+
+}  // namespace
+
+Counters::Counters(Shared* shared, int fd) : shared_(shared), block_(&shared->block), fd_(fd) {}
+
+std::unique_ptr<Counters> Counters::create(std::string* error, std::string_view layout) {
+  // A memfd rather than anonymous memory: its descriptor survives an exec,
+  // so the binary an upgrade starts can map the same counters.
+  int fd = memfd_create("cryptopay-auth-metrics", MFD_CLOEXEC);
+  if (fd < 0 || ftruncate(fd, sizeof(Shared)) != 0) {
+    *error = std::string("cannot make the metrics counters: ") + strerror(errno);
+    if (fd >= 0) close(fd);
     return nullptr;
   }
-  // The mapping is zero-filled; constructing the atomics there makes them
+  void* memory = mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (memory == MAP_FAILED) {
+    *error = std::string("cannot map the metrics counters: ") + strerror(errno);
+    close(fd);
+    return nullptr;
+  }
+  // The memory is zero-filled; constructing the atomics there makes them
   // objects (value-initialized: zero).
-  return std::unique_ptr<Counters>(new Counters(new (memory) Block()));
+  Shared* shared = static_cast<Shared*>(memory);
+  shared->layout = layout_hash(layout);
+  shared->magic = Shared::kMagic;
+  new (&shared->block) Block();
+  return std::unique_ptr<Counters>(new Counters(shared, fd));
+}
+
+std::unique_ptr<Counters> Counters::adopt(int fd, std::string* error, std::string_view layout) {
+  struct stat st;
+  if (fstat(fd, &st) != 0 || st.st_size != static_cast<off_t>(sizeof(Shared))) {
+    *error = "the inherited metrics counters are another size (another binary's series)";
+    close(fd);
+    return nullptr;
+  }
+  void* memory = mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (memory == MAP_FAILED) {
+    *error = std::string("cannot map the inherited metrics counters: ") + strerror(errno);
+    close(fd);
+    return nullptr;
+  }
+  Shared* shared = static_cast<Shared*>(memory);
+  if (shared->magic != Shared::kMagic || shared->layout != layout_hash(layout)) {
+    *error = "the inherited metrics counters count other series (routes, statuses or labels "
+             "changed)";
+    munmap(memory, sizeof(Shared));
+    close(fd);
+    return nullptr;
+  }
+  // The Block's atomics were constructed by the process that made it and
+  // live in this shared memory: they are objects already.
+  return std::unique_ptr<Counters>(new Counters(shared, fd));
 }
 
 Counters::~Counters() {
-  block_->~Block();
-  munmap(block_, sizeof(Block));
+  munmap(shared_, sizeof(Shared));
+  close(fd_);
 }
 
 void Counters::count_request(size_t route, Method method, int status, int64_t micros) {

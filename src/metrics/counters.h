@@ -1,14 +1,17 @@
 // Counters: what metrics/ reports (API.md §8), summed over every process of
 // the service.
 //
-// One Block of relaxed atomics in MAP_SHARED anonymous memory, made by the
-// master before it forks: every worker, hasher and the mailer inherit the
-// same mapping, add to it, and any worker can read the whole sum for a
-// scrape. This block is the one piece of mutable state the processes share
-// beside the database; it is not a global: the master owns it and hands a
-// reference down (Services::counters). It lives as long as the master, so
-// counts survive worker restarts and reloads, and start at zero with a new
-// master, as Prometheus counters may.
+// One Block of relaxed atomics in shared memory (a memfd, mapped MAP_SHARED),
+// made by the master before it forks: every worker, hasher and the mailer
+// inherit the same mapping, add to it, and any worker can read the whole sum
+// for a scrape. This block is the one piece of mutable state the processes
+// share beside the database; it is not a global: the master owns it and
+// hands a reference down (Services::counters). It lives as long as the
+// master, so counts survive worker restarts and reloads. An upgrade in place
+// (SIGUSR2, proc/upgrade.h) hands the memfd to the new binary, which maps the
+// same block again when its layout is the same (adopt()): the old workers
+// still draining and the new ones then add to one block. A binary whose
+// series differ starts a new block at zero, as Prometheus counters may.
 //
 // Everything is a fixed-size array indexed by small enums and by the route's
 // place in the route table: counting is a few relaxed atomic adds, with no
@@ -133,10 +136,16 @@ struct Block {
 
 class Counters {
  public:
-  // A zeroed block in shared anonymous memory (MAP_SHARED): made before
-  // fork(), every child adds to the same counters. nullptr, and *error says
-  // why, when the kernel refuses the mapping.
-  static std::unique_ptr<Counters> create(std::string* error);
+  // A zeroed block in a memfd mapped MAP_SHARED: made before fork(), every
+  // child adds to the same counters. `layout` names what the slots mean
+  // beyond this header (the master passes the route table's listing: a
+  // route's slot is its place there); adopt() compares it. nullptr, and
+  // *error says why, when the kernel refuses the memory.
+  static std::unique_ptr<Counters> create(std::string* error, std::string_view layout = {});
+  // The block another process made, by its memfd (inherited across exec):
+  // mapped again only when it was made for the same layout by a binary with
+  // the same Block, else nullptr and *error says why. Takes `fd` in any case.
+  static std::unique_ptr<Counters> adopt(int fd, std::string* error, std::string_view layout = {});
   ~Counters();
   Counters(const Counters&) = delete;
   Counters& operator=(const Counters&) = delete;
@@ -151,9 +160,15 @@ class Counters {
   // For rendering: read each counter with a relaxed load.
   const Block& block() const { return *block_; }
 
+  // The memfd behind the block (close-on-exec): what an upgrade hands over.
+  int fd() const { return fd_; }
+
  private:
-  explicit Counters(Block* block) : block_(block) {}
+  struct Shared;  // the mapping: a header naming the layout, then the Block
+  Counters(Shared* shared, int fd);
+  Shared* shared_;
   Block* block_;
+  int fd_;
 };
 
 }  // namespace cpa::metrics

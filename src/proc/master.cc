@@ -16,14 +16,17 @@
 #include <optional>
 #include <vector>
 
+#include "api/routes.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/version.h"
 #include "metrics/counters.h"
 #include "proc/mailer_process.h"
 #include "proc/nginx.h"
 #include "proc/nginx_user.h"
 #include "proc/signals.h"
 #include "proc/title.h"
+#include "proc/upgrade.h"
 #include "proc/worker.h"
 #include "state/prepare.h"
 #include "state/unix_socket.h"
@@ -34,6 +37,8 @@ namespace {
 constexpr int64_t kDrainMicros = 10 * 1000000;
 constexpr int64_t kStableMicros = 1000000;  // a child that lived this long was not crash-looping
 constexpr int64_t kMaxBackoffMicros = 30 * 1000000;
+// How long the new binary's rehearsal may take (it may migrate the schema).
+constexpr int64_t kRehearsalMicros = 60 * 1000000;
 
 enum class Role { kWorker, kHasher, kMailer, kNginx };
 
@@ -47,6 +52,34 @@ const char* role_name(Role r) {
 }
 
 bool is_pool(Role r) { return r == Role::kWorker || r == Role::kHasher; }
+
+std::optional<Role> role_named(const std::string& name) {
+  for (Role r : {Role::kWorker, Role::kHasher, Role::kMailer, Role::kNginx})
+    if (name == role_name(r)) return r;
+  return std::nullopt;
+}
+
+std::string how_it_ended(int status) {
+  return WIFSIGNALED(status) ? "was killed by signal " + std::to_string(WTERMSIG(status))
+                             : "exited with status " + std::to_string(WEXITSTATUS(status));
+}
+
+std::string this_version() { return "cryptopay-auth " + std::string(version()); }
+
+// What the counters' slots mean beyond their own tables: a route's slot is
+// its place in the route table (api::pattern_slot).
+std::string counters_layout() { return api::route_listing(); }
+
+std::string read_file_or_empty(const std::string& path) {
+  std::string text;
+  if (FILE* f = fopen(path.c_str(), "r")) {
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+    fclose(f);
+  }
+  return text;
+}
 
 metrics::Role metrics_role(Role r) {
   switch (r) {
@@ -107,12 +140,21 @@ int open_listen_socket(const std::string& path, std::string* error) {
 
 class Master {
  public:
-  Master(Config config, const MasterOptions& options)
-      : config_(std::move(config)), options_(options) {}
+  Master(Config config, const MasterOptions& options, std::optional<Handover> handover)
+      : config_(std::move(config)), options_(options), handover_(std::move(handover)) {}
 
   int run();
 
  private:
+  // The descriptors an upgrade handed over, checked against the
+  // configuration; false, and *error says why, when they do not fit.
+  bool adopt_descriptors(std::string* error);
+  // The old master's children, as this master's: the old generation, but
+  // for `run`'s nginx, which goes on serving as it is.
+  void adopt_children();
+  void upgrade();
+  void on_rehearsal_exit(int status);
+  void exec_in_place();
   void spawn(Slot& slot);
   void reap();
   void on_exit(const Child& child, int status);
@@ -129,6 +171,15 @@ class Master {
 
   Config config_;
   MasterOptions options_;
+  std::optional<Handover> handover_;  // this master re-executed by an upgrade
+  // The new binary's rehearsal (upgrade.h), while it runs.
+  struct Rehearsal {
+    pid_t pid = 0;
+    int report_fd = -1;  // its "ready" line
+    int exe_fd = -1;     // the file it runs, executed in place if it gets ready
+    int64_t deadline_us = 0;
+    bool timed_out = false;
+  } rehearsal_;
   int listen_fd_ = -1;       // the pool for every route
   int hash_listen_fd_ = -1;  // the pool nginx sends password-hashing routes to
   int wake_pipe_[2] = {-1, -1};
@@ -215,6 +266,10 @@ void Master::reap() {
     int status = 0;
     pid_t pid = waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
+    if (pid == rehearsal_.pid) {
+      on_rehearsal_exit(status);
+      continue;
+    }
     auto it = std::find_if(children_.begin(), children_.end(),
                            [pid](const Child& c) { return c.pid == pid; });
     if (it == children_.end()) continue;
@@ -318,8 +373,120 @@ void Master::reopen_log() {
     signal_children(role, SIGUSR1);
 }
 
+void Master::upgrade() {
+  if (rehearsal_.pid != 0) {
+    log::info("SIGUSR2: an upgrade is already under way (rehearsal " +
+              std::to_string(rehearsal_.pid) + ")");
+    return;
+  }
+  const std::string& path = executable_path();
+  // The file as it is now: whatever replaces it later, this is the one
+  // rehearsed and then executed.
+  int exe_fd = path.empty() ? -1 : open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (exe_fd < 0) {
+    log::error("upgrade aborted: cannot open " + (path.empty() ? "the binary" : path) + ": " +
+               strerror(errno) + "; still serving as " + this_version());
+    return;
+  }
+  int report[2];
+  if (pipe2(report, O_CLOEXEC | O_NONBLOCK) != 0) {
+    log::error(std::string("upgrade aborted: pipe: ") + strerror(errno));
+    close(exe_fd);
+    return;
+  }
+  log::info("SIGUSR2: upgrading to " + path + ": rehearsing its start first");
+  Handover handover{.socket_fd = listen_fd_,
+                    .hash_socket_fd = hash_listen_fd_,
+                    .wake_read_fd = wake_pipe_[0],
+                    .wake_write_fd = wake_pipe_[1],
+                    .metrics_fd = counters_->fd(),
+                    .exe_fd = exe_fd,
+                    .report_fd = report[1],
+                    .children = {}};
+  std::vector<std::string> env = handover_environment(handover);
+  pid_t pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // a rehearsal outlives no master
+    reset_signals_for_exec();
+    for (int fd : {listen_fd_, hash_listen_fd_, wake_pipe_[0], wake_pipe_[1], counters_->fd(),
+                   exe_fd, report[1]})
+      set_close_on_exec(fd, false);
+    exec_binary(exe_fd, env);
+    log::set_role("upgrade");
+    log::error("cannot execute " + path + ": " + strerror(errno));
+    _exit(127);
+  }
+  close(report[1]);
+  if (pid < 0) {
+    log::error(std::string("upgrade aborted: fork: ") + strerror(errno));
+    close(report[0]);
+    close(exe_fd);
+    return;
+  }
+  rehearsal_ = Rehearsal{pid, report[0], exe_fd, monotonic_micros() + kRehearsalMicros, false};
+}
+
+void Master::on_rehearsal_exit(int status) {
+  std::string report;
+  char buf[256];
+  ssize_t n;
+  while ((n = read(rehearsal_.report_fd, buf, sizeof buf)) > 0) report.append(buf, n);
+  close(rehearsal_.report_fd);
+  Rehearsal done = rehearsal_;
+  rehearsal_ = Rehearsal{};
+  const bool ready = WIFEXITED(status) && WEXITSTATUS(status) == 0 && report.starts_with("ready ");
+  if (stopping_ || !ready) {
+    if (!stopping_) {
+      std::string why = done.timed_out ? "did not get ready within " +
+                                             std::to_string(kRehearsalMicros / 1000000) + " s"
+                        : WIFEXITED(status) && WEXITSTATUS(status) == 0
+                            ? "exited without saying it was ready"
+                            : how_it_ended(status) + " before it was ready";
+      log::error("upgrade aborted: " + executable_path() + " " + why +
+                 " (its own lines say why); still serving as " + this_version() + ", pid " +
+                 std::to_string(getpid()));
+    }
+    close(done.exe_fd);
+    return;
+  }
+  std::string version = report.substr(6);
+  while (!version.empty() && version.back() == '\n') version.pop_back();
+  log::info("upgrade: " + executable_path() + " (" + version + ") is ready");
+  rehearsal_.exe_fd = done.exe_fd;
+  exec_in_place();
+  close(rehearsal_.exe_fd);
+  rehearsal_.exe_fd = -1;
+}
+
+void Master::exec_in_place() {
+  Handover handover{.socket_fd = listen_fd_,
+                    .hash_socket_fd = hash_listen_fd_,
+                    .wake_read_fd = wake_pipe_[0],
+                    .wake_write_fd = wake_pipe_[1],
+                    .metrics_fd = counters_->fd(),
+                    .exe_fd = rehearsal_.exe_fd,
+                    .report_fd = -1,
+                    .children = {}};
+  for (const Child& c : children_) handover.children.push_back({role_name(c.role), c.pid});
+  std::vector<std::string> env = handover_environment(handover);
+  const int kept[] = {listen_fd_, hash_listen_fd_, wake_pipe_[0], wake_pipe_[1], counters_->fd(),
+                      rehearsal_.exe_fd};
+  for (int fd : kept) set_close_on_exec(fd, false);
+  log::info("upgrade: executing " + executable_path() + " in place (pid " +
+            std::to_string(getpid()) + "); " + std::to_string(children_.size()) +
+            " processes hand over");
+  // The signals blocked for sigtimedwait() stay blocked across the exec:
+  // any that arrives meanwhile waits, pending, for the new image.
+  exec_binary(rehearsal_.exe_fd, env);
+  int err = errno;
+  for (int fd : kept) set_close_on_exec(fd, true);
+  log::error("upgrade aborted: cannot execute " + executable_path() + ": " + strerror(err) +
+             "; still serving as " + this_version());
+}
+
 void Master::stop() {
   stopping_ = true;
+  if (rehearsal_.pid != 0) kill(rehearsal_.pid, SIGKILL);
   log::info(options_.with_nginx ? "stopping: nginx first, then the pool, then the mailer"
                                 : "stopping: the pool first, then the mailer");
   if (has_children(Role::kNginx)) {
@@ -355,29 +522,103 @@ void Master::stop() {
   }
 }
 
+bool Master::adopt_descriptors(std::string* error) {
+  const Handover& h = *handover_;
+  if (h.exe_fd >= 0) close(h.exe_fd);  // fexecve's: it has served
+  std::string why;
+  if (!is_listening_socket_on(h.socket_fd, config_.socket_path, &why)) {
+    *error = "AUTH_SOCKET: " + why;
+    return false;
+  }
+  if (!is_listening_socket_on(h.hash_socket_fd, config_.hash_socket_path, &why)) {
+    *error = "AUTH_HASH_SOCKET: " + why;
+    return false;
+  }
+  listen_fd_ = h.socket_fd;
+  hash_listen_fd_ = h.hash_socket_fd;
+  wake_pipe_[0] = h.wake_read_fd;
+  wake_pipe_[1] = h.wake_write_fd;
+  // Left open for the exec only: nginx (`run`) must not inherit them.
+  for (int fd : {listen_fd_, hash_listen_fd_, wake_pipe_[0], wake_pipe_[1]}) {
+    if (!set_close_on_exec(fd, true)) {
+      *error = "descriptor " + std::to_string(fd) + " handed over is not open";
+      return false;
+    }
+  }
+  if (h.metrics_fd >= 0) {
+    set_close_on_exec(h.metrics_fd, true);
+    counters_ = metrics::Counters::adopt(h.metrics_fd, &why, counters_layout());
+    if (!counters_)
+      log::warn("metrics start at zero: " + why + "; the old processes count in the old block");
+  }
+  if (!counters_) counters_ = metrics::Counters::create(error, counters_layout());
+  return counters_ != nullptr;
+}
+
+void Master::adopt_children() {
+  for (const Handover::Process& p : handover_->children) {
+    std::optional<Role> role = role_named(p.role);
+    if (!role) continue;
+    // nginx keeps serving through the upgrade (its upstreams are the socket
+    // paths, which never went away): it is this generation's, restarted if
+    // it dies. Everything else is the old generation, told to finish.
+    int generation = *role == Role::kNginx && options_.with_nginx ? generation_ : generation_ - 1;
+    children_.push_back(Child{p.pid, *role, 0, generation, monotonic_micros()});
+  }
+}
+
 int Master::run() {
   std::string error;
-  listen_fd_ = open_listen_socket(config_.socket_path, &error);
-  if (listen_fd_ >= 0) hash_listen_fd_ = open_listen_socket(config_.hash_socket_path, &error);
-  if (listen_fd_ < 0 || hash_listen_fd_ < 0) {
-    log::error(error);
-    return 1;
-  }
-  if (pipe2(wake_pipe_, O_NONBLOCK | O_CLOEXEC) != 0) {
-    log::error(std::string("pipe: ") + strerror(errno));
-    return 1;
-  }
-  counters_ = metrics::Counters::create(&error);
-  if (!counters_) {
-    log::error(error);
-    return 1;
-  }
-  if (options_.with_nginx) {
-    nginx_user_ = nginx_worker_user();
-    if (!write_nginx_config(config_, nginx_user_, &nginx_conf_, &error) ||
-        (nginx_user_ && !grant_nginx_access(config_, *nginx_user_, &error))) {
+  if (handover_) {
+    if (!adopt_descriptors(&error)) {
+      log::error((handover_->rehearsal() ? "" : "upgrade failed: ") + error);
+      return 1;
+    }
+  } else {
+    listen_fd_ = open_listen_socket(config_.socket_path, &error);
+    if (listen_fd_ >= 0) hash_listen_fd_ = open_listen_socket(config_.hash_socket_path, &error);
+    if (listen_fd_ < 0 || hash_listen_fd_ < 0) {
       log::error(error);
       return 1;
+    }
+    if (pipe2(wake_pipe_, O_NONBLOCK | O_CLOEXEC) != 0) {
+      log::error(std::string("pipe: ") + strerror(errno));
+      return 1;
+    }
+    counters_ = metrics::Counters::create(&error, counters_layout());
+    if (!counters_) {
+      log::error(error);
+      return 1;
+    }
+  }
+  if (handover_ && handover_->rehearsal()) {
+    // Everything this binary needs to take over has been read and checked:
+    // the configuration, the state dir, the schema, the sockets, the
+    // counters. The old master executes it in place on this line.
+    std::string line = "ready " + this_version() + "\n";
+    bool said = write(handover_->report_fd, line.data(), line.size()) ==
+                static_cast<ssize_t>(line.size());
+    return said ? 0 : 1;
+  }
+  if (handover_) adopt_children();
+  bool nginx_adopted = has_children(Role::kNginx);
+  if (options_.with_nginx) {
+    nginx_user_ = nginx_worker_user();
+    std::string conf_before = read_file_or_empty(config_.state_dir + "/nginx.conf");
+    bool written = write_nginx_config(config_, nginx_user_, &nginx_conf_, &error) &&
+                   (!nginx_user_ || grant_nginx_access(config_, *nginx_user_, &error));
+    if (!written && !nginx_adopted) {
+      log::error(error);
+      return 1;
+    }
+    if (!written) {
+      nginx_conf_ = config_.state_dir + "/nginx.conf";
+      log::warn("nginx keeps its configuration: " + error);
+    } else if (nginx_adopted && read_file_or_empty(nginx_conf_) != conf_before) {
+      // This binary renders another configuration: nginx reloads it
+      // gracefully (new workers; the old ones finish their connections).
+      log::info("upgrade: nginx's configuration changed; nginx reloads it");
+      signal_children(Role::kNginx, SIGHUP);
     }
   }
 
@@ -389,7 +630,27 @@ int Master::run() {
 
   add_pool_slots();
   if (options_.with_nginx) slots_.push_back(Slot{Role::kNginx, 0});
-  for (Slot& s : slots_) spawn(s);
+  for (Slot& s : slots_) {
+    // One mailer at a time (see reload()): an old one still delivering
+    // makes this one wait for its exit (on_exit).
+    if (s.role == Role::kMailer && has_children(Role::kMailer)) continue;
+    if (s.role == Role::kNginx && nginx_adopted) continue;
+    spawn(s);
+  }
+  if (handover_) {
+    // Our workers are forked and accept beside the old ones: these may now
+    // finish the request in hand and leave; the old mailer finishes the
+    // message in hand, and ours starts when it has gone.
+    int old = 0;
+    for (const Child& c : children_) old += c.generation < generation_;
+    signal_children(Role::kWorker, SIGTERM, generation_);
+    signal_children(Role::kHasher, SIGTERM, generation_);
+    signal_children(Role::kMailer, SIGTERM, generation_);
+    log::info("upgraded in place: now " + this_version() + " from " + executable_path() +
+              ", pid " + std::to_string(getpid()) + "; " + std::to_string(old) +
+              " old processes finish what they hold" +
+              (nginx_adopted ? "; nginx goes on serving" : ""));
+  }
 
   std::string pid_file = config_.state_dir + "/cryptopay-auth.pid";
   if (FILE* f = fopen(pid_file.c_str(), "w")) {
@@ -418,6 +679,14 @@ int Master::run() {
         next = std::min(next, s.restart_at_us);
       }
     }
+    if (rehearsal_.pid != 0) {
+      if (rehearsal_.deadline_us <= now && !rehearsal_.timed_out) {
+        rehearsal_.timed_out = true;
+        kill(rehearsal_.pid, SIGKILL);  // reaped like any child: on_rehearsal_exit
+      } else if (!rehearsal_.timed_out) {
+        next = std::min(next, rehearsal_.deadline_us);
+      }
+    }
     int64_t wait = std::max<int64_t>(next - monotonic_micros(), 1000);
     struct timespec ts{wait / 1000000, (wait % 1000000) * 1000};
     siginfo_t info;
@@ -428,6 +697,8 @@ int Master::run() {
       reload();
     } else if (sig == SIGUSR1) {
       reopen_log();
+    } else if (sig == SIGUSR2) {
+      upgrade();
     } else if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
       stop();
       unlink(pid_file.c_str());
@@ -436,7 +707,7 @@ int Master::run() {
     } else if (sig > 0) {
       const char* abbrev = sigabbrev_np(sig);
       std::string name = abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
-      log::info(name + " ignored (USR1 reopens the log, HUP reloads, TERM stops)");
+      log::info(name + " ignored (USR1 reopens the log, HUP reloads, USR2 upgrades, TERM stops)");
     }
   }
 }
@@ -444,9 +715,17 @@ int Master::run() {
 }  // namespace
 
 int run_master(Config config, const MasterOptions& options) {
-  log::set_role("master");
-  set_process_title("cryptopay-auth: master");
   std::string error;
+  std::optional<Handover> handover = take_handover(&error);
+  const bool rehearsal = handover && handover->rehearsal();
+  log::set_role(rehearsal ? "upgrade" : "master");
+  set_process_title(rehearsal ? "cryptopay-auth: upgrade check" : "cryptopay-auth: master");
+  if (!error.empty()) {
+    // Handed something this binary cannot read (another version's format):
+    // refuse rather than bind over sockets an old master still serves on.
+    log::error("upgrade failed: " + error);
+    return 1;
+  }
   if (!state::prepare_state(&config, state::StateUse::kCreate, &error)) {
     log::error(error);
     return 1;
@@ -455,7 +734,7 @@ int run_master(Config config, const MasterOptions& options) {
     log::error(error);
     return 1;
   }
-  Master master(std::move(config), options);
+  Master master(std::move(config), options, std::move(handover));
   return master.run();
 }
 

@@ -4,6 +4,9 @@
 // on SIGTERM/SIGINT stops everything gracefully: nginx first (QUIT: it stops
 // accepting and finishes its requests), then the pool (each worker finishes
 // what it has accepted; at most 10 s), then the mailer (the message in hand).
+// On SIGUSR2 it upgrades in place: the binary on disk, rehearsed first, is
+// executed in this very process, and takes the sockets and the children
+// over (proc/upgrade.h).
 #pragma once
 
 #include <string>

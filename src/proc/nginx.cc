@@ -103,6 +103,11 @@ std::map<std::string, std::string> nginx_error_bodies() {
   return bodies;
 }
 
+std::string access_log_format() {
+  return "log_format cryptopay_auth '$time_iso8601 rid=$cpa_request_id $remote_addr "
+         "\"$request_method $uri\" $status $body_bytes_sent $request_time';";
+}
+
 bool write_nginx_config(const Config& config, const std::optional<NginxUser>& user,
                         std::string* path, std::string* error) {
   std::string text(kNginxLocalTemplate);
@@ -140,6 +145,7 @@ bool write_nginx_config(const Config& config, const std::optional<NginxUser>& us
       {"THROTTLE", config.throttle ? "" : "# "},
       {"BENCH", config.bench ? "" : "# "},
       {"METRICS_ALLOW", metrics_access_rules(config)},
+      {"ACCESS_LOG_FORMAT", access_log_format()},
   });
   if (!copy_docs_assets(config, error)) return false;
   std::string rendered;

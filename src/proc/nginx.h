@@ -30,6 +30,14 @@ std::string metrics_access_rules(const Config& config);
 // file carries copies that a unit test keeps equal to these.
 std::map<std::string, std::string> nginx_error_bodies();
 
+// nginx's access log format, the same in both configurations (the
+// template's {{ACCESS_LOG_FORMAT}}; the production site file carries a copy
+// that a unit test keeps equal): the request id comes first, the one nginx
+// passes to the pool as REQUEST_ID (fastcgi snippet), which the pool echoes
+// in X-Request-Id and writes in its own line for the request, so one grep
+// finds both lines.
+std::string access_log_format();
+
 // Renders the template for `config` into $AUTH_STATE_DIR/nginx.conf, beside
 // the FastCGI snippet it includes, with nginx's workers running as `user`
 // (nginx_user.h); returns the path of the rendered file.

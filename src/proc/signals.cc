@@ -15,7 +15,8 @@ volatile sig_atomic_t g_reopen_log_requested = 0;
 namespace {
 
 constexpr int kStopSignals[] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP};
-// Meaningful to nginx, gunicorn or Apache; here nothing, and never fatal.
+// Meaningful to nginx, gunicorn or Apache; here nothing, and never fatal
+// (but USR2 to the master: an upgrade, which it takes from this set too).
 constexpr int kIgnoredSignals[] = {SIGUSR2, SIGWINCH, SIGTTIN, SIGTTOU, SIGPIPE};
 
 void on_stop(int) { g_stop_requested = 1; }

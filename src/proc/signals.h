@@ -6,7 +6,8 @@
 //
 // What each signal means (README "Operating it"): TERM, INT, QUIT stop
 // gracefully; HUP reloads (the master; a child told HUP stops and is
-// replaced); USR1 reopens the log file; USR2, WINCH, TTIN, TTOU, ALRM and
+// replaced); USR1 reopens the log file; USR2 upgrades the master in place
+// (proc/upgrade.h) and is ignored by a child; WINCH, TTIN, TTOU, ALRM and
 // PIPE, which admins send to other servers by habit, are ignored: none is
 // fatal.
 #pragma once
@@ -35,8 +36,9 @@ bool stop_pending();
 void reopen_log_if_asked(const std::string& path);
 
 // The signals the master waits for with sigtimedwait(): stop, reload, reopen,
-// its children, and those it ignores (so that none keeps its default, fatal
-// action).
+// upgrade, its children, and those it ignores (so that none keeps its
+// default, fatal action). They stay blocked across an upgrade's exec: one
+// sent meanwhile waits, pending, for the new image.
 sigset_t master_signals();
 
 // Restores default dispositions and an empty mask: for a child about to exec.

@@ -34,9 +34,10 @@ void log_request(const http::Request& req, int status, int64_t micros, int group
   snprintf(duration, sizeof duration, "%.3fms", ms);
   std::string line;
   line.reserve(160);
-  // The request id is sanitized already (is_sane_request_id); the rest is
-  // what the client sent, escaped: nginx hands the path over %-decoded.
-  line.append("rid=").append(req.request_id).append(" ");
+  // The request id is nginx's (its access log line starts with the same),
+  // sanitized already (is_sane_request_id) and escaped all the same, as is
+  // the rest, what the client sent: nginx hands the path over %-decoded.
+  line.append("rid=").append(log::escape(req.request_id)).append(" ");
   line.append(log::escape(req.method)).append(" ");
   // The path only: a query string could carry anything.
   line.append(log::escape(req.path.substr(0, 200))).append(" ").append(std::to_string(status));
@@ -215,7 +216,15 @@ void run_worker(const Config& config, int listen_fd, int wake_fd, WorkerKind kin
 
   for (;;) {
     if (g_stop_requested) {
-      // Serve what nginx already queued on the socket, then leave.
+      // Between requests only: the signals are blocked while one is served,
+      // so the request in hand is always finished. Then serve what nginx
+      // already queued on the socket, and leave. (During an upgrade the new
+      // workers accept from the same queue already.) Once connections are
+      // kept (fastcgi_keep_conn), this is the one place a kept connection
+      // may be closed, and only after its last answer, never while idle:
+      // nginx 1.22 under `fastcgi_next_upstream off` answers 502 to a
+      // request sent on a cached connection the worker has just closed;
+      // it retries none.
       for (;;) {
         int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
         if (fd < 0) break;

@@ -240,8 +240,9 @@ class SmtpSink:
 class Service:
     """`cryptopay-auth run`: nginx + the pool + the mailer, in a temp state dir."""
 
-    def __init__(self, root, sink=None, env=None, run_as=None):
+    def __init__(self, root, sink=None, env=None, run_as=None, binary=None):
         self.root = root
+        self.binary = binary or BINARY  # the file `run` is started from
         self.run_as = run_as  # a user name: run the service as that user (when root)
         self.state_dir = os.path.join(root, "state")
         self.port = None
@@ -288,7 +289,7 @@ class Service:
                 for name in [dirpath] + [os.path.join(dirpath, n) for n in dirnames + filenames]:
                     os.chown(name, pw.pw_uid, pw.pw_gid)
             extra = {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": []}
-        self.proc = subprocess.Popen([BINARY, "run"], env=self.environment(),
+        self.proc = subprocess.Popen([self.binary, "run"], env=self.environment(),
                                      stdout=self.log, stderr=subprocess.STDOUT, **extra)
         def ready():
             if self.proc.poll() is not None:
@@ -360,7 +361,7 @@ class Service:
     def cli(self, *args, stdin=None, env=None):
         e = self.environment()
         e.update(env or {})
-        return subprocess.run([BINARY] + list(args), env=e, input=stdin, capture_output=True,
+        return subprocess.run([self.binary] + list(args), env=e, input=stdin, capture_output=True,
                               text=True, timeout=60)
 
     def request(self, method, path, body=None, headers=None, timeout=30, source=None):
@@ -470,9 +471,15 @@ class ServiceTestCase(unittest.TestCase):
         if cls.with_sink:
             cls.sink = SmtpSink(cls.root).start()
             cls.addClassCleanup(cls.sink.stop)
-        cls.service = Service(cls.root, cls.sink, cls.service_env, cls.run_as)
+        cls.service = Service(cls.root, cls.sink, cls.service_env, cls.run_as,
+                              cls.service_binary())
         cls.addClassCleanup(cls.service.stop)
         cls.service.start()
+
+    @classmethod
+    def service_binary(cls):
+        """The binary the service is started from (cls.root exists already)."""
+        return BINARY
 
     # --- shortcuts
     def api(self, *args, **kwargs):

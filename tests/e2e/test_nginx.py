@@ -7,6 +7,7 @@ pool."""
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import ssl
@@ -335,6 +336,7 @@ class SiteNginx(harness.ServiceTestCase):
         # The ACME webroot: readable by nginx's workers (they may run as
         # www-data), as /var/www/letsencrypt is.
         cls.webroot = os.path.join(d, "webroot")
+        cls.access_log = os.path.join(d, "access.log")
         os.makedirs(os.path.join(cls.webroot, ".well-known", "acme-challenge"))
         os.chmod(d, 0o755)
         cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
@@ -351,6 +353,7 @@ class SiteNginx(harness.ServiceTestCase):
                 ("/etc/ssl/cryptopay-auth/fullchain.pem", cert),
                 ("/etc/ssl/cryptopay-auth/privkey.pem", key),
                 ("root /var/www/letsencrypt;", "root %s;" % cls.webroot),
+                ("/var/log/nginx/cryptopay-auth.access.log", cls.access_log),
                 ("/etc/nginx/snippets/cryptopay-auth-headers.conf",
                  os.path.join(nginx_dir, "cryptopay-auth-headers.conf")),
                 ("unix:/run/cryptopay-auth/fcgi.sock",
@@ -430,6 +433,31 @@ class ProductionSite(NginxOwnErrors, HashRouteLimits, SiteNginx):
 
     def test_the_site_file_passes_nginx_t(self):
         self.assertEqual(self.nginx_t.returncode, 0, self.nginx_t.stderr)
+
+    def test_a_request_id_is_in_nginx_access_log_and_in_the_service_log(self):
+        def lines_with(path, rid):
+            with open(path, encoding="utf-8", errors="replace") as f:
+                return [line for line in f if ("rid=%s " % rid) in line]
+        # The client's id, when sane; else nginx's own, which the answer names.
+        rid = "trace-%d.site:1" % os.getpid()
+        self.assertEqual(self._https("GET", "/api/v1/auth/health/",
+                                     headers={"X-Request-Id": rid}).header("X-Request-Id"), rid)
+        r = self._https("POST", "/api/v1/auth/token/verify/", b'{"token": "x"}',
+                        {"Content-Type": "application/json", "X-Request-Id": "not sane!"})
+        generated = r.header("X-Request-Id")
+        self.assertRegex(generated, r"^[0-9a-f]{32}$")
+        for request_id, line in ((rid, '"GET /api/v1/auth/health/" 200 '),
+                                 (generated, '"POST /api/v1/auth/token/verify/" 401 ')):
+            nginx = harness.wait_until(lambda: lines_with(self.access_log, request_id),
+                                       what="nginx's line for " + request_id)
+            self.assertEqual(len(nginx), 1, nginx)
+            self.assertIn(line, nginx[0])
+            service = harness.wait_until(
+                lambda: lines_with(self.service.log_path, request_id),
+                what="the service's line for " + request_id)
+            self.assertEqual(len(service), 1, service)
+            self.assertRegex(service[0], r"(worker|hasher)\[\d+\] info rid=%s %s "
+                             % (re.escape(request_id), re.escape(line.split('"')[1])))
 
     def test_api_over_tls_with_security_headers(self):
         r = self._https("GET", "/api/v1/auth/health/")

@@ -96,7 +96,9 @@ class TheFilesAgree(unittest.TestCase):
         self.assertEqual(self.unit["RuntimeDirectoryMode"], ["0750"])
         self.assertEqual(self.unit["UMask"], ["0077"])
         self.assertEqual(self.unit["KillMode"], ["mixed"])
-        self.assertEqual(self.unit["ExecReload"], ["/bin/kill -HUP $MAINPID"])
+        # reload is the upgrade in place, in the same pid: MAINPID stays.
+        self.assertEqual(self.unit["ExecReload"], ["/bin/kill -USR2 $MAINPID"])
+        self.assertEqual(self.unit["Type"], ["simple"])
 
     def test_the_env_file_is_the_one_place(self):
         self.assertEqual(self.unit["ExecStart"],

@@ -1,6 +1,7 @@
 #include "metrics/counters.h"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -126,6 +127,38 @@ TEST(Counters, ChildrenForkedAfterCreationAddToOneSum) {
             uint64_t{kChildren} * kEach);
   EXPECT_EQ(b.latency_micros[0].load(kRelaxed), uint64_t{kChildren} * kEach * 100);
   EXPECT_EQ(b.logins[idx(Login::kSuccess)].load(kRelaxed), uint64_t{kChildren});
+}
+
+// An upgrade hands the block's memfd to the new binary: with the same layout
+// it maps the very counters the old processes still add to.
+TEST(Counters, AdoptedByItsDescriptorTheSameLayoutSharesTheCounts) {
+  std::string error;
+  auto made = Counters::create(&error, "GET users/me/ user\n");
+  ASSERT_NE(made, nullptr) << error;
+  made->count_mails_delivered(2);
+  auto adopted = Counters::adopt(dup(made->fd()), &error, "GET users/me/ user\n");
+  ASSERT_NE(adopted, nullptr) << error;
+  EXPECT_EQ(adopted->block().mails_delivered.load(kRelaxed), 2u);
+  adopted->count_mails_delivered(1);  // the new side adds; the old side sees it
+  made->count_restart(Role::kWorker);
+  EXPECT_EQ(made->block().mails_delivered.load(kRelaxed), 3u);
+  EXPECT_EQ(adopted->block().restarts[idx(Role::kWorker)].load(kRelaxed), 1u);
+}
+
+// A binary whose route table differs would read every count under another
+// route's name: it refuses the block (and starts its own at zero).
+TEST(Counters, AnotherLayoutIsRefused) {
+  std::string error;
+  auto made = Counters::create(&error, "GET users/me/ user\n");
+  ASSERT_NE(made, nullptr) << error;
+  EXPECT_EQ(Counters::adopt(dup(made->fd()), &error, "GET health/ public\n"), nullptr);
+  EXPECT_NE(error.find("other series"), std::string::npos) << error;
+  // Not a block at all: another size.
+  int fd = memfd_create("not-counters", MFD_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(ftruncate(fd, 4096), 0);
+  EXPECT_EQ(Counters::adopt(fd, &error, "GET users/me/ user\n"), nullptr);
+  EXPECT_NE(error.find("another size"), std::string::npos) << error;
 }
 
 }  // namespace

@@ -50,6 +50,30 @@ TEST(NginxErrorBodies, TheSiteFileAnswersWhatRenderErrorWrites) {
   EXPECT_EQ(dev.find("'{\"detail\""), std::string::npos);
 }
 
+// A request's id starts nginx's access log line in both configurations, the
+// id the pool receives as REQUEST_ID and writes in its own line.
+TEST(NginxAccessLog, BothFilesLogTheRequestIdTheirPoolIsGiven) {
+  const std::string site = read_file(std::string(CPA_SOURCE_DIR) + "/nginx/cryptopay-auth.site.conf");
+  const std::string dev = read_file(std::string(CPA_SOURCE_DIR) + "/nginx/cryptopay-auth.local.conf.in");
+  const std::string fastcgi = read_file(std::string(CPA_SOURCE_DIR) + "/nginx/cryptopay-auth-fastcgi.conf");
+  const std::string format = access_log_format();
+  EXPECT_EQ(format.rfind("log_format cryptopay_auth '$time_iso8601 rid=$cpa_request_id ", 0), 0u)
+      << format;
+  EXPECT_NE(site.find("\n" + format + "\n"), std::string::npos) << "expected in the site file: " << format;
+  EXPECT_NE(dev.find("{{ACCESS_LOG_FORMAT}}"), std::string::npos);
+  EXPECT_EQ(dev.find("log_format "), std::string::npos) << "a hand-written format in the template";
+  // Both servers of the site and run's log with it.
+  size_t uses = 0;
+  for (size_t at = 0; (at = site.find("cryptopay-auth.access.log cryptopay_auth;", at)) !=
+                      std::string::npos;
+       ++at)
+    ++uses;
+  EXPECT_EQ(uses, 2u);
+  EXPECT_NE(dev.find("nginx-access.log cryptopay_auth;"), std::string::npos);
+  // The id logged is the one the pool is given.
+  EXPECT_NE(fastcgi.find("fastcgi_param REQUEST_ID      $cpa_request_id;"), std::string::npos);
+}
+
 // The paths held to no per-address limit are the route table's, in both files.
 TEST(NginxUnthrottledRoutes, BothFilesTakeThemFromTheRouteTable) {
   const std::string site = read_file(std::string(CPA_SOURCE_DIR) + "/nginx/cryptopay-auth.site.conf");
