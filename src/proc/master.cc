@@ -26,6 +26,7 @@
 #include "proc/title.h"
 #include "proc/worker.h"
 #include "state/prepare.h"
+#include "state/running.h"
 #include "state/unix_socket.h"
 
 namespace cpa::proc {
@@ -391,7 +392,7 @@ int Master::run() {
   if (options_.with_nginx) slots_.push_back(Slot{Role::kNginx, 0});
   for (Slot& s : slots_) spawn(s);
 
-  std::string pid_file = config_.state_dir + "/cryptopay-auth.pid";
+  std::string pid_file = state::pid_file(config_);
   if (FILE* f = fopen(pid_file.c_str(), "w")) {
     fprintf(f, "%d\n", getpid());
     fclose(f);
