@@ -45,8 +45,8 @@ Outcome migrate_data(Context& ctx, const Args& args) {
   const bool key_in_config =
       ctx.config.raw.count("AUTH_SECRET_KEY") && !ctx.config.raw.at("AUTH_SECRET_KEY").empty();
   ctx.note =
-      "next: set AUTH_DATABASE_URL=" + printable(target) +
-      " (with its password) in the env file, then start the service; " + ctx.config.db_path +
+      "next: set AUTH_DATABASE_URL to that URL in the env file (its password too, unless "
+      "PGPASSWORD or ~/.pgpass gives it), then start the service; " + ctx.config.db_path +
       " is left as it was\n"
       "the secret key is not in the database: the service on PostgreSQL needs this same key (" +
       (key_in_config ? std::string("AUTH_SECRET_KEY as it is now")
