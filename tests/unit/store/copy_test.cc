@@ -417,6 +417,32 @@ TEST_F(CopyToPostgresqlTest, AFailureHalfwayLeavesTheTargetEmpty) {
   EXPECT_EQ(raw.scalar("SELECT count(*) FROM users"), 3);
 }
 
+TEST_F(CopyToPostgresqlTest, AColumnTheCopyDoesNotKnowStopsIt) {
+  fill();
+  {
+    RawDb raw(source_path_);
+    ASSERT_EQ(raw.exec("ALTER TABLE tokens ADD COLUMN note TEXT"), 0);
+  }
+  Result<CopyReport> r = source_->copy_into(target_->location(), 5000);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().reason(),
+            "migrate-data copies 8 columns of tokens, SQLite has 9: store/copy.cc is behind the "
+            "schema");
+  RawDb raw(target_->location());
+  EXPECT_EQ(raw.scalar("SELECT count(*) FROM users"), 0);
+}
+
+TEST_F(CopyToPostgresqlTest, ATableTheCopyDoesNotKnowStopsIt) {
+  {
+    RawDb raw(source_path_);
+    ASSERT_EQ(raw.exec("CREATE TABLE devices (id INTEGER PRIMARY KEY)"), 0);
+  }
+  Result<CopyReport> r = source_->copy_into(target_->location(), 5000);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().reason(),
+            "migrate-data copies 7 tables, SQLite has 8: store/copy.cc is behind the schema");
+}
+
 TEST_F(CopyToPostgresqlTest, ASourceAtAnotherSchemaVersionIsRefused) {
   {
     RawDb raw(source_path_);
