@@ -174,11 +174,9 @@ bool smtp_url(const std::string& value, Config* c, std::string* why) {
 // (libpq's URI; a unix-socket directory goes in ?host=). libpq checks the
 // rest when connecting; `check` reports what it says.
 bool database_url(const std::string& value, Config* c, std::string* why) {
-  if (value.rfind("postgresql://", 0) != 0 && value.rfind("postgres://", 0) != 0) {
-    Config shown;
-    shown.database_url = value;
+  if (!is_postgresql_url(value)) {
     *why = "expected postgresql://user:password@host:port/database, got '" +
-           shown.database_for_display() + "'";
+           without_password(value) + "'";
     return false;
   }
   c->database_url = value;
@@ -481,8 +479,15 @@ std::span<const ConfigVariable> config_variables() {
 }
 
 std::string Config::database_for_display() const {
-  if (database_url.empty()) return db_path;
-  std::string shown = database_url;
+  return database_url.empty() ? db_path : without_password(database_url);
+}
+
+bool is_postgresql_url(const std::string& location) {
+  return location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0;
+}
+
+std::string without_password(const std::string& text) {
+  std::string shown = text;
   // postgresql://user:PASSWORD@host..., and ?password=... / &password=...
   const size_t start = shown.find("://");
   const size_t at = shown.find('@', start == std::string::npos ? 0 : start + 3);

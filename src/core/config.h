@@ -93,6 +93,13 @@ struct Config {
 
 using Environment = std::map<std::string, std::string>;
 
+// Whether `location` is a PostgreSQL URL (postgresql:// or postgres://), as
+// AUTH_DATABASE_URL and `migrate-data --to` take it, rather than a file path.
+bool is_postgresql_url(const std::string& location);
+// `text` fit for a log line or a message: a URL's password (user:PASSWORD@)
+// and every password=... parameter masked as ***. Anything else unchanged.
+std::string without_password(const std::string& text);
+
 // One row of the configuration table, as --help and README show it.
 struct ConfigVariable {
   const char* name;

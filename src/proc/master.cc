@@ -29,6 +29,7 @@
 #include "proc/upgrade.h"
 #include "proc/worker.h"
 #include "state/prepare.h"
+#include "state/running.h"
 #include "state/unix_socket.h"
 
 namespace cpa::proc {
@@ -652,7 +653,7 @@ int Master::run() {
               (nginx_adopted ? "; nginx goes on serving" : ""));
   }
 
-  std::string pid_file = config_.state_dir + "/cryptopay-auth.pid";
+  std::string pid_file = state::pid_file(config_);
   if (FILE* f = fopen(pid_file.c_str(), "w")) {
     fprintf(f, "%d\n", getpid());
     fclose(f);

@@ -1,5 +1,6 @@
 #include "store/db.h"
 
+#include "core/config.h"
 #include "store/pg_db.h"
 #include "store/sqlite_db.h"
 
@@ -22,7 +23,7 @@ std::optional<std::string> Stmt::opt_text(int col) const {
 }
 
 bool Db::is_postgresql(const std::string& location) {
-  return location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0;
+  return is_postgresql_url(location);
 }
 
 Result<std::unique_ptr<Db>> Db::open(const std::string& location, int busy_timeout_ms,

@@ -763,7 +763,7 @@ class Check(CliTestCase):
 
 class HelpAndErrors(CliTestCase):
     COMMANDS = [("serve",), ("run",), ("check",), ("backup",),
-                ("migrate",), ("createsuperuser",), ("users",), ("users", "list"),
+                ("migrate",), ("migrate-data",), ("createsuperuser",), ("users",), ("users", "list"),
                 ("users", "show"), ("users", "activate"), ("users", "deactivate"),
                 ("users", "delete"), ("users", "sessions"), ("users", "logout"),
                 ("outbox",), ("outbox", "list"), ("outbox", "retry")]
