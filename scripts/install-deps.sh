@@ -28,12 +28,19 @@ openssl
 curl
 prometheus
 systemd
+libpq-dev
+postgresql
+python3-psycopg2
 "
 # prometheus: the metrics test runs its promtool (check metrics) and a real
 # server that scrapes the service once (installing it starts no service where
 # services are not started, as in CI's containers; the test starts its own).
 # systemd: tests/e2e/test_unit_file.py runs systemd-analyze on the unit (no
 # running systemd needed).
+# libpq-dev: AUTH_DATABASE_URL (PostgreSQL). postgresql: the pg tests start
+# their own server with its initdb and pg_ctl (tests/pg/postgres.py; the
+# package's own cluster is not used). python3-psycopg2: the e2e harness reads
+# the database of a service on PostgreSQL as it reads SQLite's (Service.db()).
 # Sanitizer and fuzz builds (make test-asan, make fuzz) and benchmarks (make bench).
 EXTRA_PACKAGES="
 clang

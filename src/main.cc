@@ -28,6 +28,7 @@ const char kUsage[] =
     "  check [--smtp]           check the configuration and the files, like nginx -t\n"
     "  migrate                  create or upgrade the database schema\n"
     "  backup FILE [--force]    a consistent copy of the live database\n"
+    "  migrate-data --to URL    copy the SQLite database into an empty PostgreSQL one\n"
     "  createsuperuser --email E  create an active staff account\n"
     "  users list|show|activate|deactivate|delete|sessions|logout ...\n"
     "  outbox list|retry ...\n"

@@ -1,7 +1,8 @@
 // Audit lines: every admin command that changes state (createsuperuser,
-// users activate/deactivate/delete/logout, outbox retry, backup) leaves one
-// line in the service's log, beside the requests it affects: what was run,
-// by whom, and what came of it. Never a password: none is ever an argument.
+// users activate/deactivate/delete/logout, outbox retry, backup,
+// migrate-data) leaves one line in the service's log, beside the requests it
+// affects: what was run, by whom, and what came of it. Never a password: an
+// account's is never an argument, and a database URL's is masked.
 #include <pwd.h>
 #include <unistd.h>
 
@@ -38,7 +39,8 @@ std::string one_line(const Outcome& outcome) {
 void audit(const Command& command, const std::vector<std::string>& argv, const Outcome& result,
            const std::string& done) {
   std::string line = "admin: " + command.full_name();
-  for (const std::string& arg : argv) line.append(" ").append(printable(arg));
+  // A database URL may carry its password (migrate-data --to): never logged.
+  for (const std::string& arg : argv) line.append(" ").append(printable(without_password(arg)));
   line.append(" by ").append(invoker()).append(": ");
   line.append(result.ok() ? done : "failed: " + printable(one_line(result)));
   log::info(line);

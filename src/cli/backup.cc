@@ -34,6 +34,10 @@ Outcome system_failure(const std::string& what, const std::string& path) {
 }  // namespace
 
 Outcome backup(Context& ctx, const Args& args) {
+  if (ctx.config.postgresql()) {
+    return Outcome::Refused("backup copies a SQLite database; this one is PostgreSQL "
+                            "(AUTH_DATABASE_URL): back it up with pg_dump");
+  }
   const std::string& file = args.operands[0];
   const bool force = args.has("--force");
   struct stat existing;

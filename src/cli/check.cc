@@ -104,7 +104,34 @@ void check_secret_key(Report& report, const Config& config) {
   }
 }
 
+// The database's schema version against this binary's. `shown`: the
+// location as a message may print it (no password).
+void check_schema_version(Report& report, const std::string& location, const std::string& shown,
+                          int busy_timeout_ms) {
+  Result<int64_t> version = store::Store::schema_version_at(location, busy_timeout_ms);
+  const int current = store::Store::schema_version();
+  if (!version.ok()) {
+    report.fail("database", shown + ": " + version.status().reason());
+  } else if (*version < current) {
+    report.fail("database", shown + " is at schema version " + std::to_string(*version) +
+                                ", this binary's is " + std::to_string(current) +
+                                ": serve (or migrate) upgrades it");
+  } else if (*version > current) {
+    report.fail("database", shown + " is at schema version " + std::to_string(*version) +
+                                ", newer than this binary's " + std::to_string(current) +
+                                ": this binary is older than the database (no downgrades)");
+  } else {
+    report.ok("database", shown + " (schema version " + std::to_string(*version) + ")");
+  }
+}
+
 void check_database(Report& report, const Config& config) {
+  if (config.postgresql()) {
+    // Reachable with these credentials, and at this binary's schema.
+    check_schema_version(report, config.database(), config.database_for_display(),
+                         config.db_busy_timeout_ms);
+    return;
+  }
   const std::string& path = config.db_path;
   struct stat st;
   if (stat(path.c_str(), &st) != 0) {
@@ -118,21 +145,7 @@ void check_database(Report& report, const Config& config) {
     report.fail("database", path + " or its directory is not writable by this user");
     return;
   }
-  Result<int64_t> version = store::Store::schema_version_at(path, config.db_busy_timeout_ms);
-  const int current = store::Store::schema_version();
-  if (!version.ok()) {
-    report.fail("database", path + ": " + version.status().reason());
-  } else if (*version < current) {
-    report.fail("database", path + " is at schema version " + std::to_string(*version) +
-                                ", this binary's is " + std::to_string(current) +
-                                ": serve (or migrate) upgrades it");
-  } else if (*version > current) {
-    report.fail("database", path + " is at schema version " + std::to_string(*version) +
-                                ", newer than this binary's " + std::to_string(current) +
-                                ": this binary is older than the database (no downgrades)");
-  } else {
-    report.ok("database", path + " (schema version " + std::to_string(*version) + ")");
-  }
+  check_schema_version(report, path, path, config.db_busy_timeout_ms);
 }
 
 void check_socket(Report& report, std::string_view what, const std::string& path) {

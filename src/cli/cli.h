@@ -165,6 +165,8 @@ int run_with_nginx(const Setup& setup, const Args& args);
 
 // backup.cc
 Outcome backup(Context& ctx, const Args& args);
+// migrate_data.cc
+Outcome migrate_data(Context& ctx, const Args& args);
 // check.cc
 int check(const Setup& setup, const Args& args);
 // createsuperuser.cc

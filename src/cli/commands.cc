@@ -18,7 +18,7 @@ namespace {
 
 Outcome migrate(Context& ctx, const Args&) {
   // prepare_state() has migrated by the time any command runs.
-  printf("database %s is at schema version %d\n", ctx.config.db_path.c_str(),
+  printf("database %s is at schema version %d\n", ctx.config.database_for_display().c_str(),
          store::Store::schema_version());
   return Outcome();
 }
@@ -116,6 +116,22 @@ const std::vector<Command>& command_table() {
        .min_operands = 1,
        .max_operands = 1,
        .run = backup,
+       .audited = true},
+      {.group = "migrate-data",
+       .synopsis = "--to URL",
+       .summary = "Copy this SQLite database into an empty PostgreSQL database (URL).",
+       .details =
+           "For moving to PostgreSQL (README.md, \"Moving from SQLite to PostgreSQL\").\n"
+           "Stop the service first: it refuses while the pid file names a live process\n"
+           "or a process listens on the sockets. Creates the schema in URL (its database\n"
+           "must exist and hold no rows), then copies every table of AUTH_DB_PATH in one\n"
+           "transaction (all or nothing): users with their ids, passwords and PINs,\n"
+           "codes, tokens and sessions (revocations kept), the outbox as it is; new ids\n"
+           "continue after the copied ones. Then compares the row counts of each table.\n"
+           "The secret key is not in the database: keep the same one. URL's password is\n"
+           "never printed nor logged; PGPASSWORD or ~/.pgpass keep it off the command line.",
+       .options = {{"--to", "URL", "postgresql://user:password@host:port/database (required)"}},
+       .run = migrate_data,
        .audited = true},
       {.group = "createsuperuser",
        .synopsis = "--email E",
@@ -321,7 +337,7 @@ int run_command(const std::string& command, const std::vector<std::string>& args
     return report(name, Outcome::Refused(error));
   }
   Result<std::unique_ptr<store::Store>> store =
-      store::Store::open(config.db_path, config.db_busy_timeout_ms);
+      store::Store::open(config.database(), config.db_busy_timeout_ms);
   if (!store.ok()) return report(name, store.status());
   SystemClock clock;
   SystemRng rng;

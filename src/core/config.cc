@@ -170,6 +170,19 @@ bool smtp_url(const std::string& value, Config* c, std::string* why) {
   return true;
 }
 
+// postgresql://[user[:password]@][host][:port][/dbname][?param=value...]
+// (libpq's URI; a unix-socket directory goes in ?host=). libpq checks the
+// rest when connecting; `check` reports what it says.
+bool database_url(const std::string& value, Config* c, std::string* why) {
+  if (!is_postgresql_url(value)) {
+    *why = "expected postgresql://user:password@host:port/database, got '" +
+           without_password(value) + "'";
+    return false;
+  }
+  c->database_url = value;
+  return true;
+}
+
 // "addr@example.com" or "Display Name <addr@example.com>".
 bool mail_from(const std::string& value, Config* c, std::string* why) {
   std::string address = value;
@@ -325,6 +338,11 @@ constexpr Variable kVariables[] = {
      integer<&Config::http_port, 1, 65535>},
     {{"AUTH_STATE_DIR", "`./var`", "database, sockets, pid files, logs, mail files"}, state_dir},
     {{"AUTH_DB_PATH", "`$AUTH_STATE_DIR/auth.db`", "SQLite database"}, text<&Config::db_path>},
+    {{"AUTH_DATABASE_URL", "— (SQLite)",
+      "`postgresql://user:password@host:port/db` (`?sslmode=`, `?host=/socket/dir` as libpq "
+      "reads them): use PostgreSQL instead of SQLite, for several nodes (see \"More than one "
+      "machine\" below)"},
+     database_url},
     {{"AUTH_SECRET_KEY", "generated once into `$AUTH_STATE_DIR/secret.key` (mode 0600)",
       "JWT and code-hash key (≥ 16 characters)"},
      secret_key},
@@ -458,6 +476,31 @@ std::span<const ConfigVariable> config_variables() {
     return out;
   }();
   return infos;
+}
+
+std::string Config::database_for_display() const {
+  return database_url.empty() ? db_path : without_password(database_url);
+}
+
+bool is_postgresql_url(const std::string& location) {
+  return location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0;
+}
+
+std::string without_password(const std::string& text) {
+  std::string shown = text;
+  // postgresql://user:PASSWORD@host..., and ?password=... / &password=...
+  const size_t start = shown.find("://");
+  const size_t at = shown.find('@', start == std::string::npos ? 0 : start + 3);
+  const size_t colon = start == std::string::npos ? std::string::npos : shown.find(':', start + 3);
+  if (at != std::string::npos && colon != std::string::npos && colon < at)
+    shown.replace(colon + 1, at - colon - 1, "***");
+  for (size_t p = shown.find("password="); p != std::string::npos;
+       p = shown.find("password=", p + 1)) {
+    const size_t value = p + 9;
+    const size_t end = shown.find('&', value);
+    shown.replace(value, (end == std::string::npos ? shown.size() : end) - value, "***");
+  }
+  return shown;
 }
 
 std::string config_help() {

@@ -28,6 +28,8 @@ struct Config {
   int http_port = 8080;
   std::string state_dir = "./var";
   std::string db_path;          // default $state_dir/auth.db
+  // AUTH_DATABASE_URL: postgresql://... selects PostgreSQL; empty: SQLite at db_path.
+  std::string database_url;
   std::string secret_key;       // AUTH_SECRET_KEY, or secret_key_file read (state/secret_key.h)
   std::string secret_key_file;  // $state_dir/secret.key
   int workers = 0;              // default: cores x 2
@@ -78,11 +80,25 @@ struct Config {
   std::string swagger_ui_dir;
   int db_busy_timeout_ms = 5000;  // AUTH_DB_BUSY_TIMEOUT_MS
 
+  // Where the store connects: the PostgreSQL URL when there is one, else the
+  // SQLite file.
+  const std::string& database() const { return database_url.empty() ? db_path : database_url; }
+  bool postgresql() const { return !database_url.empty(); }
+  // database() fit for a log line or a message: a URL's password masked.
+  std::string database_for_display() const;
+
   // Variables as read (environment over file), for rendering templates.
   std::map<std::string, std::string> raw;
 };
 
 using Environment = std::map<std::string, std::string>;
+
+// Whether `location` is a PostgreSQL URL (postgresql:// or postgres://), as
+// AUTH_DATABASE_URL and `migrate-data --to` take it, rather than a file path.
+bool is_postgresql_url(const std::string& location);
+// `text` fit for a log line or a message: a URL's password (user:PASSWORD@)
+// and every password=... parameter masked as ***. Anything else unchanged.
+std::string without_password(const std::string& text);
 
 // One row of the configuration table, as --help and README show it.
 struct ConfigVariable {

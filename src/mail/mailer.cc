@@ -17,7 +17,9 @@ namespace {
 constexpr int kRecordTries = 5;
 // Rows read beyond those already taken: dead code mails are skipped without
 // using a sender, so one read should reach past a run of them.
-constexpr int kLookahead = 32;
+// How long a claimed row stays this mailer's: longer than one delivery may
+// take (the SMTP backend gives up after 60 s).
+constexpr int64_t kLeaseSeconds = 90;
 // Outcomes recorded together at most (one transaction).
 constexpr size_t kRecordBatch = 64;
 constexpr const char* kUnopenable =
@@ -97,10 +99,18 @@ void Mailer::collect() {
 }
 
 Status Mailer::hand_out() {
-  while (idle_sender()) {
+  for (;;) {
+    const int idle = static_cast<int>(
+        std::count_if(in_hand_.begin(), in_hand_.end(), [](const auto& m) { return !m; }));
+    if (idle == 0) break;
+    // As many rows as there are idle senders, each claimed for this mailer
+    // alone: another mailer (another node's) skips them until the lease ends.
     const int64_t now = clock_.now();
-    const int limit = static_cast<int>(taken_.size()) + kLookahead;
-    CPA_ASSIGN_OR_RETURN(std::vector<store::Mail> due, store_.due_mail(now, limit));
+    std::vector<store::Mail> due;
+    CPA_RETURN_IF_ERROR(store_.write([&]() -> Status {
+      CPA_ASSIGN_OR_RETURN(due, store_.claim_due_mail(now, idle, now + kLeaseSeconds));
+      return Status();
+    }));
     bool took = false;
     for (store::Mail& mail : due) {
       std::optional<size_t> sender = idle_sender();

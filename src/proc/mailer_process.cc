@@ -69,7 +69,7 @@ void run_mailer(const Config& config, int wake_fd, metrics::Counters& counters) 
   sigset_t wait_mask;
   install_child_signals(&wait_mask);
 
-  auto opened = store::Store::open(config.db_path, config.db_busy_timeout_ms);
+  auto opened = store::Store::open(config.database(), config.db_busy_timeout_ms);
   if (!opened.ok()) {
     log::error("cannot open the database: " + opened.status().reason());
     _exit(3);
@@ -125,14 +125,20 @@ void run_mailer(const Config& config, int wake_fd, metrics::Counters& counters) 
     } else {
       log::warn("outbox: database unavailable: " + db.reason());
     }
-    struct pollfd fds[2] = {{wake_fd, POLLIN, 0}, {mailer.ready_fd(), POLLIN, 0}};
+    // Woken by this node's workers (the pipe), a sender done, or mail
+    // another node queued (PostgreSQL's NOTIFY on the store's connection).
+    const int notified_fd = store->mail_wake_fd();
+    struct pollfd fds[3] = {{wake_fd, POLLIN, 0},
+                            {mailer.ready_fd(), POLLIN, 0},
+                            {notified_fd, POLLIN, 0}};
     struct timespec ts{timeout_ms / 1000, (timeout_ms % 1000) * 1000000};
-    int n = ppoll(fds, 2, &ts, &wait_mask);
+    int n = ppoll(fds, notified_fd >= 0 ? 3 : 2, &ts, &wait_mask);
     if (n > 0 && (fds[0].revents & POLLIN) != 0) {
       char buf[256];
       while (read(wake_fd, buf, sizeof buf) > 0) {
       }
     }
+    if (n > 0 && notified_fd >= 0 && fds[2].revents != 0) store->consume_mail_wakes();
   }
 }
 

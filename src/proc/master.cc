@@ -29,6 +29,7 @@
 #include "proc/upgrade.h"
 #include "proc/worker.h"
 #include "state/prepare.h"
+#include "state/running.h"
 #include "state/unix_socket.h"
 
 namespace cpa::proc {
@@ -323,6 +324,7 @@ void Master::reload() {
   // The socket, paths and key stay as they are: a running pool cannot move.
   fresh->state_dir = config_.state_dir;
   fresh->db_path = config_.db_path;
+  fresh->database_url = config_.database_url;
   fresh->socket_path = config_.socket_path;
   fresh->hash_socket_path = config_.hash_socket_path;
   fresh->log_file = config_.log_file;
@@ -651,7 +653,7 @@ int Master::run() {
               (nginx_adopted ? "; nginx goes on serving" : ""));
   }
 
-  std::string pid_file = config_.state_dir + "/cryptopay-auth.pid";
+  std::string pid_file = state::pid_file(config_);
   if (FILE* f = fopen(pid_file.c_str(), "w")) {
     fprintf(f, "%d\n", getpid());
     fclose(f);

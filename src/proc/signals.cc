@@ -20,6 +20,7 @@ constexpr int kStopSignals[] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP};
 constexpr int kIgnoredSignals[] = {SIGUSR2, SIGWINCH, SIGTTIN, SIGTTOU, SIGPIPE};
 
 void on_stop(int) { g_stop_requested = 1; }
+void on_alarm(int) {}
 void on_reopen(int) { g_reopen_log_requested = 1; }
 
 void handle(int sig, void (*handler)(int)) {
@@ -42,8 +43,12 @@ void install_child_signals(sigset_t* wait_mask) {
   handle(SIGUSR1, on_reopen);
   sigaddset(&block, SIGUSR1);
   for (int s : kIgnoredSignals) signal(s, SIG_IGN);
-  // SIGALRM keeps the handler the store installed (a no-op that ends a
-  // writer-gate wait): a stray one costs at most that wait.
+  // SIGALRM keeps the handler the SQLite store installed (a no-op that ends
+  // a writer-gate wait): a stray one costs at most that wait. Where none was
+  // installed (PostgreSQL has no gate), the same no-op: never fatal.
+  struct sigaction alarm_action;
+  if (sigaction(SIGALRM, nullptr, &alarm_action) == 0 && alarm_action.sa_handler == SIG_DFL)
+    handle(SIGALRM, on_alarm);
   // The mask is set whole: what the master blocked for sigtimedwait() must
   // not stay blocked here, and these five must be blocked before anything
   // can send them.

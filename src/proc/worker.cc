@@ -178,7 +178,7 @@ void run_worker(const Config& config, int listen_fd, int wake_fd, WorkerKind kin
   install_child_signals(&wait_mask);
 
   Result<std::unique_ptr<store::Store>> opened =
-      store::Store::open(config.db_path, config.db_busy_timeout_ms);
+      store::Store::open(config.database(), config.db_busy_timeout_ms);
   if (!opened.ok()) {
     log::error("cannot open the database: " + opened.status().reason());
     _exit(3);

@@ -55,7 +55,7 @@ bool prepare_state(Config* config, StateUse use, std::string* error) {
   make_absolute(config);
   if (use == StateUse::kExisting) {
     struct stat st;
-    if (stat(config->db_path.c_str(), &st) != 0) {
+    if (!config->postgresql() && stat(config->db_path.c_str(), &st) != 0) {
       *error = "no database at " + config->db_path +
                " (serve and migrate create it; or is this the wrong configuration?)";
       return false;
@@ -64,13 +64,14 @@ bool prepare_state(Config* config, StateUse use, std::string* error) {
     if (!ensure_secret_key(config, error, IfMissing::kRefuse)) return false;
   } else {
     if (!ensure_secret_key(config, error)) return false;
-    if (!make_dir(directory_of(config->db_path), error)) return false;
+    if (!config->postgresql() && !make_dir(directory_of(config->db_path), error)) return false;
     if (config->mail_backend == MailBackend::kFile && !make_dir(config->mail_dir, error))
       return false;
   }
-  Status st = store::Store::migrate(config->db_path, config->db_busy_timeout_ms);
+  Status st = store::Store::migrate(config->database(), config->db_busy_timeout_ms);
   if (!st.ok()) {
-    *error = "AUTH_DB_PATH: " + config->db_path + ": " + st.reason();
+    *error = std::string(config->postgresql() ? "AUTH_DATABASE_URL: " : "AUTH_DB_PATH: ") +
+             config->database_for_display() + ": " + st.reason();
     return false;
   }
   return true;

@@ -31,16 +31,19 @@ Result<Connection> open_file(const std::string& path, int flags) {
 }  // namespace
 
 Status Store::backup_into(const std::string& path) {
-  CPA_RETURN_IF_ERROR(db_->check_file());  // the live file, not one replaced under us
-  sqlite3* source = db_->handle();
-  if (source == nullptr) return Status::Unavailable("database is not open");
+  CPA_RETURN_IF_ERROR(db_->check());  // the live file, not one replaced under us
+  sqlite3* source = db_->sqlite_handle();
+  if (source == nullptr) {
+    return Status::Internal(
+        "backup copies a SQLite database; back up PostgreSQL with its own tools (pg_dump)");
+  }
   CPA_ASSIGN_OR_RETURN(Connection dest, open_file(path, SQLITE_OPEN_READWRITE));
   sqlite3_backup* backup = sqlite3_backup_init(dest.get(), "main", source, "main");
   if (backup == nullptr) return failed(dest.get(), "backup");
   // -1: every page in one step, under one read transaction of the source.
   int rc = sqlite3_backup_step(backup, -1);
   int finished = sqlite3_backup_finish(backup);
-  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) return db_->error(rc, "backup");
+  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) return Status::Unavailable("database is locked");
   if (rc != SQLITE_DONE || finished != SQLITE_OK) return failed(dest.get(), "backup");
   // The copied header says WAL; a single file travels better, and VACUUM
   // rewrites it without the free pages deleted rows left behind.

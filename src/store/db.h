@@ -1,18 +1,18 @@
-// Db: one SQLite connection with its prepared statements (one per process).
+// Db: one connection to the database, SQLite or PostgreSQL, with its
+// prepared statements (one per process). Only the store layer (store/*.cc)
+// uses this header.
 //
-// WAL, foreign_keys=ON, synchronous=FULL, a WAL size limit and a busy timeout
-// are set on open. The database, its -wal, -shm and writer-gate files are
-// made mode 0600 whatever the umask.
+// The store's SQL is written once for both engines: ?1, ?2 ... parameters
+// (PostgreSQL's connection rewrites them as $1, $2 ...), TRUE/FALSE for flags,
+// INSERT ... ON CONFLICT for upserts, RETURNING for generated ids. What the
+// engines do differently is here and only here: opening, the write lock,
+// schema bookkeeping, checkpoints (sqlite_db.cc, pg_db.cc).
+//
 // Statements are prepared once and reused: prepare() caches them by the
-// address of their SQL literal. SQLite result codes become Status values:
-// a lock held past the timeout, a read-only or vanished file, an I/O error
-// are Unavailable (503); anything else is Internal (500).
-//
-// Only the store layer (store/*.cc) uses this header.
+// address of their SQL literal. Failures become Status values: a lock held
+// past the timeout, a vanished file or connection, an I/O error are
+// Unavailable (503); anything else is Internal (500).
 #pragma once
-
-#include <sqlite3.h>
-#include <sys/types.h>
 
 #include <cstdint>
 #include <memory>
@@ -20,35 +20,68 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "core/status.h"
 
+struct sqlite3;
+
 namespace cpa::store {
 
-class Db;
-
-// Bytes to store as a BLOB rather than TEXT (sealed values are not UTF-8).
+// Bytes to store as a BLOB / BYTEA rather than text (sealed values are not UTF-8).
 struct Blob {
   std::string_view bytes;
 };
 
-// A cached statement, borrowed for one use: reset and unbound on destruction.
+// One prepared statement of an engine. Parameters are 1-based, columns 0-based.
+class Statement {
+ public:
+  virtual ~Statement() = default;
+  virtual void bind_int64(int index, int64_t v) = 0;
+  virtual void bind_text(int index, std::string_view v) = 0;
+  virtual void bind_blob(int index, std::string_view v) = 0;
+  virtual void bind_null(int index) = 0;
+  virtual Status step(bool* row) = 0;
+  virtual int64_t int64(int col) const = 0;
+  virtual bool boolean(int col) const = 0;
+  virtual std::string text(int col) const = 0;
+  virtual std::string bytes(int col) const = 0;  // a BLOB's / BYTEA's bytes, or a text's
+  virtual bool is_null(int col) const = 0;
+  // Ready for the next use: results dropped, parameters unbound.
+  virtual void reset() = 0;
+};
+
+// A cached statement, borrowed for one use: reset on destruction.
 class Stmt {
  public:
-  Stmt(Db* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  explicit Stmt(Statement* s) : s_(s) {}
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
-  Stmt(Stmt&& other) noexcept : db_(other.db_), stmt_(other.stmt_) { other.stmt_ = nullptr; }
-  ~Stmt();
+  Stmt(Stmt&& other) noexcept : s_(other.s_) { other.s_ = nullptr; }
+  ~Stmt() {
+    if (s_) s_->reset();
+  }
 
-  Stmt& bind(int index, int64_t v);
+  Stmt& bind(int index, int64_t v) {
+    s_->bind_int64(index, v);
+    return *this;
+  }
   Stmt& bind(int index, int v) { return bind(index, static_cast<int64_t>(v)); }
   Stmt& bind(int index, bool v) { return bind(index, static_cast<int64_t>(v)); }
-  Stmt& bind(int index, std::string_view v);
+  Stmt& bind(int index, std::string_view v) {
+    s_->bind_text(index, v);
+    return *this;
+  }
   Stmt& bind(int index, const std::string& v) { return bind(index, std::string_view(v)); }
   Stmt& bind(int index, const char* v) { return bind(index, std::string_view(v)); }
-  Stmt& bind(int index, Blob v);
-  Stmt& bind(int index, std::nullopt_t);
+  Stmt& bind(int index, Blob v) {
+    s_->bind_blob(index, v.bytes);
+    return *this;
+  }
+  Stmt& bind(int index, std::nullopt_t) {
+    s_->bind_null(index);
+    return *this;
+  }
   template <typename T>
   Stmt& bind(int index, const std::optional<T>& v) {
     return v ? bind(index, *v) : bind(index, std::nullopt);
@@ -62,22 +95,20 @@ class Stmt {
   }
 
   // Advances; *row is true when a row is available.
-  Status step(bool* row);
+  Status step(bool* row) { return s_->step(row); }
   // Runs to completion (for statements that return no rows).
   Status run();
 
-  int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
-  bool boolean(int col) const { return sqlite3_column_int64(stmt_, col) != 0; }
-  std::string text(int col) const;
-  // A BLOB's bytes, or a TEXT's.
-  std::string bytes(int col) const;
-  bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  int64_t int64(int col) const { return s_->int64(col); }
+  bool boolean(int col) const { return s_->boolean(col); }
+  std::string text(int col) const { return s_->text(col); }
+  std::string bytes(int col) const { return s_->bytes(col); }
+  bool is_null(int col) const { return s_->is_null(col); }
   std::optional<int64_t> opt_int64(int col) const;
   std::optional<std::string> opt_text(int col) const;
 
  private:
-  Db* db_;
-  sqlite3_stmt* stmt_;
+  Statement* s_;
 };
 
 // Whether opening a database may create its file: only migrate() does.
@@ -85,52 +116,71 @@ enum class Creation { kOpenExisting, kCreate };
 
 class Db {
  public:
-  // Opens an existing database, or creates it (migrate).
-  static Result<std::unique_ptr<Db>> open(const std::string& path, int busy_timeout_ms,
+  // `location`: a postgresql:// (or postgres://) URL, else the SQLite file's
+  // path. Opens an existing database, or creates it (migrate; on PostgreSQL
+  // the database must exist: its tables are what migrate creates). A worker keeps a Db that could not connect: check() retries
+  // on every request and the service answers 503 until the database is back.
+  static Result<std::unique_ptr<Db>> open(const std::string& location, int busy_timeout_ms,
                                           Creation creation);
-  ~Db();
+  static bool is_postgresql(const std::string& location);
+  virtual ~Db() = default;
 
   // `sql` must be a string literal (or outlive the Db): it keys the cache.
   Result<Stmt> prepare(const char* sql);
   // Runs one or more statements with no parameters.
-  Status exec(const char* sql);
+  virtual Status exec(const char* sql) = 0;
   // Runs one statement with no parameters from the statement cache: for the
   // transaction statements of every write, which exec() would parse each time.
   Status run(const char* sql);
 
-  // Checks that the path still names the file this connection has open, and
-  // reopens it if it was replaced; Unavailable if it is gone.
-  Status check_file();
-  // The path still names this connection's file, and it is writable.
-  bool unchanged() const;
+  // The connection still reaches the database this Db was opened on
+  // (SQLite: the path names the same writable file; PostgreSQL: the
+  // connection is up); reconnects when not. Unavailable when that fails.
+  virtual Status check() = 0;
+  virtual bool unchanged() const = 0;
 
-  int64_t last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
-  int changes() const { return sqlite3_changes(db_); }
-  bool in_transaction() const { return !sqlite3_get_autocommit(db_); }
-  // The connection itself, for what has no statement: the online backup API.
-  sqlite3* handle() const { return db_; }
+  virtual int64_t changes() const = 0;  // rows changed by the last statement
+  virtual bool in_transaction() const = 0;
 
-  // The writer gate: taken around every write transaction, so that writers
-  // queue instead of polling SQLite's lock. Unavailable after the busy timeout.
-  Status lock_writer();
-  void unlock_writer();
+  // A write transaction: lock_writer() (SQLite's writer gate, a file lock
+  // that queues writers in the kernel; nothing on PostgreSQL), then
+  // begin_write(), which makes this the only writing transaction until its
+  // COMMIT or ROLLBACK, across processes and, on PostgreSQL, across nodes
+  // (BEGIN IMMEDIATE; BEGIN and a transaction-scoped advisory lock).
+  // Checks and updates inside it are therefore exact: every read in it sees
+  // every write committed before it.
+  virtual Status lock_writer() = 0;
+  virtual void unlock_writer() = 0;
+  virtual Status begin_write() = 0;
 
-  // The Status for a failed SQLite call.
-  Status error(int rc, std::string_view what) const;
+  // Schema bookkeeping for Store::migrate: the version recorded in the
+  // database (0 for an empty one), and recording it (inside begin_write()).
+  virtual Result<int64_t> schema_version() = 0;
+  virtual Status set_schema_version(int64_t version) = 0;
+  // SQLite: copies the WAL into the database and truncates it; false when a
+  // reader kept it from finishing. PostgreSQL: nothing to do (true).
+  virtual Result<bool> checkpoint() = 0;
+
+  // Mail queued, for the mailers of other nodes: PostgreSQL's NOTIFY,
+  // delivered at commit (nothing on SQLite: one node, one mailer, woken by
+  // the workers' pipe). listen_fd() LISTENs once per connection and gives
+  // the socket to poll (-1: none); consume_notifications() drains it.
+  virtual Status notify_mail_queued() { return Status(); }
+  virtual int listen_fd() { return -1; }
+  virtual void consume_notifications() {}
+
+  // The SQLite connection, for what has no statement (the online backup
+  // API); nullptr on PostgreSQL.
+  virtual sqlite3* sqlite_handle() const { return nullptr; }
+
+ protected:
+  virtual Result<std::unique_ptr<Statement>> compile(const char* sql) = 0;
+  virtual bool connected() const = 0;
+  // After a reconnection: the statements belonged to the old connection.
+  void forget_statements() { cache_.clear(); }
 
  private:
-  Db(std::string path, int busy_timeout_ms) : path_(std::move(path)), busy_ms_(busy_timeout_ms) {}
-  Status connect(Creation creation);
-  void disconnect();
-  void open_writer_gate();
-
-  std::string path_;
-  int busy_ms_;
-  sqlite3* db_ = nullptr;
-  int gate_fd_ = -1;
-  dev_t dev_ = 0;
-  ino_t ino_ = 0;
-  std::unordered_map<const char*, sqlite3_stmt*> cache_;
+  std::unordered_map<const char*, std::unique_ptr<Statement>> cache_;
 };
 
 }  // namespace cpa::store

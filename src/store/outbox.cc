@@ -52,12 +52,9 @@ Status Store::enqueue_mail(const OutboxMail& mail, int64_t now) {
       "kind, code_user_id, code_purpose, code_hash, sealed) "
       "VALUES (?1, ?2, ?3, 'pending', ?4, ?4, ?5, ?6, ?7, ?8, ?9)";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
+  // Bytes either way: sealed values are not text (PostgreSQL's columns are BYTEA).
   s.bind(1, mail.recipient).bind(4, now).bind(9, mail.sealed);
-  if (mail.sealed) {
-    s.bind(2, Blob{mail.subject}).bind(3, Blob{mail.body});
-  } else {
-    s.bind(2, mail.subject).bind(3, mail.body);
-  }
+  s.bind(2, Blob{mail.subject}).bind(3, Blob{mail.body});
   if (mail.code) {
     s.bind(5, kKindCode).bind(6, mail.code->user_id).bind(7, mail.code->purpose);
     s.bind(8, mail.code->code_hash);
@@ -65,6 +62,7 @@ Status Store::enqueue_mail(const OutboxMail& mail, int64_t now) {
     s.bind(5, kKindNotice).bind(6, std::nullopt).bind(7, std::nullopt).bind(8, std::nullopt);
   }
   CPA_RETURN_IF_ERROR(s.run());
+  CPA_RETURN_IF_ERROR(db_->notify_mail_queued());  // other nodes' mailers (at commit)
   mail_queued_ = true;
   return Status();
 }
@@ -80,6 +78,21 @@ Result<std::vector<Mail>> Store::due_mail(int64_t now, int limit) {
   s.bind_all(now, limit);
   return read_all(s);
 }
+
+Result<std::vector<Mail>> Store::claim_due_mail(int64_t now, int limit, int64_t lease_until) {
+  if (!db_->in_transaction())
+    return Status::Internal("claim_due_mail outside a write transaction");
+  CPA_ASSIGN_OR_RETURN(std::vector<Mail> due, due_mail(now, limit));
+  static constexpr const char* kSql = "UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1";
+  for (Mail& m : due) {
+    CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
+    CPA_RETURN_IF_ERROR(s.bind_all(m.id, lease_until).run());
+  }
+  return due;
+}
+
+int Store::mail_wake_fd() { return db_->listen_fd(); }
+void Store::consume_mail_wakes() { db_->consume_notifications(); }
 
 Result<std::optional<Mail>> Store::mail_by_id(int64_t id) {
   static constexpr const char* kSql = "SELECT " CPA_MAIL_COLUMNS " FROM outbox WHERE id = ?1";

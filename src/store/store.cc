@@ -1,5 +1,6 @@
 #include "store/store.h"
 
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -11,7 +12,8 @@
 
 namespace cpa::store {
 
-extern const std::string_view kSchemaSql;  // generated from schema.sql
+extern const std::string_view kSchemaSql;    // generated from schema.sql
+extern const std::string_view kPgSchemaSql;  // generated from schema.postgresql.sql
 
 namespace {
 
@@ -60,11 +62,26 @@ constexpr const char* kUpgrades[] = {
 };
 constexpr int kSchemaVersion = 1 + static_cast<int>(std::size(kUpgrades));
 
+// PostgreSQL came with version 2: schema.postgresql.sql creates the current
+// schema, and kPgUpgrades[v - kPgFirstVersion] takes version v to v + 1 (the
+// same versions as SQLite's: one logical schema, two spellings).
+constexpr int kPgFirstVersion = 2;
+constexpr const char* kPgUpgrades[] = {nullptr};  // none yet
+constexpr int kPgUpgradeCount = 0;
+static_assert(kPgFirstVersion + kPgUpgradeCount == kSchemaVersion,
+              "a schema change needs its PostgreSQL upgrade step too");
+
 }  // namespace
 
 int Store::schema_version() { return kSchemaVersion; }
 
 Result<int64_t> Store::schema_version_at(const std::string& path, int busy_timeout_ms) {
+  if (Db::is_postgresql(path)) {
+    // kCreate: a failure to connect is the answer (PostgreSQL creates nothing).
+    CPA_ASSIGN_OR_RETURN(std::unique_ptr<Db> db,
+                         Db::open(path, busy_timeout_ms, Creation::kCreate));
+    return db->schema_version();
+  }
   // Even read-only, SQLite would create the -wal and -shm files a stopped
   // service removed. Without a -wal the file alone is the whole database:
   // it is then read as immutable, which creates nothing.
@@ -99,40 +116,39 @@ Store::Store(std::unique_ptr<Db> db) : db_(std::move(db)) {}
 Store::~Store() = default;
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path, int busy_timeout_ms) {
-  CPA_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::open(path, busy_timeout_ms, Creation::kOpenExisting));
+  CPA_ASSIGN_OR_RETURN(std::unique_ptr<Db> db,
+                       Db::open(path, busy_timeout_ms, Creation::kOpenExisting));
   return std::unique_ptr<Store>(new Store(std::move(db)));
 }
 
 Status Store::migrate(const std::string& path, int busy_timeout_ms) {
   CPA_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::open(path, busy_timeout_ms, Creation::kCreate));
-  auto read_version = [&]() -> Result<int64_t> {
-    CPA_ASSIGN_OR_RETURN(Stmt s, db->prepare("PRAGMA user_version"));
-    bool row = false;
-    CPA_RETURN_IF_ERROR(s.step(&row));
-    return row ? s.int64(0) : int64_t{0};
-  };
+  const bool postgresql = Db::is_postgresql(path);
   // The common case, a current schema, takes no write lock: commands that only
   // read keep working while a writer holds it.
-  CPA_ASSIGN_OR_RETURN(int64_t version, read_version());
+  CPA_ASSIGN_OR_RETURN(int64_t version, db->schema_version());
   if (version == kSchemaVersion) return Status();
-  CPA_RETURN_IF_ERROR(db->exec("BEGIN IMMEDIATE"));
-  Result<int64_t> locked_version = read_version();  // another process may have migrated
+  // Under the write lock: another process (another node) may have migrated.
+  CPA_RETURN_IF_ERROR(db->begin_write());
+  Result<int64_t> locked_version = db->schema_version();
   Status st = locked_version.status_or_ok();
   if (st.ok() && *locked_version > kSchemaVersion) {
     st = Status::Internal("database schema version " + std::to_string(*locked_version) +
                           " is newer than this binary's " + std::to_string(kSchemaVersion));
   } else if (st.ok() && *locked_version < kSchemaVersion) {
     if (*locked_version == 0) {
-      std::string sql(kSchemaSql);
+      std::string sql(postgresql ? kPgSchemaSql : kSchemaSql);
       st = db->exec(sql.c_str());
+    } else if (postgresql) {
+      for (int64_t v = *locked_version; st.ok() && v < kSchemaVersion; ++v)
+        st = v < kPgFirstVersion ? Status::Internal("no PostgreSQL schema before version " +
+                                                    std::to_string(kPgFirstVersion))
+                                 : db->exec(kPgUpgrades[v - kPgFirstVersion]);
     } else {
       for (int64_t v = *locked_version; st.ok() && v < kSchemaVersion; ++v)
         st = db->exec(kUpgrades[v - 1]);
     }
-    if (st.ok()) {
-      std::string pragma = "PRAGMA user_version = " + std::to_string(kSchemaVersion);
-      st = db->exec(pragma.c_str());
-    }
+    if (st.ok()) st = db->set_schema_version(kSchemaVersion);
   }
   if (!st.ok()) {
     db->exec("ROLLBACK");
@@ -152,7 +168,7 @@ Status Store::write(const std::function<Status()>& body) {
 }
 
 Status Store::write_locked(const std::function<Status()>& body) {
-  CPA_RETURN_IF_ERROR(db_->run("BEGIN IMMEDIATE"));
+  CPA_RETURN_IF_ERROR(db_->begin_write());
   mail_queued_ = false;
   Status st = body();
   if (st.is_storage_failure()) {
@@ -173,7 +189,7 @@ Status Store::write_in_group(const std::function<Status()>& body) {
   if (!group_failure_.ok()) return group_failure_;
   if (!group_open_) {
     CPA_RETURN_IF_ERROR(db_->lock_writer());
-    Status begun = db_->run("BEGIN IMMEDIATE");
+    Status begun = db_->begin_write();
     if (!begun.ok()) {
       db_->unlock_writer();
       return begun;
@@ -242,20 +258,10 @@ Status Store::end_group() {
   return st;
 }
 
-Result<bool> Store::checkpoint() {
-  CPA_RETURN_IF_ERROR(db_->lock_writer());
-  Result<bool> done = [&]() -> Result<bool> {
-    CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare("PRAGMA wal_checkpoint(TRUNCATE)"));
-    bool row = false;
-    CPA_RETURN_IF_ERROR(s.step(&row));
-    return row && s.int64(0) == 0;  // (busy, log frames, checkpointed frames)
-  }();
-  db_->unlock_writer();
-  return done;
-}
+Result<bool> Store::checkpoint() { return db_->checkpoint(); }
 
 Status Store::check_file() {
-  if (!group_open_) return db_->check_file();
+  if (!group_open_) return db_->check();
   if (db_->unchanged()) return Status();
   // Reopening would leave the group's transaction behind on the old file.
   Status gone = Status::Unavailable("database file changed during a group commit");

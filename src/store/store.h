@@ -135,6 +135,19 @@ struct MailCounts {
   int64_t expired = 0;  // code mails never sent (their code died first), until pruned
 };
 
+// What Store::copy_into copied: the rows of each table, in the order copied
+// (users first: the others name them), each count verified on both sides.
+struct TableCount {
+  std::string table;
+  int64_t rows = 0;
+};
+struct CopyReport {
+  // Non-empty: nothing was copied, and why (the target is not empty, the
+  // source is not at this binary's schema version, ...): one line.
+  std::string refused;
+  std::vector<TableCount> tables;
+};
+
 enum class MailFilter { kAll, kPending, kFailed };
 enum class UserFilter { kAll, kStaff };
 // What setting a password does to the account's is_active flag.
@@ -286,6 +299,18 @@ class Store {
   Status enqueue_mail(const OutboxMail& mail, int64_t now);
   // Pending mail due by `now`: code mails first, then by due time.
   Result<std::vector<Mail>> due_mail(int64_t now, int limit);
+  // due_mail(), claimed for one mailer until `lease_until`: their due time
+  // moves there, so that no other mailer (of this node or of another on the
+  // same PostgreSQL) takes them meanwhile. Recording the outcome (sent,
+  // retry, failed, expired) ends the lease; a mailer that dies with rows in
+  // hand leaves them due again when it ends. Call inside write().
+  Result<std::vector<Mail>> claim_due_mail(int64_t now, int limit, int64_t lease_until);
+  // A descriptor that becomes readable when another node queues mail
+  // (PostgreSQL's LISTEN; -1 on SQLite, where the worker wakes the mailer
+  // through its pipe), and the drain after it woke us. Asked again after
+  // each reconnection: the descriptor may change.
+  int mail_wake_fd();
+  void consume_mail_wakes();
   Result<std::optional<Mail>> mail_by_id(int64_t id);
   Result<std::optional<int64_t>> next_mail_due();
   Status mark_mail_sent(int64_t id, int64_t now);
@@ -314,6 +339,18 @@ class Store {
   // PRAGMA integrity_check of the database at `path`, opened read-only:
   // "ok", or the first problem it reports.
   static Result<std::string> integrity_check(const std::string& path);
+
+  // --- moving to PostgreSQL (store/copy.cc)
+  // Copies every row of this SQLite database, which nothing else may be
+  // writing (the service stopped), into the PostgreSQL database at `url`:
+  // migrates its schema first, then, in ONE transaction under the writer
+  // lock every node takes, checks that it holds no rows, inserts every
+  // table in foreign-key order (ids, hashes, flags, revocations; the
+  // outbox's sealed bytes as they are), moves the identity columns past the
+  // copied ids (past every id SQLite ever gave a user: none is reused), and
+  // compares the row counts of each table on both sides. All or nothing.
+  // A refusal (CopyReport::refused) copies nothing; so does a failure.
+  Result<CopyReport> copy_into(const std::string& url, int busy_timeout_ms);
 
  private:
   explicit Store(std::unique_ptr<Db> db);

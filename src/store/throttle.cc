@@ -25,10 +25,13 @@ Result<ThrottleWindow> Store::throttle_window(const std::string& scope, const st
 Result<int64_t> Store::add_throttle_event(const std::string& scope, const std::string& subject,
                                           int64_t at) {
   static constexpr const char* kSql =
-      "INSERT INTO throttle_events (scope, subject, at) VALUES (?1, ?2, ?3)";
+      "INSERT INTO throttle_events (scope, subject, at) VALUES (?1, ?2, ?3) RETURNING id";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
-  CPA_RETURN_IF_ERROR(s.bind_all(scope, subject, at).run());
-  return db_->last_insert_id();
+  s.bind_all(scope, subject, at);
+  bool row = false;
+  CPA_RETURN_IF_ERROR(s.step(&row));
+  if (!row) return Status::Internal("INSERT INTO throttle_events returned no id");
+  return s.int64(0);
 }
 
 Status Store::remove_throttle_event(int64_t id) {

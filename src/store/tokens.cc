@@ -41,7 +41,7 @@ Result<std::optional<std::pair<Token, User>>> Store::token_with_user(const std::
 
 Result<bool> Store::rotate_token(const std::string& jti, int64_t now) {
   static constexpr const char* kSql =
-      "UPDATE tokens SET revoked_at = ?2, rotated = 1 WHERE jti = ?1 AND revoked_at IS NULL";
+      "UPDATE tokens SET revoked_at = ?2, rotated = TRUE WHERE jti = ?1 AND revoked_at IS NULL";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
   CPA_RETURN_IF_ERROR(s.bind_all(jti, now).run());
   return db_->changes() == 1;
@@ -51,8 +51,8 @@ Result<bool> Store::rotate_token(const std::string& jti, int64_t now) {
 // live tokens it revokes: live tokens are revoked now; rotated ones keep
 // their rotation time but are no longer merely rotated.
 #define CPA_REVOKE_LIVE \
-  "UPDATE tokens SET revoked_at = ?2, rotated = 0 WHERE revoked_at IS NULL AND "
-#define CPA_UNROTATE "UPDATE tokens SET rotated = 0 WHERE rotated = 1 AND "
+  "UPDATE tokens SET revoked_at = ?2, rotated = FALSE WHERE revoked_at IS NULL AND "
+#define CPA_UNROTATE "UPDATE tokens SET rotated = FALSE WHERE rotated AND "
 
 // Runs `revoke_live` then `unrotate` (statements are cached by their text's
 // address: static), each bound by `bind`; how many live tokens the first

@@ -60,14 +60,16 @@ Result<int64_t> Store::insert_user(const NewUser& u) {
   static constexpr const char* kSql =
       "INSERT INTO users (email, email_key, password, terms_accepted, email_verified, "
       "verified_at, is_active, is_staff, is_superuser, date_joined) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
   std::optional<int64_t> verified_at;
   if (u.email_verified) verified_at = u.date_joined;
   s.bind_all(u.email, u.email_key, u.password, u.terms_accepted, u.email_verified, verified_at,
              u.is_active, u.is_staff, u.is_superuser, u.date_joined);
-  CPA_RETURN_IF_ERROR(s.run());
-  return db_->last_insert_id();
+  bool row = false;
+  CPA_RETURN_IF_ERROR(s.step(&row));
+  if (!row) return Status::Internal("INSERT INTO users returned no id");
+  return s.int64(0);
 }
 
 Status Store::delete_user(const User& user) {
@@ -79,14 +81,14 @@ Status Store::delete_user(const User& user) {
 }
 
 Status Store::set_terms_accepted(int64_t id) {
-  static constexpr const char* kSql = "UPDATE users SET terms_accepted = 1 WHERE id = ?1";
+  static constexpr const char* kSql = "UPDATE users SET terms_accepted = TRUE WHERE id = ?1";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
   return s.bind_all(id).run();
 }
 
 Status Store::mark_email_verified(int64_t id, int64_t now, const std::string& client_ip) {
   static constexpr const char* kSql =
-      "UPDATE users SET email_verified = 1, verified_at = ?2, verified_ip = ?3 WHERE id = ?1";
+      "UPDATE users SET email_verified = TRUE, verified_at = ?2, verified_ip = ?3 WHERE id = ?1";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
   return s.bind_all(id, now, client_ip).run();
 }
@@ -102,7 +104,7 @@ Result<std::string> Store::verified_ip(int64_t id) {
 
 Status Store::set_password(int64_t id, const std::string& hash, Activation activation) {
   static constexpr const char* kSql =
-      "UPDATE users SET password = ?2, is_active = CASE WHEN ?3 = 1 THEN 1 ELSE is_active END "
+      "UPDATE users SET password = ?2, is_active = CASE WHEN ?3 = 1 THEN TRUE ELSE is_active END "
       "WHERE id = ?1";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
   return s.bind_all(id, hash, activation == Activation::kActivate).run();
@@ -123,7 +125,7 @@ Status Store::set_names(int64_t id, const std::string& first_name, const std::st
 
 Status Store::set_email(int64_t id, const std::string& email, const std::string& key) {
   static constexpr const char* kSql =
-      "UPDATE users SET email = ?2, email_key = ?3, email_verified = 1 WHERE id = ?1";
+      "UPDATE users SET email = ?2, email_key = ?3, email_verified = TRUE WHERE id = ?1";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
   return s.bind_all(id, email, key).run();
 }
@@ -159,10 +161,11 @@ Status Store::set_pin_reset_window(int64_t id, int64_t until) {
 
 Result<std::vector<User>> Store::list_users(UserFilter filter, int64_t offset, int64_t limit) {
   static constexpr const char* kSql =
-      "SELECT " CPA_USER_COLUMNS " FROM users u WHERE (?3 = 0 OR u.is_staff = 1) "
+      "SELECT " CPA_USER_COLUMNS " FROM users u WHERE (?3 = 0 OR u.is_staff) "
       "ORDER BY u.id LIMIT ?2 OFFSET ?1";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
-  s.bind_all(offset, limit, filter == UserFilter::kStaff);  // SQLite: LIMIT -1 is no limit
+  if (limit < 0) limit = INT64_MAX;  // no limit, spelled so that both engines accept it
+  s.bind_all(offset, limit, filter == UserFilter::kStaff);
   std::vector<User> users;
   for (;;) {
     bool row = false;
@@ -175,7 +178,7 @@ Result<std::vector<User>> Store::list_users(UserFilter filter, int64_t offset, i
 
 Result<int64_t> Store::count_users(UserFilter filter) {
   static constexpr const char* kSql =
-      "SELECT count(*) FROM users u WHERE (?1 = 0 OR u.is_staff = 1)";
+      "SELECT count(*) FROM users u WHERE (?1 = 0 OR u.is_staff)";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
   s.bind_all(filter == UserFilter::kStaff);
   bool row = false;

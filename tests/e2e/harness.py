@@ -37,6 +37,9 @@ import unittest
 
 import contract
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pg"))
+import postgres  # noqa: E402  (tests/pg)
+
 SOURCE_DIR = os.environ.get(
     "CPA_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 BINARY = os.environ.get("CPA_BINARY", os.path.join(SOURCE_DIR, "build", "cryptopay-auth"))
@@ -45,6 +48,56 @@ TEST_SECRET = "e2e-test-secret-key-0123456789"
 # The sink refuses recipients at this domain for good (550).
 REJECTED_DOMAIN = "@reject.invalid-domain.test"
 CONTRACT = contract.Contract()
+
+
+# CPA_E2E_DATABASE=postgresql (CTest label pg): every service of this process
+# runs on PostgreSQL, a database of its own on one server this process starts
+# (tests/pg/postgres.py) and stops at exit. Otherwise SQLite, as by default.
+ON_POSTGRESQL = os.environ.get("CPA_E2E_DATABASE") == "postgresql"
+_postgres_server = None
+
+
+def postgres_server():
+    """The process's PostgreSQL server, started at the first call."""
+    global _postgres_server
+    if _postgres_server is None:
+        import atexit
+        _postgres_server = postgres.PostgresServer().start()
+        atexit.register(_postgres_server.close)
+    return _postgres_server
+
+
+def sqlite_only(test):
+    """A test of SQLite's own behaviour (its file, its backup): the pg run
+    skips it, saying so; the SQLite run covers it."""
+    return unittest.skipIf(ON_POSTGRESQL, "SQLite file behaviour: covered by the SQLite run")(test)
+
+
+class PgConnection:
+    """Service.db() on PostgreSQL: sqlite3's execute/fetch shape over
+    psycopg2 (Debian python3-psycopg2), ? placeholders included, in
+    autocommit, so that the tests' SQL runs on both engines."""
+
+    def __init__(self, url):
+        import psycopg2
+        import psycopg2.extras
+        self._extras = psycopg2.extras
+        self.conn = psycopg2.connect(url)
+        self.conn.autocommit = True
+
+    def execute(self, sql, params=()):
+        cur = self.conn.cursor(cursor_factory=self._extras.DictCursor)
+        cur.execute(sql.replace("%", "%%").replace("?", "%s"), tuple(params))
+        return cur
+
+    def close(self):
+        self.conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 def free_port():
@@ -197,6 +250,7 @@ class Service:
         self.sink = sink
         self.extra_env = dict(env or {})
         self.log_path = os.path.join(root, "service.log")
+        self.database_url = postgres_server().create_database() if ON_POSTGRESQL else None
 
     def environment(self):
         env = {k: v for k, v in os.environ.items() if not k.startswith("AUTH_")}
@@ -211,6 +265,8 @@ class Service:
             "AUTH_PIN_ITERATIONS": "1000",
             "AUTH_THROTTLE": "off",
         })
+        if self.database_url:
+            env["AUTH_DATABASE_URL"] = self.database_url
         if self.sink:
             env.update({"AUTH_MAIL_BACKEND": "smtp",
                         "AUTH_SMTP_URL": "smtp://127.0.0.1:%d" % self.sink.port})
@@ -296,6 +352,8 @@ class Service:
     def db(self):
         """A direct connection to the service's database (for assertions and
         for ageing rows: the service's clock is real)."""
+        if self.database_url:
+            return PgConnection(self.database_url)
         conn = sqlite3.connect(self.db_path, timeout=10, isolation_level=None)
         conn.row_factory = sqlite3.Row
         return conn

@@ -28,6 +28,19 @@ class BackupTestCase(harness.ServiceTestCase):
         return self.service.cli("backup", *args, env={"AUTH_SECRET_KEY": ""})
 
 
+class OnPostgreSQL(BackupTestCase):
+    """`backup` copies SQLite's file; on PostgreSQL it says what to use."""
+
+    @unittest.skipUnless(harness.ON_POSTGRESQL, "PostgreSQL's answer: the pg run")
+    def test_backup_points_to_pg_dump(self):
+        r = self.backup(os.path.join(self.out, "copy.db"))
+        self.assertEqual(r.returncode, 1, r)
+        self.assertEqual(r.stderr, "cryptopay-auth backup: backup copies a SQLite database; this "
+                         "one is PostgreSQL (AUTH_DATABASE_URL): back it up with pg_dump\n")
+        self.assertEqual(os.listdir(self.out), [])
+
+
+@harness.sqlite_only
 class WhileServing(BackupTestCase):
 
     def test_backup_while_registering_then_restore(self):
@@ -112,6 +125,7 @@ class WhileServing(BackupTestCase):
 
 
 
+@harness.sqlite_only
 class TheFile(BackupTestCase):
     with_sink = False
 

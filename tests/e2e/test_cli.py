@@ -1,7 +1,8 @@
 """The administrative command line (API.md §8): migrate, createsuperuser,
 users list|show|activate|deactivate|delete|sessions|logout, outbox list|retry. Each test runs
 the binary against its own temp state dir, with no server, and checks stdout,
-stderr, the exit status and the rows left in the database."""
+stderr, the exit status and the rows left in the database: SQLite's file, or
+in the pg row a PostgreSQL database of the test's own (harness.ON_POSTGRESQL)."""
 
 import base64
 import hashlib
@@ -42,10 +43,14 @@ class CliTestCase(unittest.TestCase):
             "AUTH_SECRET_KEY": harness.TEST_SECRET,
             "AUTH_PBKDF2_ITERATIONS": "1000",
         })
+        self.database_url = None
+        if harness.ON_POSTGRESQL:
+            self.database_url = harness.postgres_server().create_database("cli")
+            self.env["AUTH_DATABASE_URL"] = self.database_url
         r = self.cli("migrate")
         self.assertEqual(r.returncode, 0, r)
         self.assertEqual(r.stdout, "database %s is at schema version 2\n"
-                         % os.path.realpath(self.db_path))
+                         % (self.database_url or os.path.realpath(self.db_path)))
 
     # --- helpers
 
@@ -54,6 +59,10 @@ class CliTestCase(unittest.TestCase):
                               env=dict(self.env, **(env or {})), timeout=20)
 
     def db(self):
+        if self.database_url:
+            conn = harness.PgConnection(self.database_url)
+            self.addCleanup(conn.close)
+            return conn
         conn = sqlite3.connect(self.db_path, isolation_level=None, timeout=5)
         conn.row_factory = sqlite3.Row
         self.addCleanup(conn.close)
@@ -67,10 +76,10 @@ class CliTestCase(unittest.TestCase):
         cur = self.db().execute(
             "INSERT INTO users (email, email_key, password, first_name, terms_accepted, "
             "email_verified, is_active, is_staff, date_joined, last_login, pin_hash) "
-            "VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)",
-            (email, email.lower(), password, first_name, verified, active, staff, joined,
-             last_login, pin))
-        return cur.lastrowid
+            "VALUES (?, ?, ?, ?, TRUE, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (email, email.lower(), password, first_name, bool(verified), bool(active),
+             bool(staff), joined, last_login, pin))
+        return cur.fetchone()[0]
 
     def insert_token(self, jti, user_id, revoked_at=None):
         self.db().execute(
@@ -99,8 +108,8 @@ class CliTestCase(unittest.TestCase):
         self.db().execute(
             "INSERT INTO outbox (id, recipient, subject, body, status, attempts, next_attempt_at, "
             "last_error, created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (id, recipient, subject, body, status, attempts, 4102444800, last_error, created,
-             sent_at))
+            (id, recipient, subject.encode(), body.encode(), status, attempts, 4102444800,
+             last_error, created, sent_at))
 
     def createsuperuser(self, email, password=PASSWORD):
         return self.cli("createsuperuser", "--email", email, stdin=password + "\n")
@@ -638,7 +647,8 @@ class Check(CliTestCase):
         self.assertEqual(list(verdicts), self.CHECKS)
         self.assertEqual({v[0][0] for v in verdicts.values()}, {"ok"})
         self.assertEqual(verdicts["database"][0][1],
-                         "%s (schema version 2)" % os.path.realpath(self.db_path))
+                         "%s (schema version 2)"
+                         % (self.database_url or os.path.realpath(self.db_path)))
         self.assertEqual(verdicts["config"][0][1], "the environment only (no env file)")
         self.assertEqual(self.snapshot(), before, "check changed the state dir")
 
@@ -668,20 +678,43 @@ class Check(CliTestCase):
         self.assertTrue(details[0].startswith("AUTH_WORKERS: expected an integer"), details)
         self.assertTrue(details[1].startswith("AUTH_WROKERS: unknown variable"), details)
 
+    @harness.sqlite_only
     def test_missing_database(self):
         os.rename(self.db_path, self.db_path + ".away")
         self.assertOnlyFailure("database", "no database at " + os.path.realpath(self.db_path))
         self.assertFalse(os.path.exists(self.db_path))
 
     def test_schema_newer_or_older(self):
-        self.db().execute("PRAGMA user_version = 99")
+        def set_version(v):
+            self.db().execute("UPDATE schema_version SET version = %d" % v if self.database_url
+                              else "PRAGMA user_version = %d" % v)
+        set_version(99)
         self.assertOnlyFailure("database", "schema version 99, newer than this binary's 2")
-        self.db().execute("PRAGMA user_version = 1")
+        set_version(1)
         self.assertOnlyFailure("database", "schema version 1, this binary's is 2: serve (or "
                                            "migrate) upgrades it")
         # Not migrated by the check.
-        self.assertEqual(self.db().execute("PRAGMA user_version").fetchone()[0], 1)
+        self.assertEqual(self.db().execute(
+            "SELECT version FROM schema_version" if self.database_url
+            else "PRAGMA user_version").fetchone()[0], 1)
 
+    @unittest.skipUnless(harness.ON_POSTGRESQL, "PostgreSQL's answers: the pg row")
+    def test_postgresql_out_of_reach_or_refusing(self):
+        # The URL is shown without its password, whatever the failure.
+        bad = self.database_url.replace("user=postgres", "user=nobody_here") + "&password=s3cret"
+        status, verdicts, _ = self.run_check(env={"AUTH_DATABASE_URL": bad})
+        self.assertEqual(status, 1, verdicts)
+        self.assertEqual(verdicts["database"][0][0], "FAIL", verdicts)
+        self.assertIn("password=***", verdicts["database"][0][1])
+        self.assertNotIn("s3cret", str(verdicts))
+        status, verdicts, _ = self.run_check(
+            env={"AUTH_DATABASE_URL": "postgresql://u:s3cret@127.0.0.1:1/none"})
+        self.assertEqual(status, 1, verdicts)
+        self.assertIn("postgresql://u:***@127.0.0.1:1/none: cannot connect to PostgreSQL",
+                      verdicts["database"][0][1])
+        self.assertNotIn("s3cret", str(verdicts))
+
+    @harness.sqlite_only
     def test_private_files(self):
         os.chmod(self.db_path, 0o644)
         self.assertOnlyFailure("database", "is mode 0644: chmod 600 it")
@@ -730,7 +763,7 @@ class Check(CliTestCase):
 
 class HelpAndErrors(CliTestCase):
     COMMANDS = [("serve",), ("run",), ("check",), ("backup",),
-                ("migrate",), ("createsuperuser",), ("users",), ("users", "list"),
+                ("migrate",), ("migrate-data",), ("createsuperuser",), ("users",), ("users", "list"),
                 ("users", "show"), ("users", "activate"), ("users", "deactivate"),
                 ("users", "delete"), ("users", "sessions"), ("users", "logout"),
                 ("outbox",), ("outbox", "list"), ("outbox", "retry")]
@@ -761,9 +794,14 @@ class HelpAndErrors(CliTestCase):
 
     def test_locked_database_is_one_line_and_no_crash(self):
         user_id = self.insert_user("locked@example.com", active=0)
-        holder = sqlite3.connect(self.db_path, isolation_level=None)
+        if self.database_url:  # the lock every write takes (store/pg_db.cc)
+            holder = harness.PgConnection(self.database_url)
+            holder.execute("BEGIN")
+            holder.execute("SELECT pg_advisory_xact_lock(1129333079)")
+        else:
+            holder = sqlite3.connect(self.db_path, isolation_level=None)
+            holder.execute("BEGIN IMMEDIATE")
         self.addCleanup(holder.close)
-        holder.execute("BEGIN IMMEDIATE")
         started = time.monotonic()
         r = self.cli("users", "activate", str(user_id), env={"AUTH_DB_BUSY_TIMEOUT_MS": "200"})
         self.assertLess(time.monotonic() - started, 5)

@@ -127,7 +127,7 @@ class Recovery(harness.ServiceTestCase):
         self.assertBody(self.reset(email, code, email), 400,
                         {"password": ["The password is too similar to the email."]})
         with self.service.db() as db:
-            db.execute("UPDATE users SET email_verified = 0 WHERE email_key = ?", (email.lower(),))
+            db.execute("UPDATE users SET email_verified = FALSE WHERE email_key = ?", (email.lower(),))
         self.assertBody(self.reset(email, code), 200, {"detail": "Password has been reset."})
         with self.service.db() as db:
             self.assertEqual(db.execute("SELECT email_verified FROM users WHERE email_key = ?",

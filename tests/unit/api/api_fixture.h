@@ -26,6 +26,7 @@
 #include "metrics/counters.h"
 #include "store/store.h"
 #include "unit/scratch_dir.h"
+#include "unit/test_database.h"
 
 namespace cpa::api::testing {
 
@@ -78,7 +79,7 @@ class ApiTest : public ::testing::Test {
   static constexpr const char* kAddress = "198.51.100.7";
 
   void SetUp() override {
-    const std::string db = (scratch_ / "auth.db").string();
+    const std::string& db = database_.location();
     Status st = store::Store::migrate(db, 5000);
     ASSERT_TRUE(st.ok()) << st.reason();
     auto opened = store::Store::open(db, 5000);
@@ -167,6 +168,7 @@ class ApiTest : public ::testing::Test {
   }
 
   cpa::testing::ScratchDir scratch_{"cpa-api"};  // first: removed last
+  cpa::testing::TestDatabase database_{scratch_.path()};
   std::string host_ = "127.0.0.1:8080";  // the Host header sent
   // More request headers for every request, names lower-cased as FastCGI
   // gives them (e.g. {"user-agent", "..."}).

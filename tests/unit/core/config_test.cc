@@ -488,6 +488,31 @@ TEST_F(ParseEnvFile, EmptyKeyIsAnError) {
   EXPECT_NE(error.find(path + ":1"), std::string::npos) << error;
 }
 
+TEST(DatabaseUrl, PostgresqlUrlsAreToldFromPaths) {
+  EXPECT_TRUE(is_postgresql_url("postgresql://auth@db.internal/auth"));
+  EXPECT_TRUE(is_postgresql_url("postgres:///auth?host=/run/postgresql"));
+  EXPECT_FALSE(is_postgresql_url("/var/lib/cryptopay-auth/auth.db"));
+  EXPECT_FALSE(is_postgresql_url("mysql://auth@db/auth"));
+  EXPECT_FALSE(is_postgresql_url("./postgresql://x"));
+}
+
+TEST(DatabaseUrl, PasswordsAreMaskedWhereverTheyAre) {
+  EXPECT_EQ(without_password("postgresql://auth:s3cret@db:5432/auth?sslmode=require"),
+            "postgresql://auth:***@db:5432/auth?sslmode=require");
+  EXPECT_EQ(without_password("postgresql:///auth?user=auth&password=s3cret&host=/tmp"),
+            "postgresql:///auth?user=auth&password=***&host=/tmp");
+  EXPECT_EQ(without_password("--to=postgres://a:b@h/d"), "--to=postgres://a:***@h/d");
+  // Nothing to mask: as it was.
+  EXPECT_EQ(without_password("postgresql://auth@db:5432/auth"), "postgresql://auth@db:5432/auth");
+  EXPECT_EQ(without_password("a:b@example.com"), "a:b@example.com");
+  // The member masks the URL, and shows the SQLite path as it is.
+  Config c;
+  c.db_path = "/var/lib/cryptopay-auth/auth.db";
+  EXPECT_EQ(c.database_for_display(), "/var/lib/cryptopay-auth/auth.db");
+  c.database_url = "postgresql://auth:s3cret@db/auth";
+  EXPECT_EQ(c.database_for_display(), "postgresql://auth:***@db/auth");
+}
+
 TEST_F(ParseEnvFile, MissingFile) {
   Environment env;
   std::string error;
