@@ -239,9 +239,9 @@ void run_worker(const Config& config, int listen_fd, int wake_fd, WorkerKind kin
       // workers accept from the same queue already.) Once connections are
       // kept (fastcgi_keep_conn), this is the one place a kept connection
       // may be closed, and only after its last answer, never while idle:
-      // nginx 1.22 under `fastcgi_next_upstream off` answers 502 to a
-      // request sent on a cached connection the worker has just closed;
-      // it retries none.
+      // nginx 1.22 answers 502 to a POST sent on a cached connection the
+      // worker has just closed, since it retries no POST it has sent
+      // (fastcgi_next_upstream in nginx/cryptopay-auth-fastcgi.conf).
       for (;;) {
         int fd = accept_connection(listen_fd, tcp);
         if (fd < 0) break;
