@@ -10,14 +10,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <string_view>
 
 #include "cli/cli.h"
 #include "mail/smtp_probe.h"
 #include "state/files.h"
 #include "state/secret_key.h"
-#include "state/unix_socket.h"
+#include "state/listener.h"
 #include "store/store.h"
 
 namespace cpa::cli {
@@ -148,7 +150,28 @@ void check_database(Report& report, const Config& config) {
   check_schema_version(report, path, path, config.db_busy_timeout_ms);
 }
 
-void check_socket(Report& report, std::string_view what, const std::string& path) {
+// A TCP address: free for this user to bind (an address of this host, a
+// port nobody holds), or in use by a service (this one, running). Bound
+// first: a connect to an address of another host could reach that host.
+void check_tcp_socket(Report& report, std::string_view what, const ListenAddress& address) {
+  std::string why;
+  int fd = state::bind_tcp(address, &why);
+  if (fd >= 0) {
+    close(fd);
+    report.ok(what, address.text() + " (TCP: keep it on a private network)");
+  } else if (why == strerror(EADDRINUSE) && state::someone_listens(address)) {
+    report.ok(what, address.text() + " (a service is listening on it)");
+  } else {
+    report.fail(what, "cannot listen on " + address.text() + ": " + why);
+  }
+}
+
+void check_socket(Report& report, std::string_view what, const ListenAddress& address) {
+  if (address.tcp()) {
+    check_tcp_socket(report, what, address);
+    return;
+  }
+  const std::string& path = address.path;
   const std::string dir = directory_of(path);
   struct stat st;
   if (path.size() > kSocketPathMax) {
@@ -161,7 +184,8 @@ void check_socket(Report& report, std::string_view what, const std::string& path
   } else if (lstat(path.c_str(), &st) == 0 && !S_ISSOCK(st.st_mode)) {
     report.fail(what, path + " exists and is not a socket");
   } else {
-    report.ok(what, path + (state::someone_listens(path) ? " (a service is listening on it)" : ""));
+    report.ok(what,
+              path + (state::someone_listens(address) ? " (a service is listening on it)" : ""));
   }
 }
 
@@ -230,8 +254,8 @@ int check(const Setup& setup, const Args& args) {
   check_state_dir(report, config);
   check_secret_key(report, config);
   check_database(report, config);
-  check_socket(report, "socket", config.socket_path);
-  check_socket(report, "hash socket", config.hash_socket_path);
+  check_socket(report, "socket", config.socket);
+  check_socket(report, "hash socket", config.hash_socket);
   check_log(report, config);
   check_mail(report, config, args.has("--smtp"));
   return report.finish();

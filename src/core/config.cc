@@ -115,8 +115,8 @@ bool state_dir(const std::string& value, Config* c, std::string*) {
   c->db_path = dir + "/auth.db";
   c->secret_key_file = dir + "/secret.key";
   c->mail_dir = dir + "/mail";
-  c->socket_path = dir + "/fcgi.sock";
-  c->hash_socket_path = dir + "/fcgi-hash.sock";
+  c->socket = unix_listen_address(dir + "/fcgi.sock");
+  c->hash_socket = unix_listen_address(dir + "/fcgi-hash.sock");
   c->log_file = dir + "/auth.log";
   return true;
 }
@@ -167,6 +167,15 @@ bool smtp_url(const std::string& value, Config* c, std::string* why) {
     return false;
   }
   c->smtp_url = value;
+  return true;
+}
+
+// A unix socket path or tcp:HOST:PORT (core/listen_address.h).
+template <auto Member>
+bool listen_address(const std::string& value, Config* c, std::string* why) {
+  std::optional<ListenAddress> address = parse_listen_address(value, why);
+  if (!address) return false;
+  c->*Member = std::move(*address);
   return true;
 }
 
@@ -404,10 +413,15 @@ constexpr Variable kVariables[] = {
       "trailing slash, e.g. `https://app.example.com,http://localhost:5173`. Behind the system "
       "nginx, the site file lists them (see \"Browsers (CORS)\" below)"},
      cors_origins},
-    {{"AUTH_SOCKET", "`$AUTH_STATE_DIR/fcgi.sock`", "the FastCGI socket of the main pool (mode 0660)"},
-     text<&Config::socket_path>},
-    {{"AUTH_HASH_SOCKET", "`$AUTH_STATE_DIR/fcgi-hash.sock`", "the hashing pool's socket"},
-     text<&Config::hash_socket_path>},
+    {{"AUTH_SOCKET", "`$AUTH_STATE_DIR/fcgi.sock`",
+      "where the main pool listens for nginx: a unix socket path (mode 0660), or `tcp:HOST:PORT` "
+      "(a numeric IPv4 address, or IPv6 in brackets: `tcp:[fd00::11]:9000`) for a node behind "
+      "an nginx on another host. FastCGI has no authentication: keep a TCP port on a private "
+      "network, firewalled to nginx's host (see \"Several nodes behind one nginx\" below)"},
+     listen_address<&Config::socket>},
+    {{"AUTH_HASH_SOCKET", "`$AUTH_STATE_DIR/fcgi-hash.sock`",
+      "where the hashing pool listens: as `AUTH_SOCKET`, and not the same address"},
+     listen_address<&Config::hash_socket>},
     {{"AUTH_LOG_FILE", "`$AUTH_STATE_DIR/auth.log`",
       "log file (also on stderr); `-`: stderr only (journald); SIGUSR1 reopens it"},
      log_file},
@@ -459,12 +473,16 @@ std::string unknown_variable(const std::string& name) {
 void check_whole(const Config& c, std::vector<std::string>* errors) {
   if (c.mail_backend == MailBackend::kSmtp && c.smtp_url.empty())
     errors->push_back("AUTH_SMTP_URL: required when AUTH_MAIL_BACKEND=smtp");
-  if (c.socket_path.size() >= 108)
+  // Also for the defaults under a long AUTH_STATE_DIR, hence here.
+  if (!c.socket.tcp() && c.socket.path.size() >= 108)
     errors->push_back("AUTH_SOCKET: the socket path must be shorter than 108 bytes: " +
-                      c.socket_path);
-  if (c.hash_socket_path.size() >= 108)
+                      c.socket.path);
+  if (!c.hash_socket.tcp() && c.hash_socket.path.size() >= 108)
     errors->push_back("AUTH_HASH_SOCKET: the socket path must be shorter than 108 bytes: " +
-                      c.hash_socket_path);
+                      c.hash_socket.path);
+  if (c.socket == c.hash_socket)
+    errors->push_back("AUTH_HASH_SOCKET: the same address as AUTH_SOCKET (" + c.socket.text() +
+                      "): each pool needs its own");
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/cidr.h"
+#include "core/listen_address.h"
 
 namespace cpa {
 
@@ -69,8 +70,11 @@ struct Config {
   bool bench = false;           // AUTH_BENCH: `make bench` only
 
   // Not in the contract's table; for deployments and tests.
-  std::string socket_path;      // AUTH_SOCKET: FastCGI socket, default $state_dir/fcgi.sock
-  std::string hash_socket_path; // AUTH_HASH_SOCKET: the hashing pool's, $state_dir/fcgi-hash.sock
+  // AUTH_SOCKET: where the main pool listens for nginx, default the unix
+  // socket $state_dir/fcgi.sock; tcp:HOST:PORT for a node (listen_address.h).
+  ListenAddress socket;
+  // AUTH_HASH_SOCKET: the hashing pool's, default $state_dir/fcgi-hash.sock.
+  ListenAddress hash_socket;
   std::string log_file;         // AUTH_LOG_FILE: default $state_dir/auth.log; "-": "" (stderr)
   std::string nginx_template;   // AUTH_NGINX_TEMPLATE: used by `run`
   std::string nginx_bin;        // AUTH_NGINX_BIN: default /usr/sbin/nginx

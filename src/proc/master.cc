@@ -29,8 +29,8 @@
 #include "proc/upgrade.h"
 #include "proc/worker.h"
 #include "state/prepare.h"
+#include "state/listener.h"
 #include "state/running.h"
-#include "state/unix_socket.h"
 
 namespace cpa::proc {
 namespace {
@@ -107,32 +107,52 @@ struct Slot {
   int64_t restart_at_us = 0; // 0: not waiting for a restart
 };
 
-int open_listen_socket(const std::string& path, std::string* error) {
-  struct sockaddr_un addr{};
-  if (path.size() >= sizeof addr.sun_path) {
-    *error = "AUTH_SOCKET: " + path + " is longer than a unix socket path may be (" +
-             std::to_string(sizeof addr.sun_path - 1) + " bytes)";
+// A listening socket on `address`, for the pool that `variable` configures.
+int open_listen_socket(const char* variable, const ListenAddress& address, std::string* error) {
+  const std::string name = variable;
+  if (address.tcp()) {
+    // No file mode or group: who may connect is the network's to decide
+    // (README: a private network, firewalled to nginx's host). A port in
+    // use fails the bind: another instance, or another program.
+    std::string why;
+    int fd = state::bind_tcp(address, &why);
+    if (fd >= 0 && listen(fd, 4096) != 0) {
+      why = strerror(errno);
+      close(fd);
+      fd = -1;
+    }
+    if (fd < 0) {
+      *error = name + ": cannot listen on " + address.text() + ": " + why +
+               (why == strerror(EADDRINUSE) ? " (is another instance running on it?)" : "");
+      return -1;
+    }
+    return fd;
+  }
+  const std::string& path = address.path;
+  sockaddr_storage addr;
+  const socklen_t len = state::sockaddr_of(address, &addr);
+  if (len == 0) {
+    *error = name + ": " + path + " is longer than a unix socket path may be (" +
+             std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes)";
     return -1;
   }
-  addr.sun_family = AF_UNIX;
-  memcpy(addr.sun_path, path.c_str(), path.size());
   struct stat st;
   if (lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {
-      *error = "AUTH_SOCKET: " + path + " exists and is not a socket";
+      *error = name + ": " + path + " exists and is not a socket";
       return -1;
     }
     // Taking over a socket in use would leave that instance serving nothing.
-    if (state::someone_listens(path)) {
-      *error = "AUTH_SOCKET: " + path + " is in use: is another instance running on it?";
+    if (state::someone_listens(address)) {
+      *error = name + ": " + path + " is in use: is another instance running on it?";
       return -1;
     }
     unlink(path.c_str());  // stale, from a previous run
   }
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
       chmod(path.c_str(), 0660) != 0 || listen(fd, 4096) != 0) {
-    *error = "AUTH_SOCKET: cannot listen on " + path + ": " + strerror(errno);
+    *error = name + ": cannot listen on " + path + ": " + strerror(errno);
     if (fd >= 0) close(fd);
     return -1;
   }
@@ -325,8 +345,8 @@ void Master::reload() {
   fresh->state_dir = config_.state_dir;
   fresh->db_path = config_.db_path;
   fresh->database_url = config_.database_url;
-  fresh->socket_path = config_.socket_path;
-  fresh->hash_socket_path = config_.hash_socket_path;
+  fresh->socket = config_.socket;
+  fresh->hash_socket = config_.hash_socket;
   fresh->log_file = config_.log_file;
   fresh->secret_key = config_.secret_key;
   config_ = *fresh;
@@ -504,9 +524,16 @@ void Master::stop() {
       }
     }
   }
-  // New connections fail fast from here on.
-  unlink(config_.socket_path.c_str());
-  unlink(config_.hash_socket_path.c_str());
+  // New connections fail fast from here on: a unix path is gone at once; a
+  // TCP port refuses connections once the last worker, which drains what
+  // is queued on it, has closed its copy. The master's copies go now, or
+  // the port would take connections into a backlog nobody accepts from
+  // while the mailer finishes (nginx's next upstream gets them instead).
+  for (const ListenAddress* address : {&config_.socket, &config_.hash_socket})
+    if (!address->tcp()) unlink(address->path.c_str());
+  close(listen_fd_);
+  close(hash_listen_fd_);
+  listen_fd_ = hash_listen_fd_ = -1;
   signal_children(Role::kWorker, SIGTERM);
   signal_children(Role::kHasher, SIGTERM);
   // The mailer last: it goes on delivering while the pool drains, then
@@ -527,11 +554,11 @@ bool Master::adopt_descriptors(std::string* error) {
   const Handover& h = *handover_;
   if (h.exe_fd >= 0) close(h.exe_fd);  // fexecve's: it has served
   std::string why;
-  if (!is_listening_socket_on(h.socket_fd, config_.socket_path, &why)) {
+  if (!is_listening_socket_on(h.socket_fd, config_.socket, &why)) {
     *error = "AUTH_SOCKET: " + why;
     return false;
   }
-  if (!is_listening_socket_on(h.hash_socket_fd, config_.hash_socket_path, &why)) {
+  if (!is_listening_socket_on(h.hash_socket_fd, config_.hash_socket, &why)) {
     *error = "AUTH_HASH_SOCKET: " + why;
     return false;
   }
@@ -576,8 +603,9 @@ int Master::run() {
       return 1;
     }
   } else {
-    listen_fd_ = open_listen_socket(config_.socket_path, &error);
-    if (listen_fd_ >= 0) hash_listen_fd_ = open_listen_socket(config_.hash_socket_path, &error);
+    listen_fd_ = open_listen_socket("AUTH_SOCKET", config_.socket, &error);
+    if (listen_fd_ >= 0)
+      hash_listen_fd_ = open_listen_socket("AUTH_HASH_SOCKET", config_.hash_socket, &error);
     if (listen_fd_ < 0 || hash_listen_fd_ < 0) {
       log::error(error);
       return 1;
@@ -658,8 +686,8 @@ int Master::run() {
     fprintf(f, "%d\n", getpid());
     fclose(f);
   }
-  log::info("serving on " + config_.socket_path + " with " + std::to_string(config_.workers) +
-            " workers, " + config_.hash_socket_path + " with " +
+  log::info("serving on " + config_.socket.text() + " with " + std::to_string(config_.workers) +
+            " workers, " + config_.hash_socket.text() + " with " +
             std::to_string(config_.hash_workers) + " for password hashing" +
             (options_.with_nginx ? ", nginx on http://127.0.0.1:" + std::to_string(config_.http_port)
                                  : std::string()));

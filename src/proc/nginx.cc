@@ -133,8 +133,13 @@ bool write_nginx_config(const Config& config, const std::optional<NginxUser>& us
   std::map<std::string, std::string> values = nginx_error_bodies();
   values.insert({
       {"STATE_DIR", state},
-      {"SOCKET", config.socket_path},
-      {"HASH_SOCKET", config.hash_socket_path},
+      // What an upstream's `server` takes: unix:PATH or HOST:PORT.
+      {"FASTCGI_SERVER", config.socket.nginx_server()},
+      {"HASH_FASTCGI_SERVER", config.hash_socket.nginx_server()},
+      // As configured (a path), for a template of our own written before
+      // TCP listening, with `server unix:{{SOCKET}};`.
+      {"SOCKET", config.socket.text()},
+      {"HASH_SOCKET", config.hash_socket.text()},
       {"HASH_ROUTES", api::hash_routes_regex()},
       {"UNTHROTTLED_ROUTES", api::unthrottled_routes_regex()},
       {"SWAGGER_UI_DIR", docs_assets_dir(config)},

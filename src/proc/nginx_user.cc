@@ -90,19 +90,21 @@ bool grant_nginx_access(const Config& config, const NginxUser& user, std::string
   // 0710: the group may pass through to what it is let into below, but not
   // list the dir; what else is inside keeps its own mode.
   if (!give_group(config.state_dir, user.gid, 0710, error) ||
-      !give_group(nginx_dir, user.gid, 0710, error) ||
-      !give_group(config.socket_path, user.gid, 0, error) ||
-      !give_group(config.hash_socket_path, user.gid, 0, error)) {
+      !give_group(nginx_dir, user.gid, 0710, error)) {
     return false;
   }
-  std::vector<Access> checks = {
-      {nginx_dir, X_OK, true},
-      {config.socket_path, W_OK, true},  // connect(2) needs write permission
-      {config.hash_socket_path, W_OK, true},
+  std::vector<Access> checks = {{nginx_dir, X_OK, true}};
+  // A TCP port has no mode: anyone on the host may connect to it.
+  for (const ListenAddress* socket : {&config.socket, &config.hash_socket}) {
+    if (socket->tcp()) continue;
+    if (!give_group(socket->path, user.gid, 0, error)) return false;
+    checks.push_back({socket->path, W_OK, true});  // connect(2) needs write permission
+  }
+  checks.insert(checks.end(), {
       {config.db_path, R_OK, false},
       {config.secret_key_file, R_OK, false},
       {config.log_file, R_OK, false},
-  };
+  });
   size_t failing = 0;
   if (!check_as(user, checks, &failing, error)) return false;
   if (failing == checks.size()) return true;

@@ -1,6 +1,8 @@
 #include "proc/upgrade.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -10,6 +12,8 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+
+#include "state/listener.h"
 
 extern char** environ;
 
@@ -178,25 +182,59 @@ void exec_binary(int exe_fd, const std::vector<std::string>& env) {
   fexecve(exe_fd, argv.data(), envp.data());
 }
 
-bool is_listening_socket_on(int fd, const std::string& path, std::string* error) {
-  struct sockaddr_un addr{};
-  socklen_t len = sizeof addr;
-  int type = 0, listening = 0;
-  socklen_t int_len = sizeof(int);
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
-      addr.sun_family != AF_UNIX) {
-    *error = "descriptor " + std::to_string(fd) + " is not a unix socket";
+bool is_listening_socket_on(int fd, const ListenAddress& address, std::string* error) {
+  sockaddr_storage bound{};
+  socklen_t len = sizeof bound;
+  const int family = address.tcp() ? (address.ipv6() ? AF_INET6 : AF_INET) : AF_UNIX;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len) != 0 ||
+      bound.ss_family != family) {
+    *error = "descriptor " + std::to_string(fd) + " is not " +
+             (!address.tcp() ? "a unix socket"
+              : address.ipv6() ? "an IPv6 TCP socket" : "an IPv4 TCP socket");
     return false;
   }
+  int type = 0, listening = 0;
+  socklen_t int_len = sizeof(int);
   if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &int_len) != 0 || type != SOCK_STREAM ||
       getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &int_len) != 0 || !listening) {
     *error = "descriptor " + std::to_string(fd) + " is not a listening stream socket";
     return false;
   }
-  std::string bound(addr.sun_path, strnlen(addr.sun_path, sizeof addr.sun_path));
-  if (bound != path) {
-    *error = "the socket handed over listens on " + bound + ", the configuration says " + path +
-             ": moving a socket takes a restart";
+  // The very address the configuration names, compared as the kernel holds
+  // both (10.0.0.1 and 10.0.0.01 are one; a port is part of it).
+  sockaddr_storage configured;
+  const socklen_t configured_len = state::sockaddr_of(address, &configured);
+  bool same = false;
+  std::string bound_text;
+  if (family == AF_UNIX) {
+    const auto& un = reinterpret_cast<const sockaddr_un&>(bound);
+    bound_text.assign(un.sun_path, strnlen(un.sun_path, sizeof un.sun_path));
+    same = bound_text == address.path;
+  } else {
+    char host[INET6_ADDRSTRLEN] = "";
+    const void* ip;
+    int port;
+    if (family == AF_INET6) {
+      const auto& in6 = reinterpret_cast<const sockaddr_in6&>(bound);
+      const auto& want = reinterpret_cast<const sockaddr_in6&>(configured);
+      same = configured_len != 0 && in6.sin6_port == want.sin6_port &&
+             memcmp(&in6.sin6_addr, &want.sin6_addr, sizeof in6.sin6_addr) == 0;
+      ip = &in6.sin6_addr;
+      port = ntohs(in6.sin6_port);
+    } else {
+      const auto& in = reinterpret_cast<const sockaddr_in&>(bound);
+      const auto& want = reinterpret_cast<const sockaddr_in&>(configured);
+      same = configured_len != 0 && in.sin_port == want.sin_port &&
+             in.sin_addr.s_addr == want.sin_addr.s_addr;
+      ip = &in.sin_addr;
+      port = ntohs(in.sin_port);
+    }
+    inet_ntop(family, ip, host, sizeof host);
+    bound_text = tcp_listen_address(host, port).text();
+  }
+  if (!same) {
+    *error = "the socket handed over listens on " + bound_text + ", the configuration says " +
+             address.text() + ": moving a socket takes a restart";
     return false;
   }
   return true;

@@ -28,6 +28,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/listen_address.h"
+
 namespace cpa::proc {
 
 inline constexpr char kInheritVariable[] = "CRYPTOPAY_AUTH_INHERIT";
@@ -81,9 +83,10 @@ std::vector<std::string> handover_environment(const Handover& handover);
 // line and `env`. Returns only on failure, with errno set.
 void exec_binary(int exe_fd, const std::vector<std::string>& env);
 
-// Whether `fd` is a listening unix stream socket bound to `path`; if not,
+// Whether `fd` is a listening stream socket bound to `address`: a unix
+// socket on its path, or a TCP socket on its address and port. If not,
 // *error says what it is instead.
-bool is_listening_socket_on(int fd, const std::string& path, std::string* error);
+bool is_listening_socket_on(int fd, const ListenAddress& address, std::string* error);
 
 // Sets or clears FD_CLOEXEC on `fd`.
 bool set_close_on_exec(int fd, bool on);

@@ -2,6 +2,8 @@
 
 #include <fcgiapp.h>
 #include <sys/epoll.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -63,6 +65,19 @@ struct Exchange {
 // widely, few enough that the writer lock is never held for long.
 constexpr int kMaxGroup = 16;
 
+// The next connection queued on `listen_fd`, or -1 when none is (the socket
+// is non-blocking). Over TCP (a node behind another host's nginx), Nagle's
+// algorithm would hold an answer's last small record back until nginx
+// acknowledges the one before: TCP_NODELAY sends each at once.
+int accept_connection(int listen_fd, bool tcp) {
+  int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+  if (fd >= 0 && tcp) {
+    const int on = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  }
+  return fd;
+}
+
 // Takes the connection `fd` into `ex` and reads its request; false on a
 // protocol error or a cut body (the connection is closed then).
 bool receive(Exchange& ex, int fd, Rng& rng) {
@@ -121,8 +136,8 @@ void answer(Exchange& ex, metrics::Counters& counters, int group = 1) {
 // transaction: one commit (one fsync) for them all, and only then every
 // answer, so nothing is answered before it is durable. A request that spends
 // a hash (or is too large) ends the group and is served after it, alone.
-void serve(int fd, int listen_fd, Exchange* slots, bool group_commit, api::Services& services,
-           metrics::Counters& counters, Rng& rng) {
+void serve(int fd, int listen_fd, bool tcp, Exchange* slots, bool group_commit,
+           api::Services& services, metrics::Counters& counters, Rng& rng) {
   Exchange& first = slots[0];
   if (!receive(first, fd, rng)) return;
   if (!group_commit || first.too_large || api::spends_hash(first.match)) {
@@ -136,7 +151,7 @@ void serve(int fd, int listen_fd, Exchange* slots, bool group_commit, api::Servi
   int grouped = 1;
   Exchange* after_group = nullptr;
   while (grouped < kMaxGroup && store.group_has_writes()) {
-    int next_fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    int next_fd = accept_connection(listen_fd, tcp);
     if (next_fd < 0) break;  // nothing queued: the socket is non-blocking
     Exchange& ex = slots[grouped];
     if (!receive(ex, next_fd, rng)) continue;
@@ -203,6 +218,8 @@ void run_worker(const Config& config, int listen_fd, int wake_fd, WorkerKind kin
   // Hashers never group: their requests would hold the writer lock across a
   // hash.
   const bool group_commit = kind == WorkerKind::kWorker;
+  const ListenAddress& address = kind == WorkerKind::kHasher ? config.hash_socket : config.socket;
+  const bool tcp = address.tcp();
 
   // EPOLLEXCLUSIVE: one idle worker wakes per connection, not the whole pool.
   int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -222,13 +239,13 @@ void run_worker(const Config& config, int listen_fd, int wake_fd, WorkerKind kin
       // workers accept from the same queue already.) Once connections are
       // kept (fastcgi_keep_conn), this is the one place a kept connection
       // may be closed, and only after its last answer, never while idle:
-      // nginx 1.22 under `fastcgi_next_upstream off` answers 502 to a
-      // request sent on a cached connection the worker has just closed;
-      // it retries none.
+      // nginx 1.22 answers 502 to a POST sent on a cached connection the
+      // worker has just closed, since it retries no POST it has sent
+      // (fastcgi_next_upstream in nginx/cryptopay-auth-fastcgi.conf).
       for (;;) {
-        int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+        int fd = accept_connection(listen_fd, tcp);
         if (fd < 0) break;
-        serve(fd, listen_fd, slots.data(), group_commit, services, counters, rng);
+        serve(fd, listen_fd, tcp, slots.data(), group_commit, services, counters, rng);
       }
       _exit(0);
     }
@@ -236,9 +253,9 @@ void run_worker(const Config& config, int listen_fd, int wake_fd, WorkerKind kin
     struct epoll_event out;
     int n = epoll_pwait(ep, &out, 1, -1, &wait_mask);
     if (n <= 0) continue;  // EINTR: a signal; the loop head looks at it
-    int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    int fd = accept_connection(listen_fd, tcp);
     if (fd < 0) continue;  // another worker took it
-    serve(fd, listen_fd, slots.data(), group_commit, services, counters, rng);
+    serve(fd, listen_fd, tcp, slots.data(), group_commit, services, counters, rng);
   }
 }
 

@@ -33,8 +33,8 @@ void make_absolute(Config* config) {
   rebase(config->db_path);
   rebase(config->secret_key_file);
   rebase(config->mail_dir);
-  rebase(config->socket_path);
-  rebase(config->hash_socket_path);
+  for (ListenAddress* socket : {&config->socket, &config->hash_socket})
+    if (!socket->tcp()) rebase(socket->path);
   rebase(config->log_file);
 }
 

@@ -5,7 +5,7 @@
 #include <cerrno>
 #include <fstream>
 
-#include "state/unix_socket.h"
+#include "state/listener.h"
 
 namespace cpa::state {
 
@@ -21,8 +21,8 @@ std::string running_service(const Config& config) {
     return "pid " + std::to_string(pid) + " in " + file +
            " is alive (if that is not the service, remove the file)";
   }
-  for (const std::string* socket : {&config.socket_path, &config.hash_socket_path}) {
-    if (!socket->empty() && someone_listens(*socket)) return "a process listens on " + *socket;
+  for (const ListenAddress* socket : {&config.socket, &config.hash_socket}) {
+    if (someone_listens(*socket)) return "a process listens on " + socket->text();
   }
   return "";
 }

@@ -1,5 +1,7 @@
 #include "store/pg_db.h"
 
+#include <poll.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -200,9 +202,27 @@ void PgDb::disconnect() {
 bool PgDb::unchanged() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; }
 
 Status PgDb::check() {
-  if (unchanged()) return Status();
+  if (alive()) return Status();
   disconnect();
   return connect();
+}
+
+bool PgDb::alive() {
+  if (!unchanged()) return false;
+  // A server that restarted or ended this session (pg_terminate_backend, a
+  // fast shutdown) has closed the connection, maybe after a last FATAL
+  // message; libpq still says CONNECTION_OK until it reads that. Between
+  // requests nothing else can arrive but NOTIFYs (the mailer's), so a
+  // readable socket is read now: else the next request would be the one to
+  // find out, and answer 503 although the server is back.
+  // A server's last message and its close may take two reads; NOTIFYs
+  // leave the socket quiet after one. A few rounds tell the two apart.
+  for (int round = 0; round < 4; ++round) {
+    struct pollfd ready = {PQsocket(conn_), POLLIN, 0};
+    if (poll(&ready, 1, 0) != 1) break;
+    if (!PQconsumeInput(conn_)) return false;
+  }
+  return unchanged();
 }
 
 bool PgDb::in_transaction() const {

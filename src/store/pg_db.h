@@ -9,7 +9,8 @@
 // sees every write committed before it, under READ COMMITTED, and nothing
 // ever needs retrying. Reads run concurrently (MVCC).
 // A lost connection (the server restarted, a network cut) answers
-// Unavailable; the next check() reconnects.
+// Unavailable; the next check() reconnects, and check() also notices a
+// connection the server closed while it was idle.
 #pragma once
 
 #include <libpq-fe.h>
@@ -53,6 +54,8 @@ class PgDb : public Db {
   PgDb(std::string url, int busy_timeout_ms) : url_(std::move(url)), busy_ms_(busy_timeout_ms) {}
   Status connect();
   void disconnect();
+  // The connection is up, as far as what the server has sent says.
+  bool alive();
 
   std::string url_;
   int busy_ms_;

@@ -59,8 +59,8 @@ class PostgresServer:
                    "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
                    "max_connections": "300"}
         options.update(self.settings)
-        opts = " ".join("-c %s=%s" % (k, v) for k, v in options.items())
-        self._ctl("start", "-o", opts, "-l", os.path.join(self.dir, "server.log"))
+        self.options = " ".join("-c %s=%s" % (k, v) for k, v in options.items())
+        self._ctl("start", "-o", self.options, "-l", os.path.join(self.dir, "server.log"))
         self.running = True
         return self
 
@@ -83,8 +83,9 @@ class PostgresServer:
             self.running = False
 
     def restart_later(self):
-        """Starts a server stopped by stop() again, on the same data and socket."""
-        self._ctl("start", "-l", os.path.join(self.dir, "server.log"))
+        """Starts a server stopped by stop() again, on the same data and socket
+        (the same options: without them it would listen elsewhere)."""
+        self._ctl("start", "-o", self.options, "-l", os.path.join(self.dir, "server.log"))
         self.running = True
 
     def url(self, database="postgres"):

@@ -55,7 +55,8 @@ TEST(LoadConfig, Defaults) {
   EXPECT_EQ(c.db_path, "./var/auth.db");
   EXPECT_EQ(c.secret_key_file, "./var/secret.key");
   EXPECT_EQ(c.mail_dir, "./var/mail");
-  EXPECT_EQ(c.socket_path, "./var/fcgi.sock");
+  EXPECT_EQ(c.socket, unix_listen_address("./var/fcgi.sock"));
+  EXPECT_EQ(c.hash_socket, unix_listen_address("./var/fcgi-hash.sock"));
   EXPECT_EQ(c.log_file, "./var/auth.log");
   EXPECT_EQ(c.secret_key, "");
   EXPECT_EQ(c.access_ttl, 3000);
@@ -79,7 +80,7 @@ TEST(LoadConfig, PathsFollowTheStateDir) {
   EXPECT_EQ(c.db_path, "/srv/auth/auth.db");
   EXPECT_EQ(c.secret_key_file, "/srv/auth/secret.key");
   EXPECT_EQ(c.mail_dir, "/srv/auth/mail");
-  EXPECT_EQ(c.socket_path, "/srv/auth/fcgi.sock");
+  EXPECT_EQ(c.socket.path, "/srv/auth/fcgi.sock");
   EXPECT_EQ(c.log_file, "/srv/auth/auth.log");
 }
 
@@ -91,7 +92,8 @@ TEST(LoadConfig, ExplicitPathsWinOverTheStateDir) {
                       {"AUTH_LOG_FILE", "/var/log/auth.log"}});
   EXPECT_EQ(c.db_path, "/data/db.sqlite");
   EXPECT_EQ(c.mail_dir, "/data/mail");
-  EXPECT_EQ(c.socket_path, "/run/auth.sock");
+  EXPECT_EQ(c.socket.path, "/run/auth.sock");
+  EXPECT_FALSE(c.socket.tcp());
   EXPECT_EQ(c.log_file, "/var/log/auth.log");
   EXPECT_EQ(c.secret_key_file, "/srv/auth/secret.key");
 }
@@ -347,6 +349,44 @@ TEST(LoadConfig, InvalidMailFrom) {
 TEST(LoadConfig, SocketPathTooLong) {
   load_error({{"AUTH_SOCKET", "/" + std::string(120, 's')}}, "AUTH_SOCKET");
   load_error({{"AUTH_STATE_DIR", "/" + std::string(100, 'd')}}, "AUTH_SOCKET");
+}
+
+// A node behind an nginx on another host listens on TCP.
+TEST(LoadConfig, SocketsMayBeTcpAddresses) {
+  Config c = load_ok({{"AUTH_SOCKET", "tcp:10.0.0.11:9000"},
+                      {"AUTH_HASH_SOCKET", "tcp:[fd00::11]:9001"}});
+  EXPECT_TRUE(c.socket.tcp());
+  EXPECT_EQ(c.socket.host, "10.0.0.11");
+  EXPECT_EQ(c.socket.port, 9000);
+  EXPECT_EQ(c.socket.text(), "tcp:10.0.0.11:9000");
+  EXPECT_EQ(c.socket.nginx_server(), "10.0.0.11:9000");
+  EXPECT_TRUE(c.hash_socket.ipv6());
+  EXPECT_EQ(c.hash_socket.host, "fd00::11");
+  EXPECT_EQ(c.hash_socket.text(), "tcp:[fd00::11]:9001");
+  EXPECT_EQ(c.hash_socket.nginx_server(), "[fd00::11]:9001");
+  // A unix path keeps nginx's unix: prefix.
+  EXPECT_EQ(load_ok({}).socket.nginx_server(), "unix:./var/fcgi.sock");
+}
+
+TEST(LoadConfig, InvalidTcpAddressesAreRefusedByName) {
+  for (const char* bad : {"tcp:localhost:9000", "tcp:10.0.0.11", "tcp:10.0.0.11:0",
+                          "tcp:10.0.0.11:65536", "tcp:10.0.0.11:90x", "tcp:::1:9000",
+                          "tcp:[::1]9000", "tcp:[::1:9000", "tcp:10.0.0.256:9000", "tcp:"}) {
+    std::string error = load_error({{"AUTH_SOCKET", bad}}, "AUTH_SOCKET");
+    EXPECT_NE(error.find("expected tcp:IPV4:PORT or tcp:[IPV6]:PORT"), std::string::npos)
+        << bad << ": " << error;
+    load_error({{"AUTH_HASH_SOCKET", bad}}, "AUTH_HASH_SOCKET");
+  }
+}
+
+TEST(LoadConfig, ThePoolsNeedTwoAddresses) {
+  std::string error = load_error(
+      {{"AUTH_SOCKET", "tcp:127.0.0.1:9000"}, {"AUTH_HASH_SOCKET", "tcp:127.0.0.1:9000"}},
+      "AUTH_HASH_SOCKET");
+  EXPECT_NE(error.find("the same address as AUTH_SOCKET"), std::string::npos) << error;
+  load_error({{"AUTH_SOCKET", "/run/a.sock"}, {"AUTH_HASH_SOCKET", "/run/a.sock"}},
+             "AUTH_HASH_SOCKET");
+  load_ok({{"AUTH_SOCKET", "tcp:127.0.0.1:9000"}, {"AUTH_HASH_SOCKET", "tcp:127.0.0.1:9001"}});
 }
 
 TEST(LoadConfig, EveryErrorIsReportedOneLineEach) {

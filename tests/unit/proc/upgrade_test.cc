@@ -1,6 +1,8 @@
 #include "proc/upgrade.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -131,21 +133,56 @@ TEST(Handover, OnlyAListeningSocketOnTheConfiguredPathIsAdopted) {
   memcpy(addr.sun_path, path.c_str(), path.size());
   ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   std::string error;
-  EXPECT_FALSE(is_listening_socket_on(fd, path, &error));  // bound, not listening yet
+  const ListenAddress address = unix_listen_address(path);
+  EXPECT_FALSE(is_listening_socket_on(fd, address, &error));  // bound, not listening yet
   EXPECT_NE(error.find("not a listening"), std::string::npos) << error;
   ASSERT_EQ(listen(fd, 8), 0);
-  EXPECT_TRUE(is_listening_socket_on(fd, path, &error)) << error;
-  EXPECT_FALSE(is_listening_socket_on(fd, std::string(dir) + "/other.sock", &error));
+  EXPECT_TRUE(is_listening_socket_on(fd, address, &error)) << error;
+  EXPECT_FALSE(is_listening_socket_on(fd, unix_listen_address(std::string(dir) + "/other.sock"),
+                                      &error));
   EXPECT_NE(error.find("takes a restart"), std::string::npos) << error;
+  EXPECT_FALSE(is_listening_socket_on(fd, tcp_listen_address("127.0.0.1", 9000), &error));
+  EXPECT_NE(error.find("not an IPv4 TCP socket"), std::string::npos) << error;
   int pipe_fds[2];
   ASSERT_EQ(pipe(pipe_fds), 0);
-  EXPECT_FALSE(is_listening_socket_on(pipe_fds[0], path, &error));
+  EXPECT_FALSE(is_listening_socket_on(pipe_fds[0], address, &error));
   EXPECT_NE(error.find("not a unix socket"), std::string::npos) << error;
   close(pipe_fds[0]);
   close(pipe_fds[1]);
   close(fd);
   unlink(path.c_str());
   rmdir(dir);
+}
+
+// A node's TCP port is handed over like a unix path: the very address and
+// port the configuration names, listening.
+TEST(Handover, OnlyAListeningTcpSocketOnTheConfiguredAddressIsAdopted) {
+  std::string error;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);  // port 0: a free one
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const int port = ntohs(addr.sin_port);
+  const ListenAddress address = tcp_listen_address("127.0.0.1", port);
+  EXPECT_FALSE(is_listening_socket_on(fd, address, &error));  // bound, not listening yet
+  EXPECT_NE(error.find("not a listening"), std::string::npos) << error;
+  ASSERT_EQ(listen(fd, 8), 0);
+  EXPECT_TRUE(is_listening_socket_on(fd, address, &error)) << error;
+  EXPECT_FALSE(is_listening_socket_on(fd, tcp_listen_address("127.0.0.1", port + 1), &error));
+  EXPECT_NE(error.find("listens on tcp:127.0.0.1:" + std::to_string(port) +
+                       ", the configuration says tcp:127.0.0.1:" + std::to_string(port + 1)),
+            std::string::npos)
+      << error;
+  EXPECT_FALSE(is_listening_socket_on(fd, tcp_listen_address("127.0.0.2", port), &error));
+  EXPECT_NE(error.find("takes a restart"), std::string::npos) << error;
+  EXPECT_FALSE(is_listening_socket_on(fd, tcp_listen_address("::1", port), &error));
+  EXPECT_NE(error.find("not an IPv6 TCP socket"), std::string::npos) << error;
+  EXPECT_FALSE(is_listening_socket_on(fd, unix_listen_address("/tmp/x.sock"), &error));
+  EXPECT_NE(error.find("not a unix socket"), std::string::npos) << error;
+  close(fd);
 }
 
 }  // namespace

@@ -1757,6 +1757,29 @@ TEST_F(StoreTest, CheckFileReopensAReplacedFile) {
   EXPECT_FALSE(store_->user_by_email_key("old@example.com")->has_value());
 }
 
+// --- PostgreSQL: the server ending the session
+
+// A server restart (or pg_terminate_backend) closes an idle connection; the
+// next check_file() notices and reconnects, so the first request after the
+// server is back is served rather than answered 503.
+TEST_F(StoreTest, CheckFileReconnectsWhenTheServerEndedAnIdleSession) {
+  if (!cpa::testing::postgresql_server())
+    GTEST_SKIP() << "a PostgreSQL session: covered by the pg run";
+  int64_t id = add_user("survivor@example.com");
+  ASSERT_TRUE(store_->check_file().ok());
+  RawDb admin(path_);
+  // The store's session, ended, and waited for until its process is gone
+  // (the timeout argument, PostgreSQL 14+): its socket is closed.
+  std::vector<std::string> ended = admin.rows(
+      "SELECT pg_terminate_backend(pid, 60000) FROM pg_stat_activity "
+      "WHERE application_name = 'cryptopay-auth' AND pid <> pg_backend_pid()");
+  ASSERT_EQ(ended, std::vector<std::string>{"t"});
+  Status back = store_->check_file();
+  ASSERT_TRUE(back.ok()) << back.reason();
+  EXPECT_EQ(get_user(id).email, "survivor@example.com");
+  EXPECT_TRUE(store_->write([&] { return store_->set_names(id, "A", "B"); }).ok());
+}
+
 // --- a second writer holding the lock: 503, not 500
 
 TEST_F(StoreTest, WriteIsUnavailableWhileAnotherConnectionHoldsTheWriteLock) {
