@@ -44,7 +44,7 @@ class CliTestCase(unittest.TestCase):
         })
         r = self.cli("migrate")
         self.assertEqual(r.returncode, 0, r)
-        self.assertEqual(r.stdout, "database %s is at schema version 2\n"
+        self.assertEqual(r.stdout, "database %s is at schema version 3\n"
                          % os.path.realpath(self.db_path))
 
     # --- helpers
@@ -638,7 +638,7 @@ class Check(CliTestCase):
         self.assertEqual(list(verdicts), self.CHECKS)
         self.assertEqual({v[0][0] for v in verdicts.values()}, {"ok"})
         self.assertEqual(verdicts["database"][0][1],
-                         "%s (schema version 2)" % os.path.realpath(self.db_path))
+                         "%s (schema version 3)" % os.path.realpath(self.db_path))
         self.assertEqual(verdicts["config"][0][1], "the environment only (no env file)")
         self.assertEqual(self.snapshot(), before, "check changed the state dir")
 
@@ -675,12 +675,12 @@ class Check(CliTestCase):
 
     def test_schema_newer_or_older(self):
         self.db().execute("PRAGMA user_version = 99")
-        self.assertOnlyFailure("database", "schema version 99, newer than this binary's 2")
-        self.db().execute("PRAGMA user_version = 1")
-        self.assertOnlyFailure("database", "schema version 1, this binary's is 2: serve (or "
+        self.assertOnlyFailure("database", "schema version 99, newer than this binary's 3")
+        self.db().execute("PRAGMA user_version = 2")  # as 0.9.0 left it
+        self.assertOnlyFailure("database", "schema version 2, this binary's is 3: serve (or "
                                            "migrate) upgrades it")
         # Not migrated by the check.
-        self.assertEqual(self.db().execute("PRAGMA user_version").fetchone()[0], 1)
+        self.assertEqual(self.db().execute("PRAGMA user_version").fetchone()[0], 2)
 
     def test_private_files(self):
         os.chmod(self.db_path, 0o644)
