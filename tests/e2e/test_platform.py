@@ -134,6 +134,24 @@ class Conventions(harness.ServiceTestCase):
             self.assertEqual(self.service.served_by(rid), pool, (method, route))
         self.assertEqual(len(self.service.children("cpa-hasher")), 2)
 
+    def test_nginx_keeps_connections_to_the_pool_not_to_the_hashers(self):
+        def sockets(name):  # each process's listening socket, plus its kept connections
+            count = 0
+            for pid in self.service.children(name):
+                for fd in os.listdir("/proc/%d/fd" % pid):
+                    try:
+                        count += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:")
+                    except OSError:
+                        pass
+            return count
+        for _ in range(10):
+            self.assertEqual(self.api("GET", "health/").status, 200)
+            self.api("POST", "token/obtain/", {"email": "keep@example.com", "password": "x"})
+        # One kept connection at least, reused (fewer than one per request).
+        self.assertGreaterEqual(sockets("cpa-worker"), 3 + 1)
+        self.assertLess(sockets("cpa-worker"), 3 + 10)
+        self.assertEqual(sockets("cpa-hasher"), 2)
+
     def test_a_killed_worker_is_replaced(self):
         workers = self.service.children("cpa-worker")
         self.assertEqual(len(workers), 3)
@@ -215,7 +233,11 @@ class PoolDown(harness.ServiceTestCase):
         sock = os.path.join(self.service.state_dir, "fcgi.sock")
         os.rename(sock, sock + ".away")
         try:
-            r = self.api("GET", "health/")
+            # A connection nginx kept from before serves on until its
+            # keepalive_time (5 s) ends it; then no new one can be made.
+            r = harness.wait_until(
+                lambda: (lambda r: r if r.status != 200 else None)(self.api("GET", "health/")),
+                10, 0.1, "nginx's kept connections to end")
             self.assertBody(r, 502, {"detail": "Service temporarily unavailable."})
             self.assertTrue(r.header("X-Request-Id"))
             self.assertTrue(r.header("Retry-After"))
