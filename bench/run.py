@@ -10,7 +10,7 @@ Steps, in order, each in the module named:
      (`cryptopay-auth time-hash`, what the service spends) (bounds.py);
   2. start `cryptopay-auth run` on a free port with a fresh state dir
      (build/bench-state), AUTH_THROTTLE=off and AUTH_BENCH=1, every other
-     setting at its default (workers = cores x 2, 600000 iterations, file mail);
+     setting at its default (workers = cores, 600000 iterations, file mail);
   3. seed active users straight into SQLite, all with one Django hash
      computed here once (600000 iterations, so logins cost what they cost in
      production), then log in through token/obtain/ for an access token and
