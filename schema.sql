@@ -76,7 +76,7 @@ CREATE INDEX IF NOT EXISTS throttle_events_lookup ON throttle_events (scope, sub
 -- No expiry index: a jti begins with its expiry time (8 hex digits), so the
 -- expired rows are a range of the key, and pruning deletes that range.
 CREATE TABLE IF NOT EXISTS tokens (
-  jti        TEXT    PRIMARY KEY,               -- 32 hex: expiry time, then 96 random bits
+  jti        TEXT    PRIMARY KEY,               -- 32 hex: expiry time, microsecond made, random
   user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
   token_type TEXT    NOT NULL,                  -- 'access' | 'refresh'
   family     TEXT    NOT NULL,                  -- jti of the refresh token token/obtain/ made
