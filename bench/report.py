@@ -90,10 +90,12 @@ def print_report(report):
     out = []
     out.append("## CryptoPay Auth benchmark (%s)" % report["started_at"])
     out.append("")
-    out.append("Machine: %d CPUs, %s, %s GB, kernel %s; %s; %s. Workers: %d. Each run: wrk "
-               "-t%d -c%d, %gs after a %gs warm-up."
+    pool = report.get("pool", {})
+    out.append("Machine: %d CPUs, %s, %s GB, kernel %s; %s; %s. Pool: %s workers, %s hashers. "
+               "Each run: wrk -t%d -c%d, %gs after a %gs warm-up."
                % (m["nproc"], m["cpu_model"], m["memory_gb"], m["kernel"], m["wrk"], m["nginx"],
-                  report["workers"], THREADS, CONNECTIONS, report["seconds"], report["warmup"]))
+                  pool.get("cpa-worker", "?"), pool.get("cpa-hasher", "?"), THREADS, CONNECTIONS,
+                  report["seconds"], report["warmup"]))
     out.append("")
     out.append("Load average (1, 5, 15 min): %s at the start, %s at the end."
                % (" ".join(m["loadavg_at_start"]), " ".join(m.get("loadavg_at_end", ["?"]))))

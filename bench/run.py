@@ -115,7 +115,8 @@ def main():
               % (service.port, service.state_dir), flush=True)
         service.start()
         workers_at_start = sorted(p for p, c in service.processes() if c in POOL_NAMES)
-        report["workers"] = len(workers_at_start)
+        report["workers"] = len(workers_at_start)  # both pools
+        report["pool"] = {name: len(service.processes(name)) for name in POOL_NAMES}
         tokens = seed(service, report, only)
         run_scenarios(service, report, tokens, args, cores, only)
         report["memory"] = service.memory()
