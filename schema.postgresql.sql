@@ -68,9 +68,11 @@ CREATE TABLE IF NOT EXISTS throttle_events (
 );
 CREATE INDEX IF NOT EXISTS throttle_events_lookup ON throttle_events (scope, subject, at);
 
--- Every JWT issued. A token with no row here is refused.
+-- Every JWT issued. A token with no row here is refused. The jti begins
+-- with the token's expiry (schema.sql): pruning deletes a range of the key,
+-- compared byte by byte (COLLATE "C"), whatever the database's collation.
 CREATE TABLE IF NOT EXISTS tokens (
-  jti        TEXT    PRIMARY KEY,
+  jti        TEXT    COLLATE "C" PRIMARY KEY,
   user_id    BIGINT  NOT NULL REFERENCES users(id) ON DELETE CASCADE,
   token_type TEXT    NOT NULL,                  -- 'access' | 'refresh'
   family     TEXT    NOT NULL,                  -- jti of the refresh token token/obtain/ made
@@ -79,9 +81,7 @@ CREATE TABLE IF NOT EXISTS tokens (
   revoked_at BIGINT,
   rotated    BOOLEAN NOT NULL DEFAULT FALSE     -- revoked by its own rotation alone (API.md §4)
 );
-CREATE INDEX IF NOT EXISTS tokens_family ON tokens (family);
-CREATE INDEX IF NOT EXISTS tokens_user ON tokens (user_id);
-CREATE INDEX IF NOT EXISTS tokens_expiry ON tokens (expires_at);
+CREATE INDEX IF NOT EXISTS tokens_user ON tokens (user_id, family);
 
 -- Sessions (API.md §9): one family of tokens each; see schema.sql.
 CREATE TABLE IF NOT EXISTS sessions (

@@ -70,8 +70,13 @@ CREATE INDEX IF NOT EXISTS throttle_events_lookup ON throttle_events (scope, sub
 -- one more index written by every request that records an event.)
 
 -- Every JWT issued. A token with no row here is refused.
+-- Two B-trees per token, the fewest that serve every lookup: WITHOUT ROWID,
+-- so the jti key is the table itself; one index for what goes by user and
+-- session (revocations, and ON DELETE CASCADE, which needs user_id leading).
+-- No expiry index: a jti begins with its expiry time (8 hex digits), so the
+-- expired rows are a range of the key, and pruning deletes that range.
 CREATE TABLE IF NOT EXISTS tokens (
-  jti        TEXT    PRIMARY KEY,
+  jti        TEXT    PRIMARY KEY,               -- 32 hex: expiry time, microsecond made, random
   user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
   token_type TEXT    NOT NULL,                  -- 'access' | 'refresh'
   family     TEXT    NOT NULL,                  -- jti of the refresh token token/obtain/ made
@@ -82,10 +87,8 @@ CREATE TABLE IF NOT EXISTS tokens (
   -- is what the reuse grace looks at (API.md §4). Any later revocation of the
   -- token's family clears it.
   rotated    INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS tokens_family ON tokens (family);
-CREATE INDEX IF NOT EXISTS tokens_user ON tokens (user_id);
-CREATE INDEX IF NOT EXISTS tokens_expiry ON tokens (expires_at);
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS tokens_user ON tokens (user_id, family);
 
 -- Sessions (API.md §9): one token/obtain/ and every token refreshed from it,
 -- i.e. one family of tokens. A session is live while its newest refresh

@@ -44,7 +44,7 @@ Result<http::Response> end_session(Call& call) {
     CPA_RETURN_IF_ERROR(reauthenticate(call));  // the caller may have been logged out since
     CPA_ASSIGN_OR_RETURN(auto session, store.live_session(call.user->id, id, call.now()));
     if (!session) return Status::NotFound();  // another user's, ended, or never one
-    CPA_ASSIGN_OR_RETURN(int64_t revoked, store.revoke_family(id, call.now()));
+    CPA_ASSIGN_OR_RETURN(int64_t revoked, store.revoke_family(call.user->id, id, call.now()));
     call.tally.tokens_revoked_by(metrics::Revocation::kSessionEnd, revoked);
     return Status();
   }));

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "auth/jwt.h"
+#include "core/clock.h"
 #include "core/utf8.h"
 
 namespace cpa::api {
@@ -20,13 +21,17 @@ std::string session_user_agent(const http::Request& request) {
   return std::string(utf8_prefix(text, kUserAgentMaxLength));
 }
 
-// 32 lowercase hex: the time in seconds, then 96 random bits. Ids made close
-// in time sort together, so the index on them grows at its end instead of
-// taking writes all over.
-std::string new_jti(Call& call) {
-  char prefix[9];
-  snprintf(prefix, sizeof prefix, "%08x", static_cast<unsigned>(call.now() & 0xffffffff));
-  return prefix + call.svc.rng.hex(12);
+// 32 lowercase hex: the token's expiry in seconds (8), the microsecond of
+// its making (5), then 76 random bits. Ids sort by expiry and, within a
+// second, by creation, so tokens are appended to the end of their key and
+// of their session's index range instead of splitting pages all over; and the
+// expired tokens are a range of the key (store.h: pruning relies on it).
+std::string new_jti(Call& call, int64_t ttl) {
+  char prefix[14];
+  snprintf(prefix, sizeof prefix, "%08x%05x",
+           static_cast<unsigned>((call.now() + ttl) & 0xffffffff),
+           static_cast<unsigned>(sub_second_micros()));
+  return prefix + call.svc.rng.hex(10).substr(0, 19);
 }
 
 std::string mint(Call& call, int64_t user_id, const char* type, int64_t ttl,
@@ -51,11 +56,11 @@ std::string mint(Call& call, int64_t user_id, const char* type, int64_t ttl,
 MintedTokens mint_tokens(Call& call, int64_t user_id) {
   const Config& config = call.svc.config;
   MintedTokens t;
-  const std::string refresh_jti = new_jti(call);
+  const std::string refresh_jti = new_jti(call, config.refresh_ttl);
   t.refresh =
       mint(call, user_id, "refresh", config.refresh_ttl, refresh_jti, refresh_jti, &t.refresh_row);
-  t.access = mint(call, user_id, "access", config.access_ttl, new_jti(call), refresh_jti,
-                  &t.access_row);
+  t.access = mint(call, user_id, "access", config.access_ttl, new_jti(call, config.access_ttl),
+                  refresh_jti, &t.access_row);
   return t;
 }
 

@@ -136,7 +136,8 @@ Result<http::Response> refresh_token(Call& call) {
     } else if (!within_reuse_grace(call, presented)) {
       // Theft, when it was rotated: every token of the session goes.
       if (presented.rotated) {
-        CPA_ASSIGN_OR_RETURN(int64_t revoked, store.revoke_family(presented.family, call.now()));
+        CPA_ASSIGN_OR_RETURN(int64_t revoked,
+                             store.revoke_family(presented.user_id, presented.family, call.now()));
         call.tally.refresh_reused();
         call.tally.tokens_revoked_by(metrics::Revocation::kReuse, revoked);
       }
@@ -158,7 +159,8 @@ Result<http::Response> blacklist_token(Call& call) {
     const store::Token& presented = record.token;
     // Logout ends the whole session: the refresh token and every token
     // descended from the same login.
-    CPA_ASSIGN_OR_RETURN(int64_t revoked, store.revoke_family(presented.family, call.now()));
+    CPA_ASSIGN_OR_RETURN(int64_t revoked,
+                         store.revoke_family(presented.user_id, presented.family, call.now()));
     call.tally.tokens_revoked_by(metrics::Revocation::kLogout, revoked);
     return Status();
   });

@@ -64,6 +64,11 @@ struct Command {
   // A run_setup command that reports a configuration that failed to load
   // itself (check); for the others the dispatcher does, exit 2.
   bool reports_config_errors = false;
+  // Instead of `run` and `run_setup`: a tool that needs no configuration and
+  // touches no file (time-hash). It runs before the configuration is loaded,
+  // so that an env file with errors, or none, changes nothing. Returns the
+  // exit status.
+  int (*run_alone)(const Args& args) = nullptr;
 
   // "users list", or "migrate": how messages name the command.
   std::string full_name() const;
@@ -169,6 +174,8 @@ Outcome backup(Context& ctx, const Args& args);
 Outcome migrate_data(Context& ctx, const Args& args);
 // check.cc
 int check(const Setup& setup, const Args& args);
+// time_hash.cc
+int time_hash(const Args& args);
 // createsuperuser.cc
 Outcome createsuperuser(Context& ctx, const Args& args);
 // users.cc

@@ -102,7 +102,7 @@ Outcome users_logout(Context& ctx, const Args& args) {
     if (session_id) {
       CPA_ASSIGN_OR_RETURN(auto session, ctx.store.live_session(user.id, *session_id, now));
       if (!session) return Outcome::Refused(who + " has no live session '" + printable(*session_id) + "'");
-      CPA_RETURN_IF_ERROR(ctx.store.revoke_family(session->id, now).status_or_ok());
+      CPA_RETURN_IF_ERROR(ctx.store.revoke_family(user.id, session->id, now).status_or_ok());
       done = "ended session " + printable(session->id) + " of " + who;
       return Outcome();
     }

@@ -12,6 +12,12 @@ int64_t monotonic_micros() {
   return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
 }
 
+int sub_second_micros() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int>(ts.tv_nsec / 1000);
+}
+
 std::string_view iso8601_utc(int64_t t, char (&buf)[24]) {
   time_t tt = static_cast<time_t>(t);
   struct tm tm;

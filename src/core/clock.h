@@ -33,6 +33,10 @@ class ManualClock final : public Clock {
 // Monotonic microseconds, for durations in logs and backoff.
 int64_t monotonic_micros();
 
+// Microseconds into the current second of the system's wall clock (0-999999):
+// for ids that should sort by creation within a second, never for behaviour.
+int sub_second_micros();
+
 // "2026-11-24T21:05:00Z"
 std::string_view iso8601_utc(int64_t t, char (&buf)[24]);
 

@@ -33,7 +33,7 @@ struct Config {
   std::string database_url;
   std::string secret_key;       // AUTH_SECRET_KEY, or secret_key_file read (state/secret_key.h)
   std::string secret_key_file;  // $state_dir/secret.key
-  int workers = 0;              // default: cores x 2
+  int workers = 0;              // default: cores
   int hash_workers = 0;         // AUTH_HASH_WORKERS: the pool for hashing routes; = cores
   int64_t access_ttl = 3000;
   int64_t refresh_ttl = 86400;

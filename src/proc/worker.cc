@@ -1,9 +1,6 @@
 #include "proc/worker.h"
 
 #include <fcgiapp.h>
-#include <sys/epoll.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -22,6 +19,7 @@
 #include "http/fcgi.h"
 #include "http/render.h"
 #include "metrics/counters.h"
+#include "proc/connections.h"
 #include "proc/signals.h"
 #include "proc/title.h"
 #include "store/store.h"
@@ -52,6 +50,7 @@ void log_request(const http::Request& req, int status, int64_t micros, int group
 // what it will be answered.
 struct Exchange {
   FCGX_Request fcgi;
+  int fd = -1;  // its connection (fcgi.ipcFd is -1 once libfcgi closed it)
   http::Request request;
   api::RouteMatch match;  // the request's route, looked up once
   size_t route_slot = 0;  // its place in the metrics counters
@@ -65,24 +64,23 @@ struct Exchange {
 // widely, few enough that the writer lock is never held for long.
 constexpr int kMaxGroup = 16;
 
-// The next connection queued on `listen_fd`, or -1 when none is (the socket
-// is non-blocking). Over TCP (a node behind another host's nginx), Nagle's
-// algorithm would hold an answer's last small record back until nginx
-// acknowledges the one before: TCP_NODELAY sends each at once.
-int accept_connection(int listen_fd, bool tcp) {
-  int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-  if (fd >= 0 && tcp) {
-    const int on = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-  }
-  return fd;
-}
+// On SIGTERM a worker goes on serving its kept connections until nginx has
+// closed them all, and never closes one itself, even right after an answer:
+// nginx 1.22 under `fastcgi_next_upstream off` answers 502 to a request it
+// sends on a cached connection the worker has just closed, and retries none
+// (an upgrade's fault test caught one such 502 when the worker closed after
+// its answer). nginx closes an idle one after 1 s (keepalive_timeout) and
+// any after 5 s (keepalive_time), both nginx files; past this limit the
+// worker closes what is left (an nginx configured otherwise) and exits,
+// before the master's own drain limit (10 s).
+constexpr int64_t kDrainMicros = 8 * 1000000;
 
 // Takes the connection `fd` into `ex` and reads its request; false on a
 // protocol error or a cut body (the connection is closed then).
 bool receive(Exchange& ex, int fd, Rng& rng) {
   // libfcgi would close a preset descriptor on entry unless it believes the
   // connection is kept; the BEGIN_REQUEST record then sets the real flag.
+  ex.fd = fd;
   ex.fcgi.ipcFd = fd;
   ex.fcgi.keepConnection = 1;
   if (FCGX_Accept_r(&ex.fcgi) < 0) return false;
@@ -114,7 +112,9 @@ void count(const Exchange& ex, metrics::Counters& counters, int64_t micros) {
   if (ex.response.status < 500) counters.add(ex.tally);
 }
 
-void answer(Exchange& ex, metrics::Counters& counters, int group = 1) {
+// Answers, then keeps the connection for nginx's next request when nginx
+// asked to (fastcgi_keep_conn sets the flag in BEGIN_REQUEST) and `keep_alive`.
+void answer(Exchange& ex, bool keep_alive, metrics::Counters& counters, int group = 1) {
   // Counted before it is written: a client that has its answer finds it
   // counted in the next scrape.
   const int64_t micros = monotonic_micros() - ex.started_us;
@@ -122,27 +122,63 @@ void answer(Exchange& ex, metrics::Counters& counters, int group = 1) {
   http::write_response(ex.fcgi, ex.request, ex.response);
   // Once the request is read to its end, close at once: libfcgi's lingering
   // close (shutdown, then wait for nginx to close first) idles the worker for
-  // a round trip on every request. An unread body keeps the lingering close.
-  if (!ex.too_large) ex.fcgi.detached = http::read_to_end(ex.fcgi) ? 1 : 0;
-  // One request per connection, also when nginx asks to keep it
-  // (fastcgi_keep_conn): the slot's next request presets a new descriptor.
-  ex.fcgi.keepConnection = 0;
-  FCGX_Finish_r(&ex.fcgi);
+  // a round trip on every request. An unread body keeps the lingering close,
+  // and is never kept: the next request would start inside it.
+  const bool read_all = !ex.too_large && http::read_to_end(ex.fcgi);
+  ex.fcgi.detached = read_all ? 1 : 0;
+  if (!keep_alive || !read_all) ex.fcgi.keepConnection = 0;
+  FCGX_Finish_r(&ex.fcgi);  // closes unless kept (or on a write error)
   log_request(ex.request, ex.response.status, micros, group);
 }
 
-// Serves the connection `fd`. With `group_commit`, once a request has
-// written, the connections already queued behind it are served in the same
-// transaction: one commit (one fsync) for them all, and only then every
-// answer, so nothing is answered before it is durable. A request that spends
-// a hash (or is too large) ends the group and is served after it, alone.
-void serve(int fd, int listen_fd, bool tcp, Exchange* slots, bool group_commit,
-           api::Services& services, metrics::Counters& counters, Rng& rng) {
+// After answer(): the connection goes back to the epoll set, or is gone.
+void release(Exchange& ex, Connections& conns) {
+  if (ex.fcgi.ipcFd >= 0) {
+    conns.keep(ex.fd);
+  } else {
+    conns.forget(ex.fd);
+  }
+}
+
+// What a worker serves with: its pool's habits, the request slots, and
+// where requests come from and are counted.
+struct Serving {
+  Exchange* slots;
+  bool group_commit;
+  bool keep_alive;
+  Connections& conns;
+  api::Services& services;
+  metrics::Counters& counters;
+  Rng& rng;
+};
+
+void answer_and_release(Exchange& ex, Serving& w, int group = 1) {
+  answer(ex, w.keep_alive, w.counters, group);
+  release(ex, w.conns);
+}
+
+// Serves the request waiting on connection `fd`. With `group_commit`, once a
+// request has written, the requests already waiting behind it (new
+// connections queued on the socket, and this worker's kept connections
+// whose next request has arrived) are served in the same transaction: one
+// commit (one fsync) for them all, and only then every answer, so nothing is
+// answered before it is durable. A kept connection carries one request at a
+// time (nginx sends the next only after the answer, and the connection is
+// watched again only once answered), so a group never holds two of one
+// connection, and every request starts from a reset Exchange (receive()). A
+// request that spends a hash (or is too large) ends the group and is served
+// after it, alone.
+void serve(int fd, Serving& w) {
+  Exchange* slots = w.slots;
+  api::Services& services = w.services;
   Exchange& first = slots[0];
-  if (!receive(first, fd, rng)) return;
-  if (!group_commit || first.too_large || api::spends_hash(first.match)) {
+  if (!receive(first, fd, w.rng)) {
+    w.conns.forget(fd);  // libfcgi closed it
+    return;
+  }
+  if (!w.group_commit || first.too_large || api::spends_hash(first.match)) {
     handle(first, services);
-    answer(first, counters);
+    answer_and_release(first, w);
     return;
   }
   store::Store& store = services.store;
@@ -151,10 +187,13 @@ void serve(int fd, int listen_fd, bool tcp, Exchange* slots, bool group_commit,
   int grouped = 1;
   Exchange* after_group = nullptr;
   while (grouped < kMaxGroup && store.group_has_writes()) {
-    int next_fd = accept_connection(listen_fd, tcp);
-    if (next_fd < 0) break;  // nothing queued: the socket is non-blocking
+    int next_fd = w.conns.next_ready();
+    if (next_fd < 0) break;  // nothing waiting
     Exchange& ex = slots[grouped];
-    if (!receive(ex, next_fd, rng)) continue;
+    if (!receive(ex, next_fd, w.rng)) {
+      w.conns.forget(next_fd);
+      continue;
+    }
     if (ex.too_large || api::spends_hash(ex.match)) {
       after_group = &ex;
       break;
@@ -169,11 +208,35 @@ void serve(int fd, int listen_fd, bool tcp, Exchange* slots, bool group_commit,
               " requests failed: " + committed.reason());
     for (int i = 0; i < grouped; ++i) slots[i].response = http::render_error(committed);
   }
-  for (int i = 0; i < grouped; ++i) answer(slots[i], counters, grouped);
+  for (int i = 0; i < grouped; ++i) answer_and_release(slots[i], w, grouped);
   if (after_group != nullptr) {
     handle(*after_group, services);
-    answer(*after_group, counters);
+    answer_and_release(*after_group, w);
   }
+}
+
+// SIGTERM, between requests only (the signals are blocked while one is
+// served, so the request in hand and its group are always finished): serve
+// what nginx already queued on the socket (during an upgrade the new workers
+// accept from the same queue already), then what the kept connections bring
+// until nginx has closed them all (kDrainMicros at most). `wait_mask` as the
+// main loop's: SIGUSR1 still reopens the log meanwhile.
+[[noreturn]] void drain(int listen_fd, Serving& w, const std::string& log_file,
+                        const sigset_t* wait_mask) {
+  w.conns.stop_accepting();
+  for (;;) {
+    int fd = accept_connection(listen_fd, w.conns.tcp());
+    if (fd < 0) break;
+    serve(fd, w);
+  }
+  const int64_t deadline = monotonic_micros() + kDrainMicros;
+  while (w.conns.kept() > 0 && monotonic_micros() < deadline) {
+    reopen_log_if_asked(log_file);
+    int fd = w.conns.wait(wait_mask, 100);
+    if (fd >= 0) serve(fd, w);  // a request, or nginx closing it (libfcgi then closes it too)
+  }
+  w.conns.close_all();
+  _exit(0);
 }
 
 }  // namespace
@@ -213,49 +276,27 @@ void run_worker(const Config& config, int listen_fd, int wake_fd, WorkerKind kin
   FCGX_Init();
   std::vector<Exchange> slots(kMaxGroup);
   // No listening socket for libfcgi: it would accept on its own after a
-  // protocol error, inside a group. serve() does every accept.
+  // protocol error, inside a group. Connections does every accept.
   for (Exchange& ex : slots) FCGX_InitRequest(&ex.fcgi, -1, 0);
-  // Hashers never group: their requests would hold the writer lock across a
-  // hash.
-  const bool group_commit = kind == WorkerKind::kWorker;
   const ListenAddress& address = kind == WorkerKind::kHasher ? config.hash_socket : config.socket;
-  const bool tcp = address.tcp();
-
-  // EPOLLEXCLUSIVE: one idle worker wakes per connection, not the whole pool.
-  int ep = epoll_create1(EPOLL_CLOEXEC);
-  struct epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-  ev.data.fd = listen_fd;
-  if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &ev) != 0) {
+  Connections conns(listen_fd, address.tcp());
+  if (!conns.ok()) {
     log::error("epoll setup failed");
     _exit(3);
   }
+  // Hashers never group: their requests would hold the writer lock across a
+  // hash. Nor do they keep connections: a kept connection waits while its
+  // worker is busy, and a hasher is busy for a whole hash (nginx keeps none
+  // to that pool either).
+  const bool is_worker = kind == WorkerKind::kWorker;
+  Serving serving{slots.data(), is_worker, is_worker, conns, services, counters, rng};
 
   for (;;) {
-    if (g_stop_requested) {
-      // Between requests only: the signals are blocked while one is served,
-      // so the request in hand is always finished. Then serve what nginx
-      // already queued on the socket, and leave. (During an upgrade the new
-      // workers accept from the same queue already.) Once connections are
-      // kept (fastcgi_keep_conn), this is the one place a kept connection
-      // may be closed, and only after its last answer, never while idle:
-      // nginx 1.22 answers 502 to a POST sent on a cached connection the
-      // worker has just closed, since it retries no POST it has sent
-      // (fastcgi_next_upstream in nginx/cryptopay-auth-fastcgi.conf).
-      for (;;) {
-        int fd = accept_connection(listen_fd, tcp);
-        if (fd < 0) break;
-        serve(fd, listen_fd, tcp, slots.data(), group_commit, services, counters, rng);
-      }
-      _exit(0);
-    }
+    if (g_stop_requested) drain(listen_fd, serving, config.log_file, &wait_mask);
     reopen_log_if_asked(config.log_file);
-    struct epoll_event out;
-    int n = epoll_pwait(ep, &out, 1, -1, &wait_mask);
-    if (n <= 0) continue;  // EINTR: a signal; the loop head looks at it
-    int fd = accept_connection(listen_fd, tcp);
-    if (fd < 0) continue;  // another worker took it
-    serve(fd, listen_fd, tcp, slots.data(), group_commit, services, counters, rng);
+    int fd = conns.wait(&wait_mask, -1);
+    if (fd < 0) continue;  // a signal (the loop head looks at it), or another worker's
+    serve(fd, serving);
   }
 }
 

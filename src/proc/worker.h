@@ -1,6 +1,9 @@
 // A FastCGI worker: accepts connections on the shared listening socket and
-// serves one request at a time until told to stop. On SIGTERM it finishes the
-// request in hand, serves what is already queued on the socket, and exits.
+// serves one request at a time until told to stop; a pool worker (not a
+// hasher) keeps the connections nginx asks it to keep and serves their next
+// requests too (proc/connections.h). On SIGTERM it finishes the request in
+// hand, serves what is already queued on the socket and what its kept
+// connections bring until nginx has closed them, and exits.
 #pragma once
 
 #include "core/config.h"

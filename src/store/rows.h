@@ -21,4 +21,8 @@ inline constexpr int kTokenColumnCount = 8;
 
 Token read_token(const Stmt& s, int first_col);
 
+// The smallest jti of a token expiring at or after `expired_before`: every
+// jti below it begins with an earlier expiry (8 hex digits).
+std::string expiry_key_bound(int64_t expired_before);
+
 }  // namespace cpa::store

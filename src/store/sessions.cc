@@ -3,6 +3,7 @@
 // table: token/obtain/ and token/refresh/ write it, pruning and the account's
 // deletion remove its rows.
 #include "store/db.h"
+#include "store/rows.h"
 #include "store/store.h"
 
 #define CPA_SESSION_COLUMNS \
@@ -45,7 +46,7 @@ Status Store::touch_session(const Session& s) {
 Result<std::vector<Session>> Store::live_sessions(int64_t user_id, int64_t now, int64_t offset,
                                                   int64_t limit) {
   // Walks sessions_user backwards; ties in the second go to the later id
-  // (ids begin with their creation time).
+  // (ids begin with their expiry: creation time + the refresh lifetime).
   static constexpr const char* kSql =
       "SELECT " CPA_SESSION_COLUMNS CPA_LIVE_SESSIONS
       " AND s.user_id = ?1 ORDER BY s.last_used_at DESC, s.id DESC LIMIT ?4 OFFSET ?3";
@@ -84,15 +85,16 @@ Result<std::optional<Session>> Store::live_session(int64_t user_id, const std::s
 
 Status Store::prune_sessions(int64_t expired_before) {
   // The sessions whose newest refresh token expired before `expired_before`
-  // (dead for good: no later token can come), found from the tokens' expiry
-  // index rather than by reading every session.
+  // (dead for good: no later token can come), found among the refresh
+  // tokens that pruning deletes (a range of their key) rather than by
+  // reading every session.
   static constexpr const char* kSql =
       "DELETE FROM sessions WHERE id IN (SELECT family FROM tokens"
-      " WHERE expires_at < ?1 AND token_type = 'refresh')"
+      " WHERE jti < ?2 AND expires_at < ?1 AND token_type = 'refresh')"
       " AND NOT EXISTS (SELECT 1 FROM tokens t WHERE t.jti = sessions.refresh_jti"
       " AND t.expires_at >= ?1)";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
-  return s.bind_all(expired_before).run();
+  return s.bind_all(expired_before, expiry_key_bound(expired_before)).run();
 }
 
 }  // namespace cpa::store

@@ -59,13 +59,31 @@ constexpr const char* kUpgrades[] = {
     // rotated, its access token at least) keeps no merely rotated token.
     "UPDATE tokens SET rotated = 0 WHERE rotated = 1 AND family IN "
     "(SELECT family FROM tokens WHERE revoked_at IS NOT NULL AND rotated = 0);",
+    // 2 -> 3. Issue 14, fewer B-trees per token: tokens rebuilt WITHOUT ROWID
+    // with one index (user, family) instead of three, every row kept as it
+    // was, so every live token and every session (which names its refresh
+    // token's jti and its family, not a rowid) stays valid. Rows made before
+    // this step have a jti that begins with their issue time, never after
+    // their expiry, so pruning by the key's expiry prefix still finds them.
+    // Nothing references tokens, so dropping it deletes no other row.
+    "CREATE TABLE tokens_v3 (jti TEXT PRIMARY KEY, "
+    "user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE, "
+    "token_type TEXT NOT NULL, family TEXT NOT NULL, issued_at INTEGER NOT NULL, "
+    "expires_at INTEGER NOT NULL, revoked_at INTEGER, rotated INTEGER NOT NULL DEFAULT 0) "
+    "WITHOUT ROWID;"
+    "INSERT INTO tokens_v3 (jti, user_id, token_type, family, issued_at, expires_at, "
+    "revoked_at, rotated) SELECT jti, user_id, token_type, family, issued_at, expires_at, "
+    "revoked_at, rotated FROM tokens;"
+    "DROP TABLE tokens;"
+    "ALTER TABLE tokens_v3 RENAME TO tokens;"
+    "CREATE INDEX tokens_user ON tokens (user_id, family);",
 };
 constexpr int kSchemaVersion = 1 + static_cast<int>(std::size(kUpgrades));
 
-// PostgreSQL came with version 2: schema.postgresql.sql creates the current
+// PostgreSQL came with version 3: schema.postgresql.sql creates the current
 // schema, and kPgUpgrades[v - kPgFirstVersion] takes version v to v + 1 (the
 // same versions as SQLite's: one logical schema, two spellings).
-constexpr int kPgFirstVersion = 2;
+constexpr int kPgFirstVersion = 3;
 constexpr const char* kPgUpgrades[] = {nullptr};  // none yet
 constexpr int kPgUpgradeCount = 0;
 static_assert(kPgFirstVersion + kPgUpgradeCount == kSchemaVersion,

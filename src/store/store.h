@@ -67,6 +67,8 @@ struct Code {
 };
 
 struct Token {
+  // 32 lowercase hex, the first 8 its expiry time: pruning deletes expired
+  // rows as a range of this key (see schema.sql).
   std::string jti;
   int64_t user_id = 0;
   std::string token_type;  // "access" | "refresh"
@@ -270,8 +272,10 @@ class Store {
   // as merely rotated (the reuse grace's condition): a token revoked any
   // other way never benefits from the grace. Earlier revocation times stay.
   // Each returns how many tokens it revoked that were live (for metrics/).
-  Result<int64_t> revoke_family(const std::string& family, int64_t now);  // one session
-  Result<int64_t> revoke_user_tokens(int64_t user_id, int64_t now);       // every session
+  // Each names the user: every revocation walks the index (user, family).
+  Result<int64_t> revoke_family(int64_t user_id, const std::string& family,
+                                int64_t now);                        // one session
+  Result<int64_t> revoke_user_tokens(int64_t user_id, int64_t now);  // every session
   // Every token of the user's sessions but `keep_family`.
   Result<int64_t> revoke_other_families(int64_t user_id, const std::string& keep_family,
                                         int64_t now);

@@ -1,4 +1,6 @@
 // Store: the record of every JWT issued.
+#include <cstdio>
+
 #include "store/db.h"
 #include "store/rows.h"
 #include "store/store.h"
@@ -67,11 +69,12 @@ Result<int64_t> revoke(Db& db, const char* revoke_live, const char* unrotate, Bi
   return revoked;
 }
 
-Result<int64_t> Store::revoke_family(const std::string& family, int64_t now) {
-  static constexpr const char* kLive = CPA_REVOKE_LIVE "family = ?1";
-  static constexpr const char* kRotated = CPA_UNROTATE "family = ?1";
+// Each names the user, so that all three walk tokens_user (user_id, family).
+Result<int64_t> Store::revoke_family(int64_t user_id, const std::string& family, int64_t now) {
+  static constexpr const char* kLive = CPA_REVOKE_LIVE "user_id = ?1 AND family = ?3";
+  static constexpr const char* kRotated = CPA_UNROTATE "user_id = ?1 AND family = ?2";
   return revoke(*db_, kLive, kRotated, [&](Stmt& s, bool live) -> Stmt& {
-    return live ? s.bind_all(family, now) : s.bind_all(family);
+    return live ? s.bind_all(user_id, now, family) : s.bind_all(user_id, family);
   });
 }
 
@@ -95,11 +98,21 @@ Result<int64_t> Store::revoke_other_families(int64_t user_id, const std::string&
 #undef CPA_REVOKE_LIVE
 #undef CPA_UNROTATE
 
+std::string expiry_key_bound(int64_t expired_before) {
+  char bound[32];
+  snprintf(bound, sizeof bound, "%08llx",
+           static_cast<unsigned long long>(expired_before) & 0xffffffffULL);
+  return bound;
+}
+
 Status Store::prune_tokens(int64_t expired_before) {
   CPA_RETURN_IF_ERROR(prune_sessions(expired_before));
-  static constexpr const char* kSql = "DELETE FROM tokens WHERE expires_at < ?1";
+  // A range of the key (jti begins with the expiry), not a scan; the
+  // expires_at test keeps a version-1 row whose issue-time prefix is in the
+  // range while the token still lives.
+  static constexpr const char* kSql = "DELETE FROM tokens WHERE jti < ?1 AND expires_at < ?2";
   CPA_ASSIGN_OR_RETURN(Stmt s, db_->prepare(kSql));
-  return s.bind_all(expired_before).run();
+  return s.bind_all(expiry_key_bound(expired_before), expired_before).run();
 }
 
 }  // namespace cpa::store

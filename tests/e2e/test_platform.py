@@ -14,6 +14,18 @@ import unittest
 import harness
 
 
+def sockets(pid):
+    """How many sockets the process `pid` holds: a worker's listening socket,
+    plus the connections nginx keeps to it."""
+    count = 0
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            count += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:")
+        except OSError:
+            pass
+    return count
+
+
 class Conventions(harness.ServiceTestCase):
     with_sink = False
 
@@ -134,6 +146,20 @@ class Conventions(harness.ServiceTestCase):
             self.assertEqual(self.service.served_by(rid), pool, (method, route))
         self.assertEqual(len(self.service.children("cpa-hasher")), 2)
 
+    def test_nginx_keeps_connections_to_the_pool_not_to_the_hashers(self):
+        def pool_sockets(name):  # each process's listening socket, plus its kept connections
+            return sum(sockets(pid) for pid in self.service.children(name))
+        for _ in range(10):
+            self.assertEqual(self.api("GET", "health/").status, 200)
+            self.api("POST", "token/obtain/", {"email": "keep@example.com", "password": "x"})
+        # One kept connection at least, reused (fewer than one per request).
+        self.assertGreaterEqual(pool_sockets("cpa-worker"), 3 + 1)
+        self.assertLess(pool_sockets("cpa-worker"), 3 + 10)
+        # A hasher closes each connection right after its answer, which the
+        # client may have before the close: give it that moment.
+        harness.wait_until(lambda: pool_sockets("cpa-hasher") == 2, 5, 0.01,
+                           "the hashers to hold their listening sockets only")
+
     def test_a_killed_worker_is_replaced(self):
         workers = self.service.children("cpa-worker")
         self.assertEqual(len(workers), 3)
@@ -147,6 +173,30 @@ class Conventions(harness.ServiceTestCase):
 
 class Reload(harness.ServiceTestCase):
     with_sink = False
+
+    def test_a_stopping_worker_serves_its_kept_connections_until_nginx_closes_them(self):
+        # A worker told to stop never closes a kept connection itself (nginx
+        # would answer 502 to a request it sent on it at that moment): it
+        # serves what they bring, and leaves once nginx has closed them,
+        # which nginx does after 1 s idle (keepalive_timeout), long before
+        # the worker's own 8 s limit.
+        def a_holder():
+            for _ in range(5):
+                self.assertEqual(self.api("GET", "health/").status, 200)
+            return next((p for p in self.service.children("cpa-worker") if sockets(p) > 1),
+                        None)
+        pid = harness.wait_until(a_holder, 10, 0.05, "a worker with a kept connection")
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(10):  # some on its kept connections, as nginx picks them
+            self.assertEqual(self.api("GET", "health/").status, 200)
+        idle_from = time.monotonic()
+        harness.wait_until(lambda: pid not in self.service.children("cpa-worker"), 10, 0.01,
+                           "the worker to exit")
+        self.assertLess(time.monotonic() - idle_from, 3.0)
+        for _ in range(20):
+            self.assertEqual(self.api("GET", "health/").status, 200)
+        harness.wait_until(lambda: len(self.service.children("cpa-worker")) == 3,
+                           what="its replacement")
 
     def test_sighup_replaces_the_workers_without_dropping_requests(self):
         old_workers = set(self.service.children("cpa-worker"))
@@ -215,7 +265,11 @@ class PoolDown(harness.ServiceTestCase):
         sock = os.path.join(self.service.state_dir, "fcgi.sock")
         os.rename(sock, sock + ".away")
         try:
-            r = self.api("GET", "health/")
+            # A connection nginx kept from before serves on until its
+            # keepalive_time (5 s) ends it; then no new one can be made.
+            r = harness.wait_until(
+                lambda: (lambda r: r if r.status != 200 else None)(self.api("GET", "health/")),
+                10, 0.1, "nginx's kept connections to end")
             self.assertBody(r, 502, {"detail": "Service temporarily unavailable."})
             self.assertTrue(r.header("X-Request-Id"))
             self.assertTrue(r.header("Retry-After"))

@@ -144,6 +144,23 @@ TEST(Keys, HmacSha256MatchesRfc4231) {
             "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
 }
 
+// Each key's MAC context is kept (a few per thread): more keys than it holds,
+// used in turn, and the same message under each gives each key's own MAC.
+TEST(Keys, HmacSha256KeepsEachKeysStateApart) {
+  const char* kJefe = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+  const std::string message = "what do ya want for nothing?";
+  std::vector<std::string> first;
+  for (int i = 0; i < 6; ++i)
+    first.push_back(hex(hmac_sha256("key-" + std::to_string(i), message)));
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 5; i >= 0; --i)
+      EXPECT_EQ(hex(hmac_sha256("key-" + std::to_string(i), message)), first[i]) << i;
+    EXPECT_EQ(hex(hmac_sha256("Jefe", message)), kJefe);
+    EXPECT_EQ(hex(hmac_sha256("Jefe", message)), kJefe);  // its kept state, started over
+  }
+  for (int i = 1; i < 6; ++i) EXPECT_NE(first[i], first[0]);
+}
+
 TEST(Keys, DeriveSeparatesTokenAndCodeKeys) {
   const Keys keys = Keys::derive("cryptopay-test-secret");
   EXPECT_EQ(keys.jwt, "cryptopay-test-secret");

@@ -70,8 +70,8 @@ TEST(LoadConfig, Defaults) {
   EXPECT_EQ(c.db_busy_timeout_ms, 5000);
   EXPECT_EQ(c.mail_connections, 4);
   unsigned cores = std::thread::hardware_concurrency();
-  EXPECT_EQ(c.workers, static_cast<int>(cores ? cores * 2 : 2));
-  EXPECT_GE(c.workers, 2);
+  EXPECT_EQ(c.workers, static_cast<int>(cores ? cores : 1));
+  EXPECT_GE(c.workers, 1);
 }
 
 TEST(LoadConfig, PathsFollowTheStateDir) {

@@ -183,7 +183,7 @@ class CopyToPostgresqlTest : public ::testing::Test {
           source_->touch_session(session("r1", f.ann, "r2", 1600, 1700, "192.0.2.8", "Café/1.1")));
       CPA_RETURN_IF_ERROR(source_->insert_token(token("r3", f.ann, "refresh", "r3", 1800)));
       CPA_RETURN_IF_ERROR(source_->touch_session(session("r3", f.ann, "r3", 1800, 1800, "", "")));
-      CPA_ASSIGN_OR_RETURN(int64_t revoked, source_->revoke_family("r3", 1850));
+      CPA_ASSIGN_OR_RETURN(int64_t revoked, source_->revoke_family(f.ann, "r3", 1850));
       if (revoked != 1) return Status::Internal("r3 was not revoked");
       CPA_RETURN_IF_ERROR(source_->insert_token(token("b1", f.bob, "refresh", "b1", 1801)));
       return gone ? source_->delete_user(*gone) : Status::Internal("no user to delete");

@@ -1,6 +1,7 @@
 #include "store/store.h"
 
 #include "unit/store/schema_v1.h"
+#include "unit/store/schema_v2.h"
 #include "unit/scratch_dir.h"
 #include "unit/test_database.h"
 
@@ -54,6 +55,16 @@ class StoreTest : public ::testing::Test {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
     const bool made = sqlite3_exec(db, kSchemaVersion1, nullptr, nullptr, nullptr) == SQLITE_OK &&
+                      sqlite3_exec(db, rows, nullptr, nullptr, nullptr) == SQLITE_OK;
+    EXPECT_TRUE(made) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+
+  // A database as a version-2 binary (0.9.0) left it, with `rows` inserted.
+  static void make_version_two(const std::string& path, const char* rows = "") {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const bool made = sqlite3_exec(db, kSchemaVersion2, nullptr, nullptr, nullptr) == SQLITE_OK &&
                       sqlite3_exec(db, rows, nullptr, nullptr, nullptr) == SQLITE_OK;
     EXPECT_TRUE(made) << sqlite3_errmsg(db);
     sqlite3_close(db);
@@ -265,6 +276,7 @@ TEST_F(StoreTest, MigrateUpgradesAVersionOneDatabaseKeepingItsRows) {
 // Version 2 adds sessions: every family with an unrevoked refresh token
 // becomes one, so that logins made before the upgrade are listed; and a
 // rotated token of a family revoked since is no longer "merely rotated".
+// Version 3 then rebuilds tokens: a version-1 database goes through both.
 TEST_F(StoreTest, MigrateUpgradesAVersionOneDatabaseWithASessionPerLiveFamily) {
   std::string old_path = (dir_ / "v1-tokens.db").string();
           // live: obtained at 1100, refreshed at 1500 and 1900
@@ -289,6 +301,10 @@ TEST_F(StoreTest, MigrateUpgradesAVersionOneDatabaseWithASessionPerLiveFamily) {
       "('out-r2', 1, 'refresh', 'out', 1300, 9300, 1400, 0),"
       // another user's
       "('other', 2, 'refresh', 'other', 1250, 9000, NULL, 0);"));
+  const char* kAllTokens =
+      "SELECT jti, user_id, token_type, family, issued_at, expires_at, revoked_at, rotated "
+      "FROM tokens ORDER BY jti";
+  std::vector<std::string> before = RawDb(old_path).rows(kAllTokens);
   Status st = Store::migrate(old_path, 5000);
   ASSERT_TRUE(st.ok()) << st.reason();
   EXPECT_EQ(RawDb(old_path).scalar("PRAGMA user_version"), Store::schema_version());
@@ -322,6 +338,19 @@ TEST_F(StoreTest, MigrateUpgradesAVersionOneDatabaseWithASessionPerLiveFamily) {
   EXPECT_FALSE(rotated("out"));  // its family was logged out
   EXPECT_EQ(store.token_with_user("out").value()->first.revoked_at, 1300);
 
+  // tokens was rebuilt WITHOUT ROWID (issue 14): every row is kept as it was
+  // but for `rotated` above, and the foreign key still cascades.
+  std::vector<std::string> after = RawDb(old_path).rows(kAllTokens);
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t i = 0; i < before.size(); ++i) {
+    if (before[i].rfind("out|", 0) == 0) continue;  // its rotated flag was cleared
+    EXPECT_EQ(after[i], before[i]);
+  }
+  EXPECT_EQ(RawDb(old_path).scalar("SELECT wr FROM pragma_table_list('tokens')"), 1);
+  ASSERT_TRUE(store.write([&] { return store.delete_user(*store.user_by_id(2).value()); }).ok());
+  EXPECT_EQ(RawDb(old_path).scalar("SELECT count(*) FROM tokens WHERE user_id = 2"), 0);
+  EXPECT_EQ(RawDb(old_path).scalar("SELECT count(*) FROM tokens"), 9);
+
   // A refresh after the upgrade moves the backfilled session on.
   ASSERT_TRUE(store.write([&] {
     CPA_RETURN_IF_ERROR(store.insert_token(token("live-r4", 1, "refresh", "live", 2100, 9900)));
@@ -333,6 +362,133 @@ TEST_F(StoreTest, MigrateUpgradesAVersionOneDatabaseWithASessionPerLiveFamily) {
   EXPECT_EQ((*moved)->last_used_at, 2100);
   EXPECT_EQ((*moved)->ip, "192.0.2.1");
   EXPECT_TRUE(Store::migrate(old_path, 5000).ok());
+}
+
+// Version 3 rebuilds tokens (WITHOUT ROWID, one index): a database that
+// 0.9.0 served keeps every token and every session as they were, its logins
+// stay live and listed, and its tokens, whose jtis begin with their issue
+// time rather than their expiry, are still pruned once expired and only then.
+TEST_F(StoreTest, MigrateUpgradesAVersionTwoDatabaseKeepingItsTokensAndSessions) {
+  std::string old_path = (dir_ / "v2.db").string();
+  // jtis as 0.9.0 made them: the issue time (8 hex digits), then 96 random
+  // bits. 0x44c = 1100, 0x5dc = 1500, 0x3e8 = 1000, 0x4b0 = 1200.
+  ASSERT_NO_FATAL_FAILURE(make_version_two(old_path,
+      "INSERT INTO users (email, email_key, date_joined, is_active) "
+      "VALUES ('a@example.com', 'a@example.com', 900, 1), "
+      "('b@example.com', 'b@example.com', 900, 1);"
+      "INSERT INTO tokens (jti, user_id, token_type, family, issued_at, expires_at, "
+      "revoked_at, rotated) VALUES "
+      // a's phone: obtained at 1100, refreshed at 1500; the first refresh
+      // token merely rotated (the reuse grace may still honour it)
+      "('0000044c11111111111111111111111', 1, 'refresh', '0000044c11111111111111111111111',"
+      " 1100, 90000, 1500, 1),"
+      "('0000044c22222222222222222222222', 1, 'access', '0000044c11111111111111111111111',"
+      " 1100, 4100, NULL, 0),"
+      "('000005dc33333333333333333333333', 1, 'refresh', '0000044c11111111111111111111111',"
+      " 1500, 90400, NULL, 0),"
+      "('000005dc44444444444444444444444', 1, 'access', '0000044c11111111111111111111111',"
+      " 1500, 4500, NULL, 0),"
+      // a's old laptop: never refreshed, expired at 2000
+      "('000003e855555555555555555555555', 1, 'refresh', '000003e855555555555555555555555',"
+      " 1000, 2000, NULL, 0),"
+      "('000003e866666666666666666666666', 1, 'access', '000003e855555555555555555555555',"
+      " 1000, 1300, NULL, 0),"
+      // b's login
+      "('000004b077777777777777777777777', 2, 'refresh', '000004b077777777777777777777777',"
+      " 1200, 90200, NULL, 0),"
+      "('000004b088888888888888888888888', 2, 'access', '000004b077777777777777777777777',"
+      " 1200, 4200, NULL, 0);"
+      "INSERT INTO sessions (id, user_id, refresh_jti, created_at, last_used_at, ip, user_agent) "
+      "VALUES ('0000044c11111111111111111111111', 1, '000005dc33333333333333333333333',"
+      " 1100, 1500, '192.0.2.1', 'phone'),"
+      "('000003e855555555555555555555555', 1, '000003e855555555555555555555555',"
+      " 1000, 1000, '192.0.2.2', 'laptop'),"
+      "('000004b077777777777777777777777', 2, '000004b077777777777777777777777',"
+      " 1200, 1200, '198.51.100.7', 'b');"));
+  const char* kAllTokens =
+      "SELECT jti, user_id, token_type, family, issued_at, expires_at, revoked_at, rotated "
+      "FROM tokens ORDER BY jti";
+  const char* kAllSessions =
+      "SELECT id, user_id, refresh_jti, created_at, last_used_at, ip, user_agent "
+      "FROM sessions ORDER BY id";
+  const std::vector<std::string> tokens_before = RawDb(old_path).rows(kAllTokens);
+  const std::vector<std::string> sessions_before = RawDb(old_path).rows(kAllSessions);
+  ASSERT_EQ(tokens_before.size(), 8u);
+  ASSERT_EQ(sessions_before.size(), 3u);
+
+  Status st = Store::migrate(old_path, 5000);
+  ASSERT_TRUE(st.ok()) << st.reason();
+  {
+    RawDb raw(old_path);
+    EXPECT_EQ(raw.scalar("PRAGMA user_version"), 3);
+    EXPECT_EQ(raw.scalar("PRAGMA user_version"), Store::schema_version());
+    EXPECT_EQ(raw.rows(kAllTokens), tokens_before);  // every row, every column, as it was
+    EXPECT_EQ(raw.rows(kAllSessions), sessions_before);
+    EXPECT_EQ(raw.scalar("SELECT wr FROM pragma_table_list('tokens')"), 1);
+    EXPECT_EQ(raw.rows("SELECT name FROM pragma_index_list('tokens') WHERE origin = 'c'"),
+              (std::vector<std::string>{"tokens_user"}));
+    EXPECT_EQ(raw.rows("PRAGMA foreign_key_check"), (std::vector<std::string>{}));
+  }
+  auto opened = Store::open(old_path, 5000);
+  ASSERT_TRUE(opened.ok());
+  Store& store = **opened;
+
+  // The logins made before the upgrade are live and listed as they were.
+  auto listed = [&](int64_t user_id, int64_t now) {
+    std::vector<std::string> out;
+    auto sessions = store.live_sessions(user_id, now, 0, 100);
+    EXPECT_TRUE(sessions.ok());
+    if (sessions.ok())
+      for (const Session& s : *sessions) out.push_back(s.id + " " + s.refresh_jti + " " + s.ip);
+    return out;
+  };
+  EXPECT_EQ(listed(1, 1600), (std::vector<std::string>{
+                                 "0000044c11111111111111111111111 "
+                                 "000005dc33333333333333333333333 192.0.2.1",
+                                 "000003e855555555555555555555555 "
+                                 "000003e855555555555555555555555 192.0.2.2"}));
+  EXPECT_EQ(listed(2, 1600), (std::vector<std::string>{
+                                 "000004b077777777777777777777777 "
+                                 "000004b077777777777777777777777 198.51.100.7"}));
+  auto live_refresh = store.token_with_user("000005dc33333333333333333333333");
+  ASSERT_TRUE(live_refresh.ok() && live_refresh->has_value());
+  EXPECT_EQ((*live_refresh)->first.revoked_at, std::nullopt);
+  EXPECT_EQ((*live_refresh)->second.email, "a@example.com");
+  auto rotated = store.token_with_user("0000044c11111111111111111111111");
+  ASSERT_TRUE(rotated.ok() && rotated->has_value());
+  EXPECT_TRUE((*rotated)->first.rotated);
+
+  // Pruning at 2500: the laptop's tokens (expired at 2000 and 1300) and its
+  // session go; the live tokens stay although their issue-time prefix is in
+  // the pruned range of the key.
+  ASSERT_TRUE(store.write([&] { return store.prune_tokens(2500); }).ok());
+  EXPECT_EQ(RawDb(old_path).rows("SELECT jti FROM tokens ORDER BY jti"),
+            (std::vector<std::string>{"0000044c11111111111111111111111",
+                                      "0000044c22222222222222222222222",
+                                      "000004b077777777777777777777777",
+                                      "000004b088888888888888888888888",
+                                      "000005dc33333333333333333333333",
+                                      "000005dc44444444444444444444444"}));
+  EXPECT_EQ(listed(1, 2600), (std::vector<std::string>{
+                                 "0000044c11111111111111111111111 "
+                                 "000005dc33333333333333333333333 192.0.2.1"}));
+  EXPECT_EQ(RawDb(old_path).scalar("SELECT count(*) FROM sessions"), 2);
+
+  // Revocations go through the new index: logging out the phone ends it.
+  auto revoked = store.revoke_family(1, "0000044c11111111111111111111111", 2700);
+  ASSERT_TRUE(revoked.ok());
+  EXPECT_EQ(*revoked, 3);  // the live refresh token and both access tokens, not the rotated one
+  EXPECT_EQ(listed(1, 2800), (std::vector<std::string>{}));
+  EXPECT_FALSE((*store.token_with_user("0000044c11111111111111111111111"))->first.rotated);
+  EXPECT_EQ(listed(2, 2800).size(), 1u);  // b's untouched
+
+  // The foreign key still cascades from users.
+  ASSERT_TRUE(store.write([&] { return store.delete_user(*store.user_by_id(2).value()); }).ok());
+  EXPECT_EQ(RawDb(old_path).scalar("SELECT count(*) FROM tokens WHERE user_id = 2"), 0);
+  EXPECT_EQ(RawDb(old_path).scalar("SELECT count(*) FROM sessions WHERE user_id = 2"), 0);
+  EXPECT_EQ(RawDb(old_path).scalar("SELECT count(*) FROM tokens"), 4);
+  EXPECT_TRUE(Store::migrate(old_path, 5000).ok());  // and again changes nothing
+  EXPECT_EQ(RawDb(old_path).scalar("SELECT count(*) FROM tokens"), 4);
 }
 
 TEST_F(StoreTest, DecoyCodesAreKeptPerEmailAndPurposeAndPruned) {
@@ -400,24 +556,32 @@ TEST_F(StoreTest, AVersionOneDatabaseWithPlainPendingMailMigratesAndStillDeliver
   EXPECT_EQ(store.due_mail(300, 10)->size(), 1u);
 }
 
+// From each released version: version 1, and version 2 (0.9.0).
 TEST_F(StoreTest, AnUpgradedDatabaseHasTheSchemaOfAFreshOne) {
   CPA_SQLITE_ONLY();
-  std::string old_db = (dir_ / "v1.db").string();
-  ASSERT_NO_FATAL_FAILURE(make_version_one(old_db));
-  ASSERT_TRUE(Store::migrate(old_db, 5000).ok());
-  RawDb upgraded(old_db);
+  const std::string v1 = (dir_ / "v1.db").string(), v2 = (dir_ / "v2.db").string();
+  ASSERT_NO_FATAL_FAILURE(make_version_one(v1));
+  ASSERT_NO_FATAL_FAILURE(make_version_two(v2));
   RawDb fresh(path_);
-  // Columns by name: ALTER TABLE appends, so their order may differ (every
-  // query names its columns).
-  for (const char* table : {"users", "codes", "throttle_events", "tokens", "outbox"}) {
-    std::string columns = std::string("SELECT name, type, \"notnull\", dflt_value, pk FROM "
-                                      "pragma_table_info('") + table + "') ORDER BY name";
-    EXPECT_EQ(upgraded.rows(columns.c_str()), fresh.rows(columns.c_str())) << table;
-    std::string indexes = std::string("SELECT name, (SELECT group_concat(name) FROM (SELECT name "
-                                      "FROM pragma_index_info(il.name) ORDER BY seqno)) "
-                                      "FROM pragma_index_list('") +
-                          table + "') il ORDER BY name";
-    EXPECT_EQ(upgraded.rows(indexes.c_str()), fresh.rows(indexes.c_str())) << table;
+  for (const std::string& old_db : {v1, v2}) {
+    SCOPED_TRACE(old_db);
+    ASSERT_TRUE(Store::migrate(old_db, 5000).ok());
+    RawDb upgraded(old_db);
+    // Columns by name: ALTER TABLE appends, so their order may differ (every
+    // query names its columns).
+    for (const char* table :
+         {"users", "codes", "code_decoys", "throttle_events", "tokens", "sessions", "outbox"}) {
+      std::string columns = std::string("SELECT name, type, \"notnull\", dflt_value, pk FROM "
+                                        "pragma_table_info('") + table + "') ORDER BY name";
+      EXPECT_EQ(upgraded.rows(columns.c_str()), fresh.rows(columns.c_str())) << table;
+      std::string indexes = std::string("SELECT name, (SELECT group_concat(name) FROM (SELECT "
+                                        "name FROM pragma_index_info(il.name) ORDER BY seqno)) "
+                                        "FROM pragma_index_list('") +
+                            table + "') il ORDER BY name";
+      EXPECT_EQ(upgraded.rows(indexes.c_str()), fresh.rows(indexes.c_str())) << table;
+      std::string kind = std::string("SELECT wr, strict FROM pragma_table_list('") + table + "')";
+      EXPECT_EQ(upgraded.rows(kind.c_str()), fresh.rows(kind.c_str())) << table;
+    }
   }
 }
 
@@ -826,7 +990,7 @@ TEST_F(StoreTest, TokenWithUserJoinsTheUser) {
   ASSERT_TRUE(id.ok());
   ASSERT_TRUE(store_->set_pin(*id, "pinhash").ok());
   ASSERT_TRUE(store_->insert_token(token("a1", *id, "access", "r1", 100, 3100)).ok());
-  ASSERT_TRUE(store_->revoke_family("r1", 200).ok());
+  ASSERT_TRUE(store_->revoke_family(*id, "r1", 200).ok());
 
   auto tu = store_->token_with_user("a1");
   ASSERT_TRUE(tu.ok());
@@ -872,7 +1036,7 @@ TEST_F(StoreTest, RotateTokenOnceThenFalse) {
 TEST_F(StoreTest, ARevokedTokenCannotRotate) {
   int64_t id = add_user("t@example.com");
   ASSERT_TRUE(store_->insert_token(token("r1", id, "refresh", "r1")).ok());
-  ASSERT_TRUE(store_->revoke_family("r1", 1500).ok());
+  ASSERT_TRUE(store_->revoke_family(id, "r1", 1500).ok());
   std::optional<Token> t = get_token("r1");
   ASSERT_TRUE(t.has_value());
   EXPECT_EQ(t->revoked_at, 1500);
@@ -890,14 +1054,17 @@ TEST_F(StoreTest, RevokeFamilyKeepsEarlierRevocationTimes) {
   ASSERT_TRUE(store_->insert_token(token("a1", id, "access", "r1")).ok());
   ASSERT_TRUE(store_->insert_token(token("r2", id, "refresh", "r1")).ok());
   ASSERT_TRUE(store_->insert_token(token("x1", id, "refresh", "x1")).ok());
+  int64_t other = add_user("other@example.com");  // a family id is only ever one user's
+  ASSERT_TRUE(store_->insert_token(token("o1", other, "refresh", "r1")).ok());
   ASSERT_TRUE(*store_->rotate_token("r1", 1100));
 
-  ASSERT_TRUE(store_->revoke_family("r1", 1200).ok());
+  ASSERT_TRUE(store_->revoke_family(id, "r1", 1200).ok());
   EXPECT_EQ(get_token("r1")->revoked_at, 1100);
   EXPECT_FALSE(get_token("r1")->rotated);  // no longer merely rotated
   EXPECT_EQ(get_token("a1")->revoked_at, 1200);
   EXPECT_EQ(get_token("r2")->revoked_at, 1200);
   EXPECT_EQ(get_token("x1")->revoked_at, std::nullopt);
+  EXPECT_EQ(get_token("o1")->revoked_at, std::nullopt);
 }
 
 TEST_F(StoreTest, RevokeUserTokensTouchesOnlyThatUser) {
@@ -906,7 +1073,7 @@ TEST_F(StoreTest, RevokeUserTokensTouchesOnlyThatUser) {
   ASSERT_TRUE(store_->insert_token(token("a-r", a, "refresh", "a-r")).ok());
   ASSERT_TRUE(store_->insert_token(token("a-a", a, "access", "a-x")).ok());
   ASSERT_TRUE(store_->insert_token(token("b-r", b, "refresh", "b-r")).ok());
-  ASSERT_TRUE(store_->revoke_family("a-x", 900).ok());
+  ASSERT_TRUE(store_->revoke_family(a, "a-x", 900).ok());
 
   ASSERT_TRUE(store_->revoke_user_tokens(a, 1000).ok());
   EXPECT_EQ(get_token("a-r")->revoked_at, 1000);
@@ -916,13 +1083,19 @@ TEST_F(StoreTest, RevokeUserTokensTouchesOnlyThatUser) {
 
 TEST_F(StoreTest, PruneTokensDeletesOnlyThoseExpiredBefore) {
   int64_t id = add_user("t@example.com");
-  ASSERT_TRUE(store_->insert_token(token("old", id, "access", "f", 0, 100)).ok());
-  ASSERT_TRUE(store_->insert_token(token("edge", id, "access", "f", 0, 200)).ok());
-  ASSERT_TRUE(store_->insert_token(token("new", id, "access", "f", 0, 300)).ok());
+  // jtis begin with their expiry, as token_service makes them.
+  ASSERT_TRUE(store_->insert_token(token("00000064-old", id, "access", "f", 0, 100)).ok());
+  ASSERT_TRUE(store_->insert_token(token("000000c8-edge", id, "access", "f", 0, 200)).ok());
+  ASSERT_TRUE(store_->insert_token(token("0000012c-new", id, "access", "f", 0, 300)).ok());
+  // A version-1 jti begins with its issue time: in the range, but kept while it lives.
+  ASSERT_TRUE(store_->insert_token(token("00000032-v1-live", id, "refresh", "f", 50, 250)).ok());
+  ASSERT_TRUE(store_->insert_token(token("00000032-v1-dead", id, "refresh", "f", 50, 150)).ok());
   ASSERT_TRUE(store_->prune_tokens(200).ok());
-  EXPECT_FALSE(get_token("old").has_value());
-  EXPECT_TRUE(get_token("edge").has_value());
-  EXPECT_TRUE(get_token("new").has_value());
+  EXPECT_FALSE(get_token("00000064-old").has_value());
+  EXPECT_TRUE(get_token("000000c8-edge").has_value());
+  EXPECT_TRUE(get_token("0000012c-new").has_value());
+  EXPECT_TRUE(get_token("00000032-v1-live").has_value());
+  EXPECT_FALSE(get_token("00000032-v1-dead").has_value());
 }
 
 TEST_F(StoreTest, RevocationsTakeAwayMerelyRotated) {
@@ -931,7 +1104,7 @@ TEST_F(StoreTest, RevocationsTakeAwayMerelyRotated) {
     ASSERT_TRUE(store_->insert_token(token(family, a, "refresh", family)).ok());
     ASSERT_TRUE(*store_->rotate_token(family, 1100));
   }
-  ASSERT_TRUE(store_->revoke_family("f1", 1200).ok());
+  ASSERT_TRUE(store_->revoke_family(a, "f1", 1200).ok());
   EXPECT_FALSE(get_token("f1")->rotated);
   EXPECT_EQ(get_token("f1")->revoked_at, 1100);
   EXPECT_TRUE(get_token("f2")->rotated);
@@ -992,7 +1165,7 @@ TEST_F(StoreTest, ASessionDiesWithItsNewestRefreshToken) {
   ASSERT_TRUE(
       store_->insert_token(token("rotated-r2", a, "refresh", "rotated", 1100, 100000)).ok());
   ASSERT_TRUE(store_->touch_session(session("rotated", a, "rotated-r2", 1100, 1100)).ok());
-  ASSERT_TRUE(store_->revoke_family("logout", 1200).ok());
+  ASSERT_TRUE(store_->revoke_family(a, "logout", 1200).ok());
   EXPECT_EQ(live_ids(a, 2999), (std::vector<std::string>{"rotated", "kept", "expiring"}));
   EXPECT_EQ(live_ids(a, 3000), (std::vector<std::string>{"rotated", "kept"}));  // exp <= now
   EXPECT_EQ(*store_->count_live_sessions(a, 3000), 2);
@@ -1005,15 +1178,21 @@ TEST_F(StoreTest, ASessionDiesWithItsNewestRefreshToken) {
 
 TEST_F(StoreTest, PruneTokensTakesTheSessionsWhoseNewestTokenGoes) {
   int64_t a = add_user("a@example.com");
-  login("gone", a, 1000, 2000);
-  login("moved", a, 1000, 2000);  // refreshed: its newest token lives on
-  ASSERT_TRUE(store_->insert_token(token("moved-r2", a, "refresh", "moved", 1500, 3500)).ok());
-  ASSERT_TRUE(store_->touch_session(session("moved", a, "moved-r2", 1500, 1500)).ok());
-  login("later", a, 1000, 5000);
+  // jtis begin with their expiry, as token_service makes them (7d0 = 2000).
+  login("000007d0-gone", a, 1000, 2000);
+  login("000007d0-moved", a, 1000, 2000);  // refreshed: its newest token lives on
+  ASSERT_TRUE(
+      store_->insert_token(token("00000dac-moved-r2", a, "refresh", "000007d0-moved", 1500, 3500))
+          .ok());
+  ASSERT_TRUE(store_->touch_session(
+                        session("000007d0-moved", a, "00000dac-moved-r2", 1500, 1500))
+                  .ok());
+  login("00001388-later", a, 1000, 5000);
   ASSERT_TRUE(store_->prune_tokens(2500).ok());
-  EXPECT_EQ(RawDb(path_).scalar("SELECT count(*) FROM sessions WHERE id = 'gone'"), 0);
+  EXPECT_EQ(RawDb(path_).scalar("SELECT count(*) FROM sessions WHERE id = '000007d0-gone'"), 0);
   EXPECT_EQ(RawDb(path_).scalar("SELECT count(*) FROM sessions"), 2);
-  EXPECT_EQ(live_ids(a, 2600), (std::vector<std::string>{"moved", "later"}));
+  EXPECT_EQ(RawDb(path_).scalar("SELECT count(*) FROM tokens"), 3);  // moved-r2, later's two
+  EXPECT_EQ(live_ids(a, 2600), (std::vector<std::string>{"000007d0-moved", "00001388-later"}));
 }
 
 TEST_F(StoreTest, DeleteUserTakesItsSessions) {
