@@ -12,16 +12,20 @@ Result<http::Response> health(Call& call) {
   Status db = store.check_file();
   Result<store::MailCounts> counts = db.ok() ? store.mail_counts() : Result<store::MailCounts>(db);
   if (!counts.ok()) {
-    // An Unavailable reason is SQLite's short message ("database is
-    // locked"); any other failure's reason may quote SQL, so it goes to the
-    // log only.
+    // The body says what kind of trouble ("database is locked", "cannot
+    // connect to PostgreSQL"): the reason up to its first colon. What
+    // follows (a socket path, a host, libpq's words) and any other
+    // failure's reason, which may quote SQL, go to the log only.
     Status down = counts.status();
-    if (down.kind() != Status::Kind::kUnavailable) {
+    std::string reason = "error";
+    if (down.kind() == Status::Kind::kUnavailable) {
+      reason = down.reason().substr(0, down.reason().find(':'));
+      if (reason != down.reason()) log::warn("health: " + down.reason());
+    } else {
       log::warn("health: " + down.reason());
-      down = Status::Unavailable("error");
     }
     http::JsonWriter w;
-    w.begin_object().field("status", "unavailable").field("database", down.reason()).end_object();
+    w.begin_object().field("status", "unavailable").field("database", reason).end_object();
     http::Response r = http::Response::Json(503, w.str());
     r.set_header("Retry-After", std::to_string(down.retry_after()));
     return r;
