@@ -14,16 +14,13 @@ namespace {
 // Set once by init_process_title(), before any fork, and never moved after.
 char* g_title_area = nullptr;
 size_t g_title_room = 0;  // bytes from argv[0] to the end of the last contiguous string
-// The environment's copies, listed once more where nothing edits the list:
-// unsetenv() (an upgrade's handover variables) drops a string from environ,
-// and the copy must stay reachable all the same: it lives as long as the
-// process (LeakSanitizer would call it lost at exit).
-char** g_environment_copies = nullptr;
 
 // The end of `s` (past its NUL) when it starts exactly at `at`, else null.
 char* end_if_at(char* s, char* at) { return s == at ? s + strlen(s) + 1 : nullptr; }
 
 }  // namespace
+
+char** g_environment_copies = nullptr;
 
 void init_process_title(int argc, char** argv) {
   if (argc < 1 || argv[0] == nullptr) return;

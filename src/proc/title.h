@@ -12,6 +12,13 @@
 
 namespace cpa::proc {
 
+// The environment's copies init_process_title() made, listed once more where
+// nothing edits the list: unsetenv() (an upgrade's handover variables) drops
+// a string from environ, and the copy must stay reachable all the same, as
+// it lives as long as the process (LeakSanitizer would call it lost at
+// exit). Visible outside title.cc so that no compiler drops the store.
+extern char** g_environment_copies;
+
 // Call first in main, before anything else keeps a pointer into argv or the
 // environment: it moves the environment strings to the heap (environ then
 // points there, getenv and setenv keep working) and notes how much room the
