@@ -132,7 +132,9 @@ def print_postgresql(report):
     out = ["", "## PostgreSQL %s" % s["version"], ""]
     out.append("The server: started by the bench (tests/pg/postgres.py), unix socket only, "
                "%s (a commit waits for its WAL flush, as SQLite's synchronous=FULL waits for "
-               "its fsync); every other setting the packaged default. A fresh database for "
+               "its fsync; autovacuum visits every second so that the statements' plans follow "
+               "tables that grow a hundredfold in a run, pgserver.py); every other setting the "
+               "packaged default. A fresh database for "
                "each part, seeded as SQLite's (psycopg2). \"Backend sleeps\" are the "
                "voluntary context switches of the service's backends (/proc): about one per "
                "round trip when the machine is not saturated, fewer when a statement arrives before "
