@@ -44,6 +44,8 @@ test-e2e: build
 # serves it, on a free port with a fresh state in $(BUILD_DIR)/bench-state;
 # a markdown report on stdout, the same as JSON in $(BUILD_DIR)/bench.json.
 # BENCH_SECONDS (10) per scenario. Fails on any unexpected response or lost mail.
+# Then the same on PostgreSQL, one node and two (a server the bench starts;
+# one that cannot start fails it); BENCH_POSTGRESQL=0 leaves that part out.
 bench: build
 	@WITH_EXTRAS=1 scripts/install-deps.sh
 	/usr/bin/python3 bench/run.py --binary $(BUILD_DIR)/cryptopay-auth \

@@ -29,12 +29,17 @@ def descendants(pid):
     return out
 
 
-def cpu_ticks(pid):
+def cpu_ticks_split(pid):
+    """(user, system) CPU ticks of pid so far; (0, 0) once it is gone."""
     text = read_proc(pid, "stat")
     if not text:
-        return 0
+        return 0, 0
     fields = text.rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime, stime
+    return int(fields[11]), int(fields[12])  # utime, stime
+
+
+def cpu_ticks(pid):
+    return sum(cpu_ticks_split(pid))
 
 
 def alive_as(pid, name):

@@ -176,6 +176,12 @@ def print_report(report):
                    "threads): CPU-bound rows are low by up to that much. Rerun on a quiet "
                    "machine (or, as root, nice -n -15 make bench)."
                    % (NOISY_PCT, len(noisy), len(rows)))
+    print("\n".join(out), flush=True)
+
+
+def print_tail(report):
+    """The failures of every part, the total time and where the JSON is."""
+    out = []
     if report["failures"]:
         out.append("")
         out.append("FAILED:")

@@ -21,9 +21,16 @@ Steps, in order, each in the module named:
      (scenarios.py, wrk_driver.py);
   5. read each worker's and the mailer's peak RSS, stop the service (SIGTERM
      to the master, also on failure or Ctrl-C) and check nothing is left;
-  6. judge each figure against its target and the bound measured in this
+  6. then the same on PostgreSQL (unless BENCH_POSTGRESQL=0), on a server
+     started here before anything else with durable settings (pgserver.py;
+     a server that cannot start fails the bench): the FastCGI ceiling,
+     health/, verify, users/me, refresh, registration and logins, first with
+     `cryptopay-auth run` on a fresh database (one node), then with two
+     `serve` nodes on TCP behind one nginx on another fresh database
+     (nodes.py), each seeded as in 3;
+  7. judge each figure against its target and the bound measured in this
      run, print a markdown report and write it as JSON (build/bench.json)
-     (report.py).
+     (report.py, report_postgresql.py).
 
 Exit status: 0 when every scenario got only the responses it expects with no
 socket errors and every registration email was delivered; 1 otherwise; 2 when
@@ -41,8 +48,11 @@ import time
 
 from bounds import describe_machine, time_pbkdf2
 from config import CONNECTIONS, POOL_NAMES, SOURCE_DIR, THREADS, WRK, BenchError
-from report import count_log_warnings, judge, print_report
-from scenarios import run_scenarios, seed
+from nodes import Nodes
+from pgserver import BenchPostgres
+from report import count_log_warnings, judge, print_report, print_tail
+from report_postgresql import judge_postgresql, print_postgresql
+from scenarios import POSTGRESQL_KEYS, run_scenarios, seed
 from service import Service
 from wrk_driver import Wrk
 
@@ -55,7 +65,17 @@ def parse_args():
     ap.add_argument("--only", default="",
                     help="comma-separated scenario keys (nginx,fastcgi,health,verify,me,refresh,"
                          "register,obtain,mixed); the FastCGI ceiling always runs")
+    ap.add_argument("--parts", default="sqlite,postgresql",
+                    help="sqlite, postgresql (one node, then two), or both (the default); "
+                         "BENCH_POSTGRESQL=0 leaves postgresql out")
     args = ap.parse_args()
+    args.parts = set(filter(None, args.parts.split(",")))
+    if not args.parts or args.parts - {"sqlite", "postgresql"}:
+        ap.error("--parts takes sqlite, postgresql or both")
+    if os.environ.get("BENCH_POSTGRESQL", "1") == "0":
+        args.parts.discard("postgresql")
+        if not args.parts:
+            ap.error("BENCH_POSTGRESQL=0 with --parts postgresql leaves nothing to run")
     try:
         args.seconds = float(os.environ.get("BENCH_SECONDS", "10"))
         args.warmup = float(os.environ.get("BENCH_WARMUP", "2"))
@@ -74,6 +94,47 @@ def build_type(binary):
             return m.group(1) if m else "unknown"
     except OSError:
         return "unknown"
+
+
+def run_part(label, service, part, report, args, cores, only, keys=None):
+    """One service from start to stop: seeded, its scenarios run into
+    part["scenarios"] (and part["mail"]), its workers' memory read; its
+    failures go to report["failures"], after `label`."""
+    failures = report["failures"]
+    part.setdefault("scenarios", {})
+    part.setdefault("mail", None)
+    try:
+        print("bench: %s: starting on port %d (state: %s)"
+              % (label, service.port, service.state_dir), flush=True)
+        service.start()
+        workers_at_start = sorted(p for p, c in service.processes() if c in POOL_NAMES)
+        part["workers"] = len(workers_at_start)  # both pools
+        part["pool"] = {name: len(service.processes(name)) for name in POOL_NAMES}
+        tokens = seed(service, part, only)
+        run_scenarios(service, part, tokens, args, cores, only, keys, failures,
+                      "" if part is report else label + ": ")
+        part["memory"] = service.memory()
+        workers_at_end = sorted(p for p, c in service.processes() if c in POOL_NAMES)
+        if workers_at_end != workers_at_start:
+            part["worker_restarts"] = {"before": workers_at_start, "after": workers_at_end}
+            failures.append("%s: workers were restarted during the run (see %s)"
+                            % (label, service.log_path))
+    except KeyboardInterrupt:
+        failures.append("interrupted")
+        raise
+    finally:
+        Wrk.kill_all()
+        killed = service.stop()
+        if killed:
+            failures.append("%s: still running after the master stopped (killed): %s"
+                            % (label, ", ".join(killed)))
+        part["service_log_warnings"] = count_log_warnings(service.log_path)
+    for row in part["scenarios"].values():
+        if row["errors"]:
+            failures.append("%s: %s: %d unexpected responses, %d socket errors, %d starved; "
+                            "e.g. %s" % (label, row["title"], row["unexpected"],
+                                         row["socket_error_count"], row["starved"],
+                                         row["unexpected_samples"][:2]))
 
 
 def on_sigterm(signum, frame):
@@ -95,6 +156,19 @@ def main():
         print("warning: %s is a %s build, not Release" % (args.binary, btype), file=sys.stderr)
     only = set(filter(None, args.only.split(",")))
 
+    postgres = None
+    if "postgresql" in args.parts:
+        # First, so that a server that cannot start fails the bench at once.
+        print("bench: starting PostgreSQL...", flush=True)
+        postgres = BenchPostgres().start()
+    try:
+        return run_parts(args, btype, only, postgres, started)
+    finally:
+        if postgres:
+            postgres.close()
+
+
+def run_parts(args, btype, only, postgres, started):
     machine = describe_machine()
     cores = machine["nproc"]
     print("bench: %d CPUs (%s); timing PBKDF2..." % (cores, machine["cpu_model"]), flush=True)
@@ -109,44 +183,34 @@ def main():
         "json_path": args.json,
     }
     failures = report["failures"]
-    service = Service(os.path.abspath(args.binary), os.path.abspath(args.state_dir))
-    try:
-        print("bench: starting the service on port %d (state: %s)"
-              % (service.port, service.state_dir), flush=True)
-        service.start()
-        workers_at_start = sorted(p for p, c in service.processes() if c in POOL_NAMES)
-        report["workers"] = len(workers_at_start)  # both pools
-        report["pool"] = {name: len(service.processes(name)) for name in POOL_NAMES}
-        tokens = seed(service, report, only)
-        run_scenarios(service, report, tokens, args, cores, only)
-        report["memory"] = service.memory()
-        workers_at_end = sorted(p for p, c in service.processes() if c in POOL_NAMES)
-        if workers_at_end != workers_at_start:
-            report["worker_restarts"] = {"before": workers_at_start, "after": workers_at_end}
-            failures.append("workers were restarted during the run (see %s)" % service.log_path)
-    except KeyboardInterrupt:
-        failures.append("interrupted")
-        raise
-    finally:
-        Wrk.kill_all()
-        killed = service.stop()
-        if killed:
-            failures.append("still running after the master stopped (killed): "
-                            + ", ".join(killed))
-        report["service_log_warnings"] = count_log_warnings(service.log_path)
+    binary = os.path.abspath(args.binary)
+    state_dir = os.path.abspath(args.state_dir)
+    if "sqlite" in args.parts:
+        run_part("SQLite", Service(binary, state_dir), report, report, args, cores, only)
+    if postgres:
+        pg = report["postgresql"] = {"server": postgres.describe()}
+        node = Service(binary, state_dir + "-postgresql", postgres,
+                       postgres.create_database("bench_node"))
+        pg["node"] = {"title": "PostgreSQL, one node (run)"}
+        run_part(pg["node"]["title"], node, pg["node"], report, args, cores, only,
+                 POSTGRESQL_KEYS)
+        # The nginx of `run` just measured, its upstreams the example's.
+        nodes = Nodes(binary, state_dir + "-nodes", postgres,
+                      postgres.create_database("bench_nodes"), node.state_dir)
+        pg["nodes"] = {"title": "PostgreSQL, two nodes behind one nginx"}
+        run_part(pg["nodes"]["title"], nodes, pg["nodes"], report, args, cores, only,
+                 POSTGRESQL_KEYS)
 
-    for key, row in report["scenarios"].items():
-        if row["errors"]:
-            failures.append("%s: %d unexpected responses, %d socket errors, %d starved; e.g. %s"
-                            % (row["title"], row["unexpected"], row["socket_error_count"],
-                               row["starved"], row["unexpected_samples"][:2]))
     report["machine"]["loadavg_at_end"] = open("/proc/loadavg").read().split()[:3]
     report["elapsed_s"] = time.monotonic() - started
     judge(report)
+    judge_postgresql(report)
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as f:
         json.dump(report, f, indent=2, ensure_ascii=False)
     print_report(report)
+    print_postgresql(report)
+    print_tail(report)
     return 1 if failures else 0
 
 

@@ -5,7 +5,6 @@ import concurrent.futures
 import json
 import os
 import re
-import sqlite3
 import time
 
 from bounds import django_hash
@@ -14,22 +13,23 @@ from config import (API, CONNECTIONS, ITERATIONS, MAIL_DRAIN_SECONDS, MIXED_PROB
                     USER_FORMAT, BenchError)
 from wrk_driver import CpuWindow, Wrk
 
+# The PostgreSQL parts: the scenarios the issue names, and the ceiling they are
+# compared with (nginx alone, the mixed run: the SQLite part has them).
+POSTGRESQL_KEYS = ("fastcgi", "health", "verify", "me", "refresh", "register", "obtain")
+
 def seed_users(service, count):
-    """Active users inserted with sqlite3, all sharing one password hash.
-    (Registering them through users/, verify-code/ and public-set-password/
-    would cost one 600000-iteration hash each, for no extra coverage: the
-    registration scenario exercises that path.)"""
+    """Active users inserted straight into the database (sqlite3 or psycopg2),
+    all sharing one password hash. (Registering them through users/,
+    verify-code/ and public-set-password/ would cost one 600000-iteration
+    hash each, for no extra coverage: the registration scenario exercises
+    that path.)"""
     encoded = django_hash(PASSWORD, ITERATIONS)
     now = int(time.time())
-    db = sqlite3.connect(os.path.join(service.state_dir, "auth.db"), timeout=30)
-    with db:
-        db.executemany(
-            "INSERT INTO users (email, email_key, password, terms_accepted, email_verified, "
-            "verified_at, is_active, date_joined) VALUES (?, ?, ?, 1, 1, ?, 1, ?)",
-            [(USER_FORMAT % i, USER_FORMAT % i, encoded, now, now) for i in range(count)])
-    db.close()
-    return {"users": count, "method": "sqlite3 INSERT, one shared Django pbkdf2_sha256 hash "
-                                      "(%d iterations) computed with hashlib" % ITERATIONS}
+    service.database.insert_users(
+        [(USER_FORMAT % i, USER_FORMAT % i, encoded, now, now) for i in range(count)])
+    return {"users": count, "method": "%s INSERT, one shared Django pbkdf2_sha256 hash "
+                                      "(%d iterations) computed with hashlib"
+                                      % (service.database.name, ITERATIONS)}
 
 
 def obtain(service, index):
@@ -81,11 +81,19 @@ def run_plain(service, log_dir, key, path, script, args, seconds, warmup, cores,
                    extra.get("warmup_connections", CONNECTIONS)).wait()
         service.settle()
     window = CpuWindow(service)
-    result = Wrk(service, log_dir, key, path, script, dict(args, **extra.get("main_args", {})),
-                 seconds, THREADS, CONNECTIONS).wait()
+    pg_window = service.postgres.window(service.database_url) if service.postgres else None
+    try:
+        result = Wrk(service, log_dir, key, path, script,
+                     dict(args, **extra.get("main_args", {})), seconds, THREADS,
+                     CONNECTIONS).wait()
+    finally:
+        if pg_window:
+            pg_window.stop_sampling()
     result["cpu"] = window.close(cores)
     result["warmup"] = warm
     service.settle()
+    if pg_window:
+        result["postgresql"] = pg_window.close(result["requests"])
     return result
 
 
@@ -124,23 +132,18 @@ def wait_for_mail(service, prefix, accepted):
                 break
         time.sleep(0.25)
     drain = time.monotonic() - start
-    db = sqlite3.connect(os.path.join(service.state_dir, "auth.db"), timeout=30)
-    queued = db.execute("SELECT count(*) FROM outbox WHERE recipient LIKE ?",
-                        (prefix + "%",)).fetchone()[0]
-    sent = db.execute("SELECT count(*) FROM outbox WHERE recipient LIKE ? AND status = 'sent'",
-                      (prefix + "%",)).fetchone()[0]
-    db.close()
-    mail_dir = os.path.join(service.state_dir, "mail")
+    queued, sent = service.database.outbox_counts(prefix)
     files = 0
     to_line = re.compile(r"^To: (.*)$", re.M)
-    for name in os.listdir(mail_dir):
-        if not name.endswith(".eml"):
-            continue
-        with open(os.path.join(mail_dir, name), "rb") as f:
-            head = f.read(4096).decode("utf-8", "replace").split("\r\n\r\n", 1)[0]
-        m = to_line.search(head.replace("\r\n", "\n"))
-        if m and m.group(1).strip().startswith(prefix):
-            files += 1
+    for mail_dir in service.mail_dirs():  # two nodes: each mailer its own
+        for name in os.listdir(mail_dir) if os.path.isdir(mail_dir) else []:
+            if not name.endswith(".eml"):
+                continue
+            with open(os.path.join(mail_dir, name), "rb") as f:
+                head = f.read(4096).decode("utf-8", "replace").split("\r\n\r\n", 1)[0]
+            m = to_line.search(head.replace("\r\n", "\n"))
+            if m and m.group(1).strip().startswith(prefix):
+                files += 1
     ok = pending == 0 and failed == 0 and files == queued == sent and queued >= accepted
     return {"accepted_201": accepted, "outbox_rows": queued, "outbox_sent": sent,
             "eml_files": files, "pending": pending, "failed": failed,
@@ -166,13 +169,19 @@ def seed(service, report, only):
     return tokens
 
 
-def run_scenarios(service, report, tokens, args, cores, only):
-    """Every scenario in report order (a subset with --only); the mail check
-    right after the registration run."""
+def run_scenarios(service, report, tokens, args, cores, only, keys=None, failures=None,
+                  label=""):
+    """Every scenario in report order (those of `keys` when given; a subset
+    with --only), into report["scenarios"]; the mail check right after the
+    registration run, into report["mail"]. Failures go to `failures`
+    (report["failures"] unless given), each after `label`."""
+    failures = report["failures"] if failures is None else failures
     log_dir = os.path.join(service.state_dir, "wrk")
     os.makedirs(log_dir)
     run_id = "bench-reg-%d" % int(time.time())
     for key, title, path, script, sargs in scenario_list(tokens):
+        if keys is not None and key not in keys:
+            continue
         if only and key not in only and key != "fastcgi":
             continue
         print("bench: %s" % title, flush=True)
@@ -201,5 +210,5 @@ def run_scenarios(service, report, tokens, args, cores, only):
             print("bench: waiting for the outbox to drain...", flush=True)
             report["mail"] = wait_for_mail(service, run_id, warm_ok + result["ok"])
             if not report["mail"]["all_delivered"]:
-                report["failures"].append("registration mail not all delivered: %s"
-                                          % report["mail"])
+                failures.append("%sregistration mail not all delivered: %s"
+                                % (label, report["mail"]))

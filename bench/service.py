@@ -1,6 +1,8 @@
 """Service control: `cryptopay-auth run` (nginx + worker pool + mailer) started
 in its own session on a free port, asked over HTTP, watched through /proc,
-stopped (SIGTERM to the master; whatever outlives it is killed by pid)."""
+stopped (SIGTERM to the master; whatever outlives it is killed by pid).
+What the scenarios ask of a service (HTTP, its processes, its database, its
+mail) is in Served, which the two nodes of nodes.py share."""
 
 import ctypes
 import http.client
@@ -13,6 +15,7 @@ import subprocess
 import time
 
 from config import API, POOL_NAMES, BenchError
+from database import PostgresDatabase, SqliteDatabase
 from procfs import alive_as, comm, cpu_ticks, descendants, kb_field, read_proc, status_kb
 
 def free_port():
@@ -27,54 +30,69 @@ def set_parent_death_signal():
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-class Service:
-    """`cryptopay-auth run` (nginx + worker pool + mailer) in its own session."""
+def service_environment(state_dir, database_url=None, **settings):
+    """The environment of the service: its defaults (not this machine's /etc
+    file), file mail, `settings` (AUTH_X=v), and last BENCH_AUTH_X=v as
+    AUTH_X=v (experiments only: the report that `make bench` prints is of
+    the defaults)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTH_")}
+    env.update({
+        "CRYPTOPAY_AUTH_CONFIG": "",
+        "AUTH_STATE_DIR": state_dir,
+        "AUTH_MAIL_BACKEND": "file",
+    })
+    if database_url:
+        env["AUTH_DATABASE_URL"] = database_url
+    env.update(settings)
+    env.update({k[len("BENCH_"):]: v for k, v in os.environ.items()
+                if k.startswith("BENCH_AUTH_")})
+    return env
 
-    def __init__(self, binary, state_dir):
-        self.binary = binary
-        self.state_dir = state_dir
-        self.port = free_port()
-        self.proc = None
-        self.log_path = os.path.join(state_dir, "service.log")
+
+def fresh_dir(path):
+    """An empty state dir, 0700 as the service wants it (else it warns)."""
+    if os.path.exists(path):
+        shutil.rmtree(path)
+    os.makedirs(path, mode=0o700)
+
+
+class Served:
+    """What the scenarios use of a running service: HTTP on 127.0.0.1:port,
+    its processes (the trees under roots()), its database, its mail dirs,
+    and the PostgreSQL server it runs on (None on SQLite)."""
+
+    port = None
+    state_dir = None
+    log_path = None
+    database = None
+    postgres = None
+
+    def __init__(self):
         self.seen = {}  # pid -> comm of every process of the service we saw
+        self.roots_stopped = set()  # roots stopped (and waited for) by stop()
 
-    def environment(self):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AUTH_")}
-        env.update({
-            "CRYPTOPAY_AUTH_CONFIG": "",  # the defaults, not this machine's /etc file
-            "AUTH_STATE_DIR": self.state_dir,
-            "AUTH_HTTP_PORT": str(self.port),
-            "AUTH_THROTTLE": "off",
-            "AUTH_BENCH": "1",
-            "AUTH_MAIL_BACKEND": "file",
-        })
-        # Experiments only: BENCH_AUTH_X=v runs the service with AUTH_X=v. The
-        # report that `make bench` prints is of the defaults.
-        env.update({k[len("BENCH_"):]: v for k, v in os.environ.items()
-                    if k.startswith("BENCH_AUTH_")})
-        return env
+    def roots(self):
+        raise NotImplementedError
 
-    def start(self, timeout=30.0):
-        if os.path.exists(self.state_dir):
-            shutil.rmtree(self.state_dir)
-        os.makedirs(self.state_dir)
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([self.binary, "run"], env=self.environment(), stdout=log,
-                                     stderr=subprocess.STDOUT, start_new_session=True,
-                                     preexec_fn=set_parent_death_signal)
-        log.close()
+    def mail_dirs(self):
+        raise NotImplementedError
+
+    def wait_until_serving(self, exited, timeout=30.0):
+        """health/ answers 200 (`exited()` names a process that died meanwhile),
+        and nginx answers /bench/nginx itself."""
         deadline = time.monotonic() + timeout
         while True:
-            if self.proc.poll() is not None:
-                raise BenchError("the service exited with status %s; see %s"
-                                 % (self.proc.returncode, self.log_path))
+            dead = exited()
+            if dead:
+                raise BenchError("%s; see %s" % (dead, self.log_path))
             try:
                 if self.get(API + "health/")[0] == 200:
                     break
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise BenchError("the service did not answer health/ in %.0fs" % timeout)
+                raise BenchError("the service did not answer health/ in %.0fs; see %s"
+                                 % (timeout, self.log_path))
             time.sleep(0.1)
         status, _ = self.get("/bench/nginx")
         if status != 200:
@@ -109,24 +127,33 @@ class Service:
         return json.loads(body) if status == 200 else None
 
     def processes(self, name=None):
-        """The master's descendants now, as (pid, comm), optionally by name."""
+        """The roots' descendants now, as (pid, comm), optionally by name."""
         out = []
-        for pid in descendants(self.proc.pid):
-            c = comm(pid)
-            if c and (name is None or c == name):
-                out.append((pid, c))
+        for root in self.roots():
+            for pid in descendants(root):
+                c = comm(pid)
+                if c and (name is None or c == name):
+                    out.append((pid, c))
         return out
 
     def note_processes(self):
-        self.seen[self.proc.pid] = comm(self.proc.pid)
+        for root in self.roots():
+            self.seen[root] = comm(root)
         for pid, c in self.processes():
             self.seen[pid] = c
 
     def cpu_by_role(self):
-        """CPU ticks used so far, summed per process name."""
-        out = {"cryptopay-auth": cpu_ticks(self.proc.pid)}
+        """CPU ticks used so far, summed per process name: the roots are
+        "cryptopay-auth" (a master) or "nginx"; the PostgreSQL server's
+        processes, all of them, "postgres"."""
+        out = {}
+        for root in self.roots():
+            c = "nginx" if comm(root) == "nginx" else "cryptopay-auth"
+            out[c] = out.get(c, 0) + cpu_ticks(root)
         for pid, c in self.processes():
             out[c] = out.get(c, 0) + cpu_ticks(pid)
+        if self.postgres:
+            out["postgres"] = self.postgres.ticks()
         return out
 
     def worker_ticks(self):
@@ -158,6 +185,63 @@ class Service:
                 return
             before = now
 
+    def reap(self, deadline):
+        """Kills (by pid) every process seen that is still alive at the
+        deadline; returns their names."""
+        killed = []
+        for pid, name in self.seen.items():
+            if pid in self.roots_stopped:
+                continue
+            while alive_as(pid, name) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if alive_as(pid, name):
+                os.kill(pid, signal.SIGKILL)
+                killed.append("%s[%d]" % (name, pid))
+        return killed
+
+
+class Service(Served):
+    """`cryptopay-auth run` (nginx + worker pool + mailer) in its own session,
+    on SQLite in its state dir, or on PostgreSQL (`postgres`, a BenchPostgres,
+    and `database_url`, a database of it)."""
+
+    def __init__(self, binary, state_dir, postgres=None, database_url=None):
+        super().__init__()
+        self.binary = binary
+        self.state_dir = state_dir
+        self.port = free_port()
+        self.proc = None
+        self.log_path = os.path.join(state_dir, "service.log")
+        self.postgres = postgres
+        self.database_url = database_url
+        self.database = (PostgresDatabase(database_url) if database_url
+                         else SqliteDatabase(os.path.join(state_dir, "auth.db")))
+
+    def roots(self):
+        return [self.proc.pid] if self.proc else []
+
+    def mail_dirs(self):
+        return [os.path.join(self.state_dir, "mail")]
+
+    def environment(self):
+        return service_environment(self.state_dir, self.database_url,
+                                   AUTH_HTTP_PORT=str(self.port), AUTH_THROTTLE="off",
+                                   AUTH_BENCH="1")
+
+    def start(self, timeout=30.0):
+        fresh_dir(self.state_dir)
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([self.binary, "run"], env=self.environment(), stdout=log,
+                                     stderr=subprocess.STDOUT, start_new_session=True,
+                                     preexec_fn=set_parent_death_signal)
+        log.close()
+
+        def exited():
+            if self.proc.poll() is not None:
+                return "the service exited with status %s" % self.proc.returncode
+            return None
+        self.wait_until_serving(exited, timeout)
+
     def stop(self, timeout=40.0):
         """SIGTERM to the master, then waits; kills (by pid) whatever outlives it.
         Returns the names of the processes that had to be killed."""
@@ -171,15 +255,7 @@ class Service:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        killed = []
-        deadline = time.monotonic() + 5
-        for pid, name in self.seen.items():
-            if pid == self.proc.pid:
-                continue
-            while alive_as(pid, name) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            if alive_as(pid, name):
-                os.kill(pid, signal.SIGKILL)
-                killed.append("%s[%d]" % (name, pid))
+        self.roots_stopped.add(self.proc.pid)
+        killed = self.reap(time.monotonic() + 5)
         self.proc = None
         return killed

@@ -59,8 +59,9 @@ class Wrk:
 
 
 class CpuWindow:
-    """CPU used while a scenario ran: by the service (per process name), by
-    wrk (children of this script), and by everything else on the machine."""
+    """CPU used while a scenario ran: by the service (per process name, its
+    PostgreSQL server's processes included), by wrk (children of this
+    script), and by everything else on the machine."""
 
     def __init__(self, service):
         self.service = service
@@ -82,12 +83,17 @@ class CpuWindow:
         capacity = elapsed * cores
         other = busy / TICK - sum(svc.values()) - wrk_s - self_s
         pct = lambda s: round(100.0 * s / capacity, 1)
+        workers = sum(svc.get(n, 0) for n in POOL_NAMES)
         return {
             "seconds": round(elapsed, 2),
+            # CPU seconds of the roles the report divides by the requests served.
+            "seconds_by_role": {"workers": workers, "nginx": svc.get("nginx", 0),
+                                "postgres": svc.get("postgres", 0)},
             "pct_of_machine": {
-                "workers": pct(sum(svc.get(n, 0) for n in POOL_NAMES)),
+                "workers": pct(workers),
                 "nginx": pct(svc.get("nginx", 0)),
                 "mailer": pct(svc.get("cpa-mailer", 0)),
+                "postgres": pct(svc.get("postgres", 0)),
                 "wrk": pct(wrk_s),
                 "other_processes": pct(max(other, 0.0)),
                 "idle": pct(max(capacity - busy / TICK, 0.0)),
