@@ -286,6 +286,11 @@ Result<CopyReport> Store::copy_into(const std::string& url, int busy_timeout_ms)
   }
   if (st.ok() && report.refused.empty()) {
     st = target->run("COMMIT");
+    // Statistics for the planner now, not at autovacuum's next visit: the
+    // service's statements would otherwise be planned on empty tables (a
+    // sequential scan of tokens instead of its key). A failure here loses
+    // nothing: autovacuum does the same later.
+    if (st.ok()) target->exec("ANALYZE");
     if (st.ok()) return report;
   }
   target->exec("ROLLBACK");

@@ -259,6 +259,12 @@ TEST_F(CopyToPostgresqlTest, EveryTableArrivesAsItWasAndNewIdsComeAfterTheOldOne
   EXPECT_EQ(counts, (std::vector<std::pair<std::string, int64_t>>{
                         {"users", 3}, {"codes", 2}, {"code_decoys", 1}, {"throttle_events", 3},
                         {"tokens", 5}, {"sessions", 2}, {"outbox", 3}}));
+  // Analyzed at once: the service's first plans see the rows.
+  RawDb raw(target_->location());
+  EXPECT_EQ(raw.scalar("SELECT count(*) FROM pg_stat_user_tables "
+                       "WHERE schemaname = current_schema()"), 8);
+  EXPECT_EQ(raw.scalar("SELECT count(*) FROM pg_stat_user_tables "
+                       "WHERE schemaname = current_schema() AND last_analyze IS NULL"), 0);
 
   std::unique_ptr<Store> target = open(target_->location());
   ASSERT_NE(target, nullptr);
