@@ -28,10 +28,10 @@ class BackupTestCase(harness.ServiceTestCase):
         return self.service.cli("backup", *args, env={"AUTH_SECRET_KEY": ""})
 
 
+@harness.postgresql_only
 class OnPostgreSQL(BackupTestCase):
     """`backup` copies SQLite's file; on PostgreSQL it says what to use."""
 
-    @unittest.skipUnless(harness.ON_POSTGRESQL, "PostgreSQL's answer: the pg run")
     def test_backup_points_to_pg_dump(self):
         r = self.backup(os.path.join(self.out, "copy.db"))
         self.assertEqual(r.returncode, 1, r)

@@ -700,7 +700,7 @@ class Check(CliTestCase):
             else "PRAGMA user_version").fetchone()[0], 2)
 
 
-    @unittest.skipUnless(harness.ON_POSTGRESQL, "PostgreSQL's answers: the pg row")
+    @harness.postgresql_only
     def test_postgresql_out_of_reach_or_refusing(self):
         # The URL is shown without its password, whatever the failure.
         bad = self.database_url.replace("user=postgres", "user=nobody_here") + "&password=s3cret"

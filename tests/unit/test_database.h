@@ -27,14 +27,6 @@ inline const char* postgresql_server() {
   return url && *url ? url : nullptr;
 }
 
-// SQLite-only behaviour (the file, PRAGMAs, the WAL): skipped, saying so,
-// when the suite runs on PostgreSQL; the SQLite run covers it.
-#define CPA_SQLITE_ONLY()                                                       \
-  do {                                                                          \
-    if (::cpa::testing::postgresql_server())                                    \
-      GTEST_SKIP() << "SQLite file behaviour: covered by the SQLite run";       \
-  } while (0)
-
 class RawDb {
  public:
   explicit RawDb(const std::string& location) {

@@ -177,6 +177,29 @@ class StoreTest : public ::testing::Test {
   std::unique_ptr<Store> store_;
 };
 
+// SQLite's own behaviour (its file, PRAGMAs, the WAL): the SQLite entries
+// alone run these (the pg entry's filter, tests/CMakeLists.txt, names
+// StoreTest, not SqliteStoreTest); run on PostgreSQL, they fail.
+class SqliteStoreTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(cpa::testing::postgresql_server(), nullptr)
+        << "a SQLite test: run it without CPA_TEST_POSTGRESQL";
+    StoreTest::SetUp();
+  }
+};
+
+// PostgreSQL's own behaviour: the pg entry alone runs these
+// (CPA_PG_ONLY_UNIT_SUITES, tests/CMakeLists.txt); without a server they fail.
+class PgStoreTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    ASSERT_NE(cpa::testing::postgresql_server(), nullptr)
+        << "a PostgreSQL test: CPA_TEST_POSTGRESQL names no server (tests/pg/postgres.py)";
+    StoreTest::SetUp();
+  }
+};
+
 // --- migrate and open
 
 TEST_F(StoreTest, MigrateSetsTheSchemaVersionAndIsIdempotent) {
@@ -203,8 +226,7 @@ TEST_F(StoreTest, MigrateOfACurrentSchemaNeedsNoWriteLock) {
   ASSERT_EQ(other.exec("ROLLBACK"), SQLITE_OK);
 }
 
-TEST_F(StoreTest, MigrateOfAnOldSchemaWaitsForTheLockAndIsUnavailable) {
-  CPA_SQLITE_ONLY();
+TEST_F(SqliteStoreTest, MigrateOfAnOldSchemaWaitsForTheLockAndIsUnavailable) {
   std::string fresh = (dir_ / "fresh.db").string();
   {
     // An empty database (user_version 0) that someone holds the write lock on.
@@ -557,8 +579,7 @@ TEST_F(StoreTest, AVersionOneDatabaseWithPlainPendingMailMigratesAndStillDeliver
 }
 
 // From each released version: version 1, and version 2 (0.9.0).
-TEST_F(StoreTest, AnUpgradedDatabaseHasTheSchemaOfAFreshOne) {
-  CPA_SQLITE_ONLY();
+TEST_F(SqliteStoreTest, AnUpgradedDatabaseHasTheSchemaOfAFreshOne) {
   const std::string v1 = (dir_ / "v1.db").string(), v2 = (dir_ / "v2.db").string();
   ASSERT_NO_FATAL_FAILURE(make_version_one(v1));
   ASSERT_NO_FATAL_FAILURE(make_version_two(v2));
@@ -1751,8 +1772,7 @@ TEST_F(StoreTest, AStorageFailureInAGroupUndoesThatBodyOnly) {
 }
 
 // The transaction cannot follow the file: the whole group is abandoned.
-TEST_F(StoreTest, TheFileGoingAwayDuringAGroupAbandonsIt) {
-  CPA_SQLITE_ONLY();
+TEST_F(SqliteStoreTest, TheFileGoingAwayDuringAGroupAbandonsIt) {
   int hooks = 0;
   store_->set_mail_queued_hook([&] { ++hooks; });
   store_->begin_group();
@@ -1812,8 +1832,7 @@ TEST_F(StoreTest, TheDatabaseAndItsFilesAreMode0600WhateverTheUmask) {
     EXPECT_EQ(mode_of(db + suffix), 0600) << suffix;
 }
 
-TEST_F(StoreTest, FilesLeftWithAWiderModeAreNarrowedOnOpen) {
-  CPA_SQLITE_ONLY();
+TEST_F(SqliteStoreTest, FilesLeftWithAWiderModeAreNarrowedOnOpen) {
   store_.reset();
   {
     Umask open_to_all(0);
@@ -1841,8 +1860,7 @@ std::string file_bytes(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-TEST_F(StoreTest, APlainBodyOnceSentLeavesNoBytesInTheFiles) {
-  CPA_SQLITE_ONLY();
+TEST_F(SqliteStoreTest, APlainBodyOnceSentLeavesNoBytesInTheFiles) {
   ASSERT_TRUE(store_->write([&] {
                       return store_->enqueue_mail(notice("old@x.co", "s", "Your code: 931457"), 100);
                     }).ok());
@@ -1856,8 +1874,7 @@ TEST_F(StoreTest, APlainBodyOnceSentLeavesNoBytesInTheFiles) {
   EXPECT_EQ(file_bytes(path_ + "-wal").find("931457"), std::string::npos);
 }
 
-TEST_F(StoreTest, CheckpointEmptiesTheWal) {
-  CPA_SQLITE_ONLY();
+TEST_F(SqliteStoreTest, CheckpointEmptiesTheWal) {
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(enqueue("wal@x.co", 100 + i).ok());
   ASSERT_GT(fs::file_size(path_ + "-wal"), 0u);
   auto done = store_->checkpoint();
@@ -1885,8 +1902,7 @@ TEST_F(StoreTest, CheckpointEmptiesTheWal) {
 
 // --- the database file going away
 
-TEST_F(StoreTest, CheckFileAfterTheFileIsRenamedAwayAndBack) {
-  CPA_SQLITE_ONLY();
+TEST_F(SqliteStoreTest, CheckFileAfterTheFileIsRenamedAwayAndBack) {
   int64_t id = add_user("survivor@example.com");
   ASSERT_TRUE(store_->check_file().ok());
 
@@ -1916,8 +1932,7 @@ TEST_F(StoreTest, CheckFileAfterTheFileIsRenamedAwayAndBack) {
   EXPECT_EQ(get_user(id).first_name, "A");
 }
 
-TEST_F(StoreTest, CheckFileReopensAReplacedFile) {
-  CPA_SQLITE_ONLY();
+TEST_F(SqliteStoreTest, CheckFileReopensAReplacedFile) {
   add_user("old@example.com");
   // Build a different database and move it over the original path.
   std::string other = (dir_ / "other.db").string();
@@ -1941,9 +1956,7 @@ TEST_F(StoreTest, CheckFileReopensAReplacedFile) {
 // A server restart (or pg_terminate_backend) closes an idle connection; the
 // next check_file() notices and reconnects, so the first request after the
 // server is back is served rather than answered 503.
-TEST_F(StoreTest, CheckFileReconnectsWhenTheServerEndedAnIdleSession) {
-  if (!cpa::testing::postgresql_server())
-    GTEST_SKIP() << "a PostgreSQL session: covered by the pg run";
+TEST_F(PgStoreTest, CheckFileReconnectsWhenTheServerEndedAnIdleSession) {
   int64_t id = add_user("survivor@example.com");
   ASSERT_TRUE(store_->check_file().ok());
   RawDb admin(path_);
