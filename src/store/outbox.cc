@@ -62,7 +62,6 @@ Status Store::enqueue_mail(const OutboxMail& mail, int64_t now) {
     s.bind(5, kKindNotice).bind(6, std::nullopt).bind(7, std::nullopt).bind(8, std::nullopt);
   }
   CPA_RETURN_IF_ERROR(s.run());
-  CPA_RETURN_IF_ERROR(db_->notify_mail_queued());  // other nodes' mailers (at commit)
   mail_queued_ = true;
   return Status();
 }

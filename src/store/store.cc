@@ -8,6 +8,7 @@
 #include <memory>
 #include <string_view>
 
+#include "core/config.h"
 #include "store/db.h"
 
 namespace cpa::store {
@@ -94,7 +95,7 @@ static_assert(kPgFirstVersion + kPgUpgradeCount == kSchemaVersion,
 int Store::schema_version() { return kSchemaVersion; }
 
 Result<int64_t> Store::schema_version_at(const std::string& path, int busy_timeout_ms) {
-  if (Db::is_postgresql(path)) {
+  if (is_postgresql_url(path)) {
     // kCreate: a failure to connect is the answer (PostgreSQL creates nothing).
     CPA_ASSIGN_OR_RETURN(std::unique_ptr<Db> db,
                          Db::open(path, busy_timeout_ms, Creation::kCreate));
@@ -141,7 +142,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, int busy_tim
 
 Status Store::migrate(const std::string& path, int busy_timeout_ms) {
   CPA_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::open(path, busy_timeout_ms, Creation::kCreate));
-  const bool postgresql = Db::is_postgresql(path);
+  const bool postgresql = is_postgresql_url(path);
   // The common case, a current schema, takes no write lock: commands that only
   // read keep working while a writer holds it.
   CPA_ASSIGN_OR_RETURN(int64_t version, db->schema_version());
@@ -194,7 +195,7 @@ Status Store::write_locked(const std::function<Status()>& body) {
     mail_queued_ = false;
     return st;
   }
-  Status committed = db_->run("COMMIT");
+  Status committed = commit();
   if (!committed.ok()) {
     db_->exec("ROLLBACK");
     mail_queued_ = false;
@@ -249,6 +250,13 @@ Status Store::write_in_group(const std::function<Status()>& body) {
   return outcome;
 }
 
+Status Store::commit() {
+  // Other nodes' mailers are told at the commit (NOTIFY is delivered then),
+  // once per transaction however many mails it queued.
+  if (mail_queued_) CPA_RETURN_IF_ERROR(db_->notify_mail_queued());
+  return db_->run("COMMIT");
+}
+
 void Store::abandon_group(const Status& why) {
   db_->exec("ROLLBACK");
   db_->unlock_writer();
@@ -262,7 +270,7 @@ Status Store::end_group() {
   Status st = group_failure_;
   group_failure_ = Status();
   if (group_open_) {
-    Status committed = db_->run("COMMIT");
+    Status committed = commit();
     if (!committed.ok()) {
       db_->exec("ROLLBACK");
       mail_queued_ = false;

@@ -361,6 +361,7 @@ class Store {
   Status write_locked(const std::function<Status()>& body);
   Status prune_sessions(int64_t expired_before);  // before the tokens they name go
   Status write_in_group(const std::function<Status()>& body);
+  Status commit();  // of a write or a group, announcing the mail it queued
   void abandon_group(const Status& why);
 
   std::unique_ptr<Db> db_;
