@@ -8,6 +8,7 @@
 #include <tuple>
 #include <vector>
 
+#include "core/config.h"
 #include "store/db.h"
 #include "store/store.h"
 
@@ -254,7 +255,7 @@ Result<CopyReport> Store::copy_into(const std::string& url, int busy_timeout_ms)
     report.refused = "the database to copy from is PostgreSQL already";
     return report;
   }
-  if (!Db::is_postgresql(url)) {
+  if (!is_postgresql_url(url)) {
     report.refused = "the database to copy into must be a postgresql:// URL";
     return report;
   }

@@ -22,13 +22,9 @@ std::optional<std::string> Stmt::opt_text(int col) const {
   return text(col);
 }
 
-bool Db::is_postgresql(const std::string& location) {
-  return is_postgresql_url(location);
-}
-
 Result<std::unique_ptr<Db>> Db::open(const std::string& location, int busy_timeout_ms,
                                      Creation creation) {
-  if (is_postgresql(location)) return PgDb::open(location, busy_timeout_ms, creation);
+  if (is_postgresql_url(location)) return PgDb::open(location, busy_timeout_ms, creation);
   return SqliteDb::open(location, busy_timeout_ms, creation);
 }
 

@@ -122,7 +122,6 @@ class Db {
   // on every request and the service answers 503 until the database is back.
   static Result<std::unique_ptr<Db>> open(const std::string& location, int busy_timeout_ms,
                                           Creation creation);
-  static bool is_postgresql(const std::string& location);
   virtual ~Db() = default;
 
   // `sql` must be a string literal (or outlive the Db): it keys the cache.
