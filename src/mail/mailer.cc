@@ -14,14 +14,14 @@
 namespace cpa::mail {
 namespace {
 
-constexpr int kRecordTries = 5;
-// Rows read beyond those already taken: dead code mails are skipped without
-// using a sender, so one read should reach past a run of them.
 // How long a claimed row stays this mailer's: longer than one delivery may
 // take (the SMTP backend gives up after 60 s).
 constexpr int64_t kLeaseSeconds = 90;
 // Outcomes recorded together at most (one transaction).
 constexpr size_t kRecordBatch = 64;
+// A stop while the database is away (a PostgreSQL restart) waits this many
+// seconds for it before the outcomes in hand are given up.
+constexpr int kFinishRecordTries = 3;
 constexpr const char* kUnopenable =
     "the sealed message does not open (AUTH_SECRET_KEY changed, or the row was altered)";
 
@@ -85,15 +85,25 @@ Status Mailer::finish() {
     if (poll(&p, 1, -1) < 0 && errno != EINTR) break;
     collect();
   }
-  return record();
+  Status st = record();
+  for (int tries = 1; tries < kFinishRecordTries && !to_record_.empty(); ++tries) {
+    poll(nullptr, 0, 1000);
+    st = record();
+  }
+  if (!to_record_.empty()) {
+    std::vector<Outcome> lost;
+    lost.swap(to_record_);
+    report(lost, st);
+  }
+  return st;
 }
 
 void Mailer::collect() {
   for (Finished& f : finished_.take()) {
     std::optional<store::Mail>& mail = in_hand_[f.sender];
     if (!mail) continue;
-    to_record_.push_back(
-        Outcome{std::move(*mail), Outcome::Kind::kDelivered, std::move(f.delivery)});
+    to_record_.push_back(Outcome{std::move(*mail), Outcome::Kind::kDelivered,
+                                 std::move(f.delivery), clock_.now()});
     mail.reset();
   }
 }
@@ -104,48 +114,59 @@ Status Mailer::hand_out() {
         std::count_if(in_hand_.begin(), in_hand_.end(), [](const auto& m) { return !m; }));
     if (idle == 0) break;
     // As many rows as there are idle senders, each claimed for this mailer
-    // alone: another mailer (another node's) skips them until the lease ends.
+    // alone: another mailer (another node's) skips them until the lease
+    // ends. A code mail whose code is no longer live is expired in the same
+    // transaction, so that a row is never claimed and then left unhandled.
     const int64_t now = clock_.now();
-    std::vector<store::Mail> due;
+    std::vector<store::Mail> due, dead;
     CPA_RETURN_IF_ERROR(store_.write([&]() -> Status {
-      CPA_ASSIGN_OR_RETURN(due, store_.claim_due_mail(now, idle, now + kLeaseSeconds));
+      due.clear();
+      dead.clear();
+      CPA_ASSIGN_OR_RETURN(std::vector<store::Mail> claimed,
+                           store_.claim_due_mail(now, idle, now + kLeaseSeconds));
+      for (store::Mail& mail : claimed) {
+        if (mail.code) {
+          CPA_ASSIGN_OR_RETURN(bool live, store_.code_is_live(*mail.code, now,
+                                                              options_.code_max_wrong_guesses));
+          if (!live) {
+            CPA_RETURN_IF_ERROR(store_.mark_mail_expired(mail.id));
+            dead.push_back(std::move(mail));
+            continue;
+          }
+        }
+        due.push_back(std::move(mail));
+      }
       return Status();
     }));
-    bool took = false;
+    for (const store::Mail& mail : dead) {
+      ++stats_.expired;
+      log::info(describe(mail, mail.attempts, "expired"));
+    }
+    if (due.empty() && dead.empty()) break;  // nothing more is due
     for (store::Mail& mail : due) {
       std::optional<size_t> sender = idle_sender();
       if (!sender) break;
       if (taken_.count(mail.id) != 0) continue;
-      took = true;
-      CPA_RETURN_IF_ERROR(take_turn(std::move(mail), *sender));
+      take_turn(std::move(mail), *sender);
     }
-    if (!took) break;  // nothing due that is not already taken
     if (to_record_.size() >= kRecordBatch) CPA_RETURN_IF_ERROR(record());
   }
   return Status();
 }
 
-// The row's turn: checked and opened now, right before it goes.
-Status Mailer::take_turn(store::Mail mail, size_t sender) {
+// The row's turn: opened now, right before it goes.
+void Mailer::take_turn(store::Mail mail, size_t sender) {
   taken_.insert(mail.id);
-  if (mail.code) {
-    Result<bool> live =
-        store_.code_is_live(*mail.code, clock_.now(), options_.code_max_wrong_guesses);
-    if (!live.ok()) {
-      taken_.erase(mail.id);
-      return live.status();
-    }
-    if (!*live) {
-      to_record_.push_back(Outcome{std::move(mail), Outcome::Kind::kExpired, {}});
-      return Status();
-    }
-  }
   std::optional<Text> text = open_mail(options_.seal_key, mail);
   if (!text) {
     // Sealed under another key (AUTH_SECRET_KEY changed) or altered: it can
     // never be sent, and retrying will not change that.
-    to_record_.push_back(Outcome{std::move(mail), Outcome::Kind::kUnopenable, {}});
-    return Status();
+    Outcome unopenable;
+    unopenable.mail = std::move(mail);
+    unopenable.kind = Outcome::Kind::kUnopenable;
+    unopenable.at = clock_.now();
+    to_record_.push_back(std::move(unopenable));
+    return;
   }
   Message message;
   message.id = mail.id;
@@ -156,84 +177,73 @@ Status Mailer::take_turn(store::Mail mail, size_t sender) {
   message.created_at = mail.created_at;
   in_hand_[sender] = std::move(mail);
   senders_[sender]->send(std::move(message));
-  return Status();
 }
 
 Status Mailer::record() {
   if (to_record_.empty()) return Status();
-  std::vector<Outcome> batch;
-  batch.swap(to_record_);
-  const int64_t now = clock_.now();
   auto apply = [&](const Outcome& o) -> Status {
     const store::Mail& m = o.mail;
     const int attempt = m.attempts + 1;
-    switch (o.kind) {
-      case Outcome::Kind::kExpired:
-        return store_.mark_mail_expired(m.id);
-      case Outcome::Kind::kUnopenable:
-        return store_.mark_mail_failed(m.id, m.attempts, kUnopenable);
-      case Outcome::Kind::kDelivered:
-        break;
-    }
+    if (o.kind == Outcome::Kind::kUnopenable)
+      return store_.mark_mail_failed(m.id, m.attempts, kUnopenable);
     switch (o.delivery.outcome) {
       case Delivery::Outcome::kSent:
-        return store_.mark_mail_sent(m.id, now);
+        return store_.mark_mail_sent(m.id, o.at);
       case Delivery::Outcome::kRetry:
-        return store_.mark_mail_retry(m.id, attempt, now + backoff_seconds(attempt),
+        return store_.mark_mail_retry(m.id, attempt, o.at + backoff_seconds(attempt),
                                       o.delivery.error);
       case Delivery::Outcome::kPermanent:
         return store_.mark_mail_failed(m.id, attempt, o.delivery.error);
     }
     return Status();
   };
-  // Delivered mail that is not recorded goes out again: a busy database
-  // (503) is worth a few more waits before giving up.
-  Status st;
-  for (int tries = 0; tries < kRecordTries; ++tries) {
-    st = store_.write([&]() -> Status {
-      for (const Outcome& o : batch) CPA_RETURN_IF_ERROR(apply(o));
-      return Status();
-    });
-    if (st.kind() != Status::Kind::kUnavailable) break;
-  }
+  Status st = store_.write([&]() -> Status {
+    for (const Outcome& o : to_record_) CPA_RETURN_IF_ERROR(apply(o));
+    return Status();
+  });
+  // The database away (a restart, a busy writer): the outcomes stay in hand
+  // and a later call records them. Dropped, a delivered row would go again
+  // when its lease ends.
+  if (st.kind() == Status::Kind::kUnavailable) return st;
+  std::vector<Outcome> batch;
+  batch.swap(to_record_);
+  report(batch, st);
+  return st;
+}
 
+void Mailer::report(const std::vector<Outcome>& batch, const Status& recorded) {
+  const bool ok = recorded.ok();
   for (const Outcome& o : batch) {
     taken_.erase(o.mail.id);
     const store::Mail& m = o.mail;
     const int attempt = m.attempts + 1;
-    if (o.kind == Outcome::Kind::kExpired) {
-      if (st.ok()) ++stats_.expired;
-      log::info(describe(m, m.attempts, "expired"));
-      continue;
-    }
     if (o.kind == Outcome::Kind::kUnopenable) {
-      if (st.ok()) ++stats_.failed;
+      if (ok) ++stats_.failed;
       log::warn(describe(m, m.attempts, "failed") + " error=" + kUnopenable);
       continue;
     }
     switch (o.delivery.outcome) {
       case Delivery::Outcome::kSent:
-        if (st.ok()) {
+        if (ok) {
           ++stats_.sent;
           log::info(describe(m, attempt, "sent"));
         } else {
           // The relay has it but the row still says pending: it will go again.
           log::error(describe(m, attempt, "sent") +
-                     " but not recorded (may be delivered twice): " + st.reason());
+                     " but not recorded (may be delivered twice): " + recorded.reason());
         }
         break;
       case Delivery::Outcome::kRetry:
-        if (st.ok()) ++stats_.retried;
+        if (ok) ++stats_.retried;
         log::warn(describe(m, attempt, "retry") + " next_in=" +
                   std::to_string(backoff_seconds(attempt)) + "s error=" + o.delivery.error);
         break;
       case Delivery::Outcome::kPermanent:
-        if (st.ok()) ++stats_.failed;
+        if (ok) ++stats_.failed;
         log::warn(describe(m, attempt, "failed") + " error=" + o.delivery.error);
         break;
     }
   }
-  return st;
 }
 
 Result<std::optional<int64_t>> Mailer::seconds_until_next() {

@@ -5,11 +5,15 @@
 // failed. Code mails go first. Each outcome is logged (recipient domain, id,
 // outcome; never the body).
 //
-// When a row's turn comes, right before it goes to a sender: a code mail
-// whose code is no longer live (replaced, used, expired, burnt, its user
-// deleted) is not sent but marked expired, whether it is the first attempt
-// or a retry; a sealed row is opened, and one that does not open is marked
-// failed.
+// When a row's turn comes (a sender is idle and the row is claimed for it):
+// a code mail whose code is no longer live (replaced, used, expired, burnt,
+// its user deleted) is not sent but marked expired in the claim's own
+// transaction, whether it is the first attempt or a retry; a sealed row is
+// opened, and one that does not open is marked failed.
+//
+// An outcome the database cannot take yet (PostgreSQL restarting, a busy
+// writer) stays in hand and is recorded by a later pump(): the row keeps its
+// lease meanwhile, so that mail is not sent again.
 //
 // Threads: the thread that made the Mailer owns it and the Store. It alone
 // reads the queue and records outcomes; it gives each row to exactly one
@@ -67,7 +71,7 @@ class Mailer {
   // then records the outcomes. Never waits for a delivery.
   Status pump();
   // For a stop: gives out nothing more, waits for the messages in hand and
-  // records them.
+  // records them (waiting a few seconds for a database that is away).
   Status finish();
 
   // Readable when a sender has finished a message: then pump().
@@ -79,18 +83,23 @@ class Mailer {
   const MailerStats& stats() const { return stats_; }
 
  private:
-  // What happened to a row: a delivery's outcome, or why it was not sent.
+  // What happened to a row, and when: a delivery's outcome, or why it was
+  // not sent.
   struct Outcome {
-    enum class Kind { kDelivered, kExpired, kUnopenable };
+    enum class Kind { kDelivered, kUnopenable };
     store::Mail mail;
     Kind kind = Kind::kDelivered;
     Delivery delivery;
+    int64_t at = 0;
   };
 
   void collect();
   Status hand_out();
-  Status take_turn(store::Mail mail, size_t sender);
+  void take_turn(store::Mail mail, size_t sender);
   Status record();
+  // Logs what the batch came to (and counts it when `recorded` is ok);
+  // its rows may be fetched again.
+  void report(const std::vector<Outcome>& batch, const Status& recorded);
   std::optional<size_t> idle_sender() const;
 
   store::Store& store_;

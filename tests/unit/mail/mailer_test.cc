@@ -1,5 +1,6 @@
-// The Mailer over a real (temporary) SQLite store; only the delivery backend
-// is scripted, since it is the seam to the outside world.
+// The Mailer over a real (temporary) store, SQLite or PostgreSQL (see
+// unit/test_database.h); only the delivery backend is scripted, since it is
+// the seam to the outside world.
 #include "mail/mailer.h"
 
 #include <gtest/gtest.h>
@@ -9,7 +10,6 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
-#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -24,11 +24,10 @@
 #include "mail/outbox_seal.h"
 #include "store/store.h"
 #include "unit/scratch_dir.h"
+#include "unit/test_database.h"
 
 namespace cpa::mail {
 namespace {
-
-namespace fs = std::filesystem;
 
 constexpr int64_t kStart = 1795000000;
 constexpr const char* kFrom = "no-reply@cryptopay.example";
@@ -70,13 +69,12 @@ Delivery permanent(std::string error) { return {Delivery::Outcome::kPermanent, s
 class MailerTest : public ::testing::Test {
  protected:
   cpa::testing::ScratchDir scratch_{"cpa-mailer"};  // first: removed last
+  cpa::testing::TestDatabase database_{scratch_.path()};
 
   void SetUp() override {
-    root_ = scratch_.path();
-    std::string db = (root_ / "auth.db").string();
-    Status st = store::Store::migrate(db, 5000);
+    Status st = store::Store::migrate(database_.location(), 5000);
     ASSERT_TRUE(st.ok()) << st.reason();
-    auto opened = store::Store::open(db, 5000);
+    auto opened = store::Store::open(database_.location(), 5000);
     ASSERT_TRUE(opened.ok()) << opened.status().reason();
     store_ = std::move(opened.value());
     mailer_ = make_mailer(one_backend());
@@ -169,13 +167,38 @@ class MailerTest : public ::testing::Test {
     return mailer.stats().sent - before;
   }
 
+  // A mailer over a store of its own that gives up on a held lock at once,
+  // as it gives up on a PostgreSQL that is restarting; while the relay has
+  // the message, `other` takes the write lock.
+  struct Impatient {
+    std::unique_ptr<store::Store> store;
+    ScriptedBackend* backend = nullptr;
+    std::unique_ptr<Mailer> mailer;  // last: destroyed first
+  };
+  Impatient impatient_mailer(cpa::testing::RawDb& other) {
+    Impatient made;
+    auto opened = store::Store::open(database_.location(), 50);
+    EXPECT_TRUE(opened.ok()) << opened.status().reason();
+    if (!opened.ok()) return made;
+    made.store = std::move(opened.value());
+    auto scripted = std::make_unique<ScriptedBackend>();
+    made.backend = scripted.get();
+    made.backend->on_deliver = [&other] { EXPECT_EQ(other.hold_write_lock(), 0); };
+    std::vector<std::unique_ptr<Backend>> backends;
+    backends.push_back(std::move(scripted));
+    made.mailer = std::make_unique<Mailer>(
+        *made.store, std::move(backends), clock_,
+        MailerOptions{
+            .from = kFrom, .seal_key = kSealKey, .code_max_wrong_guesses = kMaxWrongGuesses});
+    return made;
+  }
+
   std::optional<int64_t> until_next() {
     auto r = mailer_->seconds_until_next();
     EXPECT_TRUE(r.ok());
     return r.ok() ? *r : std::nullopt;
   }
 
-  fs::path root_;
   std::unique_ptr<store::Store> store_;
   ScriptedBackend* backend_ = nullptr;  // owned by mailer_
   ManualClock clock_{kStart};
@@ -570,6 +593,71 @@ TEST_F(MailerTest, FinishLetsTheMessagesInHandEndRecordsThemAndStartsNoOther) {
   EXPECT_FALSE(mailer_->busy());
   std::lock_guard<std::mutex> lock(gate.mu);
   EXPECT_EQ(gate.entered, 2);
+}
+
+TEST_F(MailerTest, AnOutcomeTheDatabaseCannotTakeYetIsKeptAndRecordedOnceItCan) {
+  cpa::testing::RawDb other(database_.location());
+  Impatient impatient = impatient_mailer(other);
+  Mailer& mailer = *impatient.mailer;
+  int64_t id = enqueue("held@example.com", "b", kStart);
+
+  ASSERT_TRUE(mailer.pump().ok());
+  struct pollfd p{mailer.ready_fd(), POLLIN, 0};
+  ASSERT_EQ(poll(&p, 1, 10000), 1) << "the sender did not finish within 10 s";
+  clock_.advance(5);
+  for (int i = 0; i < 3; ++i) {
+    Status st = mailer.pump();
+    EXPECT_EQ(st.kind(), Status::Kind::kUnavailable) << st.reason();
+    clock_.advance(100);  // past the lease, yet the row in hand is not sent again
+  }
+  EXPECT_EQ(mailer.stats().sent, 0);
+  EXPECT_EQ(row(id).status, "pending");
+
+  ASSERT_EQ(other.exec("ROLLBACK"), 0);
+  ASSERT_TRUE(mailer.pump().ok());
+  EXPECT_EQ(mailer.stats().sent, 1);
+  store::Mail sent = row(id);
+  EXPECT_EQ(sent.status, "sent");
+  EXPECT_EQ(sent.attempts, 1);
+  EXPECT_EQ(sent.sent_at, std::optional<int64_t>(kStart + 5)) << "the delivery's time";
+  EXPECT_FALSE(mailer.busy());
+  EXPECT_EQ(impatient.backend->delivered.size(), 1u) << "delivered again";
+}
+
+TEST_F(MailerTest, AStopWaitsAMomentForADatabaseThatIsAway) {
+  cpa::testing::RawDb other(database_.location());
+  Impatient impatient = impatient_mailer(other);
+  Mailer& mailer = *impatient.mailer;
+  int64_t first = enqueue("first@example.com", "b", kStart);
+  ASSERT_TRUE(mailer.pump().ok());
+  // Back within the stop's wait: recorded.
+  std::thread back([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    other.exec("ROLLBACK");
+  });
+  Status st = mailer.finish();
+  back.join();
+  EXPECT_TRUE(st.ok()) << st.reason();
+  EXPECT_EQ(row(first).status, "sent");
+  EXPECT_EQ(mailer.stats().sent, 1);
+}
+
+TEST_F(MailerTest, AStopGivesUpAnOutcomeTheDatabaseNeverTakes) {
+  cpa::testing::RawDb other(database_.location());
+  Impatient impatient = impatient_mailer(other);
+  Mailer& mailer = *impatient.mailer;
+  int64_t id = enqueue("lost@example.com", "b", kStart);
+  ASSERT_TRUE(mailer.pump().ok());
+  Status st = mailer.finish();
+  EXPECT_EQ(st.kind(), Status::Kind::kUnavailable) << st.reason();
+  EXPECT_FALSE(mailer.busy());
+  EXPECT_EQ(mailer.stats().sent, 0);
+  ASSERT_EQ(other.exec("ROLLBACK"), 0);
+  // Still leased to the stopped mailer: it goes again when the lease ends.
+  store::Mail m = row(id);
+  EXPECT_EQ(m.status, "pending");
+  EXPECT_EQ(m.attempts, 0);
+  EXPECT_GT(m.next_attempt_at, kStart);
 }
 
 }  // namespace
