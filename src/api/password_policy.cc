@@ -1,12 +1,10 @@
 #include "api/password_policy.h"
 
-#include "auth/password_rules.h"
-
 namespace cpa::api {
 
 std::optional<std::string> read_new_password(http::Form& form, const std::string& field,
                                              std::string_view email) {
-  std::optional<std::string> password = form.text(field, http::kSecret);
+  std::optional<std::string> password = form.text(field, kPasswordField);
   if (!password) return std::nullopt;
   for (std::string& problem : auth::password_problems(*password, email))
     form.fail(field, std::move(problem));

@@ -6,9 +6,13 @@
 #include <string>
 #include <string_view>
 
+#include "auth/password_rules.h"
 #include "http/fields.h"
 
 namespace cpa::api {
+
+inline constexpr http::Text kPasswordField{
+    .required = true, .allow_blank = false, .trim = false, .max_length = auth::kMaxPasswordLength};
 
 inline constexpr const char* kPasswordMismatch = "The two password fields didn't match.";
 

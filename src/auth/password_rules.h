@@ -1,10 +1,11 @@
 // Password rules: Django's four default validators, with their messages, in
 // Django's order (API.md §3):
 //   similar to the email, too short (< 8), too common, entirely numeric.
-// Every rule that fails is reported. The 128-character limit is a field rule
-// (http::kSecret), checked before these.
+// Every rule that fails is reported. The 128-character limit is the field's
+// (kMaxPasswordLength), checked before these.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +13,9 @@
 namespace cpa::auth {
 
 inline constexpr int kMinPasswordLength = 8;
+// In characters; longer is refused before any validator runs, as DRF's
+// CharField(max_length=128) does.
+inline constexpr size_t kMaxPasswordLength = 128;
 
 namespace password_msg {
 inline constexpr const char* kTooSimilar = "The password is too similar to the email.";

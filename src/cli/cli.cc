@@ -8,7 +8,6 @@
 
 #include "core/email.h"
 #include "core/strings.h"
-#include "http/fields.h"
 
 namespace cpa::cli {
 

@@ -15,7 +15,6 @@
 #include "core/email.h"
 #include "core/strings.h"
 #include "core/utf8.h"
-#include "http/fields.h"
 
 namespace cpa::cli {
 
@@ -104,9 +103,9 @@ Produced<std::string> read_password() {
 // The field rule (at most 128 characters) first; the validators only when it passed.
 Outcome check_password_rules(const std::string& password, std::string_view email) {
   std::vector<std::string> problems;
-  if (utf8_length(password) > http::kSecret.max_length) {
+  if (utf8_length(password) > auth::kMaxPasswordLength) {
     problems.push_back("Ensure the password has no more than " +
-                       std::to_string(http::kSecret.max_length) + " characters.");
+                       std::to_string(auth::kMaxPasswordLength) + " characters.");
   } else {
     problems = auth::password_problems(password, email);
   }

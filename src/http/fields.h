@@ -24,8 +24,6 @@ struct Text {
   size_t max_length = 0;     // in characters; 0 = no limit
 };
 
-inline constexpr Text kSecret{.required = true, .allow_blank = false, .trim = false, .max_length = 128};
-
 class Form {
  public:
   explicit Form(const Body& body) : body_(body) {}

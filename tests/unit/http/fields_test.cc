@@ -6,10 +6,13 @@
 #include <utility>
 #include <vector>
 
+#include "api/password_policy.h"
 #include "http/body.h"
 
 namespace cpa::http {
 namespace {
+
+using api::kPasswordField;
 
 using Messages = std::vector<std::string>;
 using Errors = std::vector<std::pair<std::string, Messages>>;
@@ -84,22 +87,22 @@ TEST(FormText, AllowBlankGivesAnEmptyString) {
 TEST(FormText, SecretsAreNeverTrimmed) {
   Body b = json(R"({"password": "  pass word \n", "spaces": "   "})");
   Form f(b);
-  EXPECT_EQ(f.text("password", kSecret), "  pass word \n");
+  EXPECT_EQ(f.text("password", kPasswordField), "  pass word \n");
   // Whitespace is a (non-blank) secret when it is not trimmed, as in DRF.
-  EXPECT_EQ(f.text("spaces", kSecret), "   ");
+  EXPECT_EQ(f.text("spaces", kPasswordField), "   ");
   EXPECT_TRUE(f.ok());
 }
 
-TEST(FormText, SecretRuleIsRequiredNotBlankAndAtMost128) {
-  EXPECT_TRUE(kSecret.required);
-  EXPECT_FALSE(kSecret.allow_blank);
-  EXPECT_FALSE(kSecret.trim);
-  EXPECT_EQ(kSecret.max_length, 128u);
+TEST(FormText, PasswordRuleIsRequiredNotBlankAndAtMost128) {
+  EXPECT_TRUE(kPasswordField.required);
+  EXPECT_FALSE(kPasswordField.allow_blank);
+  EXPECT_FALSE(kPasswordField.trim);
+  EXPECT_EQ(kPasswordField.max_length, 128u);
 
   Body b = json(R"({"empty": ""})");
   Form f(b);
-  EXPECT_EQ(f.text("empty", kSecret), std::nullopt);
-  EXPECT_EQ(f.text("missing", kSecret), std::nullopt);
+  EXPECT_EQ(f.text("empty", kPasswordField), std::nullopt);
+  EXPECT_EQ(f.text("missing", kPasswordField), std::nullopt);
   EXPECT_EQ(errors_of(f), (Errors{{"empty", {"This field may not be blank."}},
                                   {"missing", {"This field is required."}}}));
 }
@@ -128,8 +131,8 @@ TEST(FormText, SecretLongerThan128Characters) {
   b.set("password", string(p129));
   b.set("ok", string(std::string(128, 'x')));
   Form f(b);
-  EXPECT_EQ(f.text("password", kSecret), std::nullopt);
-  EXPECT_EQ(f.text("ok", kSecret), std::string(128, 'x'));
+  EXPECT_EQ(f.text("password", kPasswordField), std::nullopt);
+  EXPECT_EQ(f.text("ok", kPasswordField), std::string(128, 'x'));
   EXPECT_EQ(errors_of(f), (Errors{{"password", {"Ensure this field has no more than 128 characters."}}}));
 }
 
@@ -137,7 +140,7 @@ TEST(FormText, NumbersAreAcceptedAsText) {
   Body b = json(R"({"code": 533712, "pin": 1234, "f": 1.5})");
   Form f(b);
   EXPECT_EQ(f.text("code"), "533712");
-  EXPECT_EQ(f.text("pin", kSecret), "1234");
+  EXPECT_EQ(f.text("pin", kPasswordField), "1234");
   EXPECT_EQ(f.text("f"), "1.5");
   EXPECT_TRUE(f.ok());
 }
@@ -147,7 +150,7 @@ TEST(FormText, BoolArrayAndObjectAreNotStrings) {
   Form f(b);
   EXPECT_EQ(f.text("b"), std::nullopt);
   EXPECT_EQ(f.text("a"), std::nullopt);
-  EXPECT_EQ(f.text("o", kSecret), std::nullopt);
+  EXPECT_EQ(f.text("o", kPasswordField), std::nullopt);
   EXPECT_EQ(errors_of(f), (Errors{{"b", {"Not a valid string."}},
                                   {"a", {"Not a valid string."}},
                                   {"o", {"Not a valid string."}}}));
@@ -157,7 +160,7 @@ TEST(FormText, FormPostsWorkTheSameAsJson) {
   Body b = form("code=+533712+&password=+secret+");
   Form f(b);
   EXPECT_EQ(f.text("code"), "533712");
-  EXPECT_EQ(f.text("password", kSecret), " secret ");
+  EXPECT_EQ(f.text("password", kPasswordField), " secret ");
   EXPECT_TRUE(f.ok());
 }
 
@@ -380,7 +383,7 @@ TEST(FormChoice, BlankGetsDrfsInvalidChoiceMessage) {
 TEST(FormErrors, FieldsInTheOrderTheyWereReadNonFieldErrorsLast) {
   Body b = json(R"({"email": "bad", "password": "", "repeat": "x"})");
   Form f(b);
-  f.text("password", kSecret);
+  f.text("password", kPasswordField);
   f.email("email");
   f.fail_non_field("The two password fields didn't match.");
   f.boolean("terms_accepted");
@@ -399,8 +402,8 @@ TEST(FormErrors, FieldsInTheOrderTheyWereReadNonFieldErrorsLast) {
 TEST(FormErrors, ALateCheckOnAnEarlierFieldKeepsThatFieldsPlace) {
   Body b = json(R"({"password": "short", "repeat_password": ""})");
   Form f(b);
-  std::optional<std::string> password = f.text("password", kSecret);
-  f.text("repeat_password", kSecret);
+  std::optional<std::string> password = f.text("password", kPasswordField);
+  f.text("repeat_password", kPasswordField);
   ASSERT_TRUE(password.has_value());
   f.fail("password", "This password is too short. It must contain at least 8 characters.");
   EXPECT_EQ(errors_of(f),
