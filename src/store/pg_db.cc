@@ -15,8 +15,6 @@ namespace {
 constexpr const char* kNotifySql = "SELECT pg_notify('cryptopay_auth_outbox', '')";
 constexpr const char* kListenSql = "LISTEN cryptopay_auth_outbox";
 
-// The key of the advisory lock every write transaction takes ("CPAW").
-constexpr const char* kWriterLockSql = "SELECT pg_advisory_xact_lock(1129333079)";
 
 // The store's SQL with ?N parameters rewritten as PostgreSQL's $N (outside
 // quoted strings), and how many parameters it takes.
@@ -254,8 +252,10 @@ Status PgDb::exec(const char* sql) {
 }
 
 Status PgDb::begin_write() {
+  static const std::string writer_lock_sql =
+      "SELECT pg_advisory_xact_lock(" + std::to_string(kWriterLockKey) + ")";
   CPA_RETURN_IF_ERROR(run("BEGIN"));
-  Status locked = run(kWriterLockSql);
+  Status locked = run(writer_lock_sql.c_str());
   if (!locked.ok()) exec("ROLLBACK");
   return locked;
 }

@@ -19,6 +19,10 @@
 
 namespace cpa::store {
 
+// The key of the advisory lock every write transaction takes ("CPAW"); an
+// outside session that takes it holds every writer off.
+inline constexpr int64_t kWriterLockKey = 1129333079;
+
 class PgDb : public Db {
  public:
   static Result<std::unique_ptr<Db>> open(const std::string& url, int busy_timeout_ms,

@@ -796,7 +796,7 @@ class HelpAndErrors(CliTestCase):
 
     def test_locked_database_is_one_line_and_no_crash(self):
         user_id = self.insert_user("locked@example.com", active=0)
-        if self.database_url:  # the lock every write takes (store/pg_db.cc)
+        if self.database_url:  # the lock every write takes (kWriterLockKey, store/pg_db.h)
             holder = harness.PgConnection(self.database_url)
             holder.execute("BEGIN")
             holder.execute("SELECT pg_advisory_xact_lock(1129333079)")

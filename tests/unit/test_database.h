@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "store/pg_db.h"
+
 namespace cpa::testing {
 
 inline const char* postgresql_server() {
@@ -87,7 +89,9 @@ class RawDb {
   // Takes the write lock every Store write takes (SQLite's; PostgreSQL's
   // advisory lock, store/pg_db.cc) in a transaction that ROLLBACK ends.
   int hold_write_lock() {
-    return exec(pg_ ? "BEGIN; SELECT pg_advisory_xact_lock(1129333079)" : "BEGIN IMMEDIATE");
+    const std::string take_lock =
+        "BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(store::kWriterLockKey) + ")";
+    return exec(pg_ ? take_lock.c_str() : "BEGIN IMMEDIATE");
   }
   // The schema version the database records (PRAGMA user_version; table schema_version).
   int64_t schema_version() {
