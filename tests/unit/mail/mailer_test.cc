@@ -630,6 +630,8 @@ TEST_F(MailerTest, AStopWaitsAMomentForADatabaseThatIsAway) {
   Mailer& mailer = *impatient.mailer;
   int64_t first = enqueue("first@example.com", "b", kStart);
   ASSERT_TRUE(mailer.pump().ok());
+  struct pollfd p{mailer.ready_fd(), POLLIN, 0};
+  ASSERT_EQ(poll(&p, 1, 10000), 1) << "the sender did not finish within 10 s";
   // Back within the stop's wait: recorded.
   std::thread back([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
