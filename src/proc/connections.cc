@@ -43,20 +43,32 @@ void Connections::poll(int timeout_ms, const sigset_t* mask) {
   struct epoll_event events[32];
   int n = epoll_pwait(ep_, events, 32, timeout_ms, mask);
   for (int i = 0; i < n; ++i) {
-    if (events[i].data.fd != listen_fd_) ready_.push_back(events[i].data.fd);
+    if (events[i].data.fd == listen_fd_)
+      listen_ready_ = true;
+    else
+      ready_.push_back(events[i].data.fd);
   }
 }
 
-int Connections::wait(const sigset_t* wait_mask, int timeout_ms) {
-  if (ready_.empty()) {
-    poll(timeout_ms, wait_mask);
-    // The listening socket may have woken us: try it when no kept
-    // connection has a request (another worker may have taken it).
-    if (ready_.empty()) return accept_one();
-  }
-  int fd = ready_.back();
-  ready_.pop_back();
+int Connections::take_ready() {
+  int fd = ready_.front();
+  ready_.pop_front();
   return fd;
+}
+
+int Connections::wait(const sigset_t* wait_mask, int timeout_ms) {
+  if (ready_.empty() && !listen_ready_) poll(timeout_ms, wait_mask);
+  // A new connection takes its turn among the kept ones, first in the round
+  // that saw it: nginx opens one when all its kept ones are busy, and under
+  // a steady load some kept connection is always ready, so one taken only
+  // when none is would wait in the backlog for hundreds of milliseconds.
+  // Another worker may have taken it.
+  if (listen_ready_ || ready_.empty()) {
+    listen_ready_ = false;
+    int fd = accept_one();
+    if (fd >= 0 || ready_.empty()) return fd;
+  }
+  return take_ready();
 }
 
 int Connections::next_ready() {
@@ -67,9 +79,7 @@ int Connections::next_ready() {
     poll(0, nullptr);
     if (ready_.empty()) return -1;
   }
-  int fd = ready_.back();
-  ready_.pop_back();
-  return fd;
+  return take_ready();
 }
 
 void Connections::keep(int fd) {
@@ -104,6 +114,7 @@ void Connections::forget(int fd) {
 void Connections::stop_accepting() {
   if (!accepting_) return;
   accepting_ = false;
+  listen_ready_ = false;
   epoll_ctl(ep_, EPOLL_CTL_DEL, listen_fd_, nullptr);
 }
 
@@ -114,6 +125,7 @@ void Connections::close_all() {
   }
   kept_count_ = 0;
   ready_.clear();
+  listen_ready_ = false;
 }
 
 }  // namespace cpa::proc

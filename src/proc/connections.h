@@ -11,6 +11,7 @@
 
 #include <signal.h>
 
+#include <deque>
 #include <vector>
 
 namespace cpa::proc {
@@ -37,8 +38,9 @@ class Connections {
   // it) until a connection has a request: a kept one with data, or a new
   // one. -1 when interrupted, timed out, or another worker took the new one.
   int wait(const sigset_t* wait_mask, int timeout_ms);
-  // Without blocking: a kept connection whose next request has arrived, else
-  // a new connection already queued, else -1. What a group commit gathers.
+  // Without blocking: a new connection already queued, else a kept one whose
+  // next request has arrived (the oldest), else -1. What a group commit
+  // gathers.
   int next_ready();
 
   // After its request is answered: `fd` stays open for nginx's next request.
@@ -59,12 +61,15 @@ class Connections {
   // Moves the kept connections epoll reports ready into ready_;
   // `timeout_ms` and `mask` as epoll_pwait's.
   void poll(int timeout_ms, const sigset_t* mask);
+  // The oldest ready kept connection: served in the order they became ready.
+  int take_ready();
 
   int listen_fd_;
   bool tcp_;
   int ep_ = -1;
   bool accepting_ = true;
-  std::vector<int> ready_;        // kept connections with a request, not yet served
+  std::deque<int> ready_;         // kept connections with a request, not yet served
+  bool listen_ready_ = false;     // epoll saw a new connection queued
   std::vector<char> registered_;  // by descriptor: in the epoll set (EPOLLONESHOT)
   int kept_count_ = 0;
 };
