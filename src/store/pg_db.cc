@@ -15,7 +15,6 @@ namespace {
 constexpr const char* kNotifySql = "SELECT pg_notify('cryptopay_auth_outbox', '')";
 constexpr const char* kListenSql = "LISTEN cryptopay_auth_outbox";
 
-
 // The store's SQL with ?N parameters rewritten as PostgreSQL's $N (outside
 // quoted strings), and how many parameters it takes.
 std::string to_postgresql(const char* sql, int* parameters) {
