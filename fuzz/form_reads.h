@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "api/password_policy.h"
+#include "auth/password_rules.h"
 #include "core/email.h"
 #include "core/status.h"
 #include "core/utf8.h"
@@ -19,7 +21,7 @@ inline void read_form(const http::Body& body) {
   http::Form form(body);
   std::optional<std::string> email = form.email("email");
   std::optional<std::string> new_email = form.email("new_email", /*required=*/false);
-  std::optional<std::string> password = form.text("password", http::kSecret);
+  std::optional<std::string> password = form.text("password", api::kPasswordField);
   std::optional<std::string> code = form.text("code", http::Text{.max_length = 6});
   std::optional<std::string> first = form.text("first_name", http::Text{.required = false,
                                                                         .allow_blank = true,
@@ -31,7 +33,8 @@ inline void read_form(const http::Body& body) {
   // What Form hands out obeys the rule it was asked for.
   if (email && (email->empty() || !is_valid_email(*email))) __builtin_trap();
   if (new_email && !is_valid_email(*new_email)) __builtin_trap();
-  if (password && (password->empty() || utf8_length(*password) > 128)) __builtin_trap();
+  if (password && (password->empty() || utf8_length(*password) > auth::kMaxPasswordLength))
+    __builtin_trap();
   if (code && (code->empty() || utf8_length(*code) > 6)) __builtin_trap();
   if (first && utf8_length(*first) > 150) __builtin_trap();
   if (purpose && *purpose != "email_verification" && *purpose != "password_recovery")
