@@ -20,93 +20,107 @@ namespace {
 // are bytes (sealed, not UTF-8) into BYTEA.
 enum class Value : uint8_t { kInteger, kText, kBytes };
 
-struct Table {
+// How a table's identity column, if any, goes on in PostgreSQL: after the
+// highest id in the source; with AUTOINCREMENT, after the highest SQLite
+// ever gave (sqlite_sequence remembers ids of deleted rows too, and a
+// deleted user's id must not come back: its tokens named it).
+enum class Identity : uint8_t { kNone, kMaxId, kAutoincrement };
+
+// A table as written below: its columns (listed once for the read and the
+// insert), the order it is read in, and how each column's value travels.
+struct TableSpec {
   const char* name;
-  const char* read_sql;    // SQLite: every row, its columns in insert_sql's order
-  const char* insert_sql;  // PostgreSQL
-  const char* count_sql;   // both
-  std::vector<Value> columns;
-  // A table with an identity column: the highest id SQLite ever gave (read
-  // from the source), and the statement that sets PostgreSQL's sequence to
-  // it, so that the next row gets the id after it.
-  const char* highest_id_sql = nullptr;
-  const char* advance_sql = nullptr;
+  const char* columns;
+  const char* order_by;
+  std::vector<Value> values;
+  Identity identity = Identity::kNone;
 };
 
-// Each table's column list, written once for its read and its insert.
-#define CPA_COPY_USERS                                                                   \
-  "id, email, email_key, password, first_name, last_name, terms_accepted, email_verified, " \
-  "verified_at, verified_ip, is_active, is_staff, is_superuser, date_joined, last_login, "  \
-  "pin_hash, pin_failures, pin_locked_until, pin_reset_until"
-#define CPA_COPY_CODES \
-  "user_id, purpose, code_hash, new_email, created_at, expires_at, attempts, used_at"
-#define CPA_COPY_CODE_DECOYS "email_key, purpose, code_hash, created_at, expires_at, attempts"
-#define CPA_COPY_THROTTLE_EVENTS "id, scope, subject, at"
-#define CPA_COPY_TOKENS \
-  "jti, user_id, token_type, family, issued_at, expires_at, revoked_at, rotated"
-#define CPA_COPY_SESSIONS "id, user_id, refresh_jti, created_at, last_used_at, ip, user_agent"
-#define CPA_COPY_OUTBOX                                                                  \
-  "id, recipient, subject, body, status, attempts, next_attempt_at, last_error, "         \
-  "created_at, sent_at, kind, code_user_id, code_purpose, code_hash, sealed"
+// A table's statements, made once from its TableSpec.
+struct Table {
+  std::string name;
+  std::string read_sql;    // SQLite: every row, its columns in insert_sql's order
+  std::string insert_sql;  // PostgreSQL
+  std::string count_sql;   // both
+  std::vector<Value> columns;
+  // With an identity column: the highest id SQLite gave (read from the
+  // source), and the statement that sets PostgreSQL's sequence to it, so
+  // that the next row gets the id after it. Empty otherwise.
+  std::string highest_id_sql;
+  std::string advance_sql;
+};
+
+Table make_table(const TableSpec& spec) {
+  const std::string name = spec.name;
+  Table t;
+  t.name = name;
+  t.read_sql = "SELECT " + std::string(spec.columns) + " FROM " + name + " ORDER BY " +
+               spec.order_by;
+  t.insert_sql = "INSERT INTO " + name + " (" + spec.columns + ") VALUES (";
+  for (size_t i = 1; i <= spec.values.size(); ++i)
+    t.insert_sql += (i > 1 ? ", ?" : "?") + std::to_string(i);
+  t.insert_sql += ")";
+  t.count_sql = "SELECT count(*) FROM " + name;
+  t.columns = spec.values;
+  if (spec.identity == Identity::kNone) return t;
+  t.highest_id_sql = "SELECT coalesce(max(id), 0) FROM " + name;
+  if (spec.identity == Identity::kAutoincrement) {
+    t.highest_id_sql = "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = '" +
+                       name + "'), 0), coalesce((SELECT max(id) FROM " + name + "), 0))";
+  }
+  t.advance_sql = "SELECT setval(pg_get_serial_sequence('" + name + "', 'id'), ?1)";
+  return t;
+}
 
 // Every table of the schema, in foreign-key order: users before the rows
 // that name them. A new table or column is a new entry or column here too
-// (check_schema stops a copy that would leave one behind).
+// (check_schema stops a copy that would leave one behind). The statements
+// live as long as the process: the Db's statement cache keys on them.
 const std::vector<Table>& tables() {
   constexpr Value i = Value::kInteger, t = Value::kText, b = Value::kBytes;
-  static const std::vector<Table> all = {
+  static const std::vector<TableSpec> specs = {
       {.name = "users",
-       .read_sql = "SELECT " CPA_COPY_USERS " FROM users ORDER BY id",
-       .insert_sql = "INSERT INTO users (" CPA_COPY_USERS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-                     "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
-       .count_sql = "SELECT count(*) FROM users",
-       .columns = {i, t, t, t, t, t, i, i, i, t, i, i, i, i, i, t, i, i, i},
-       // AUTOINCREMENT: sqlite_sequence remembers ids of deleted users too,
-       // and a deleted user's id must not come back (its tokens named it).
-       .highest_id_sql =
-           "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'users'), 0), "
-           "coalesce((SELECT max(id) FROM users), 0))",
-       .advance_sql = "SELECT setval(pg_get_serial_sequence('users', 'id'), ?1)"},
+       .columns = "id, email, email_key, password, first_name, last_name, terms_accepted, "
+                  "email_verified, verified_at, verified_ip, is_active, is_staff, is_superuser, "
+                  "date_joined, last_login, pin_hash, pin_failures, pin_locked_until, "
+                  "pin_reset_until",
+       .order_by = "id",
+       .values = {i, t, t, t, t, t, i, i, i, t, i, i, i, i, i, t, i, i, i},
+       .identity = Identity::kAutoincrement},
       {.name = "codes",
-       .read_sql = "SELECT " CPA_COPY_CODES " FROM codes ORDER BY user_id, purpose",
-       .insert_sql = "INSERT INTO codes (" CPA_COPY_CODES ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-       .count_sql = "SELECT count(*) FROM codes",
-       .columns = {i, t, t, t, i, i, i, i}},
+       .columns = "user_id, purpose, code_hash, new_email, created_at, expires_at, attempts, "
+                  "used_at",
+       .order_by = "user_id, purpose",
+       .values = {i, t, t, t, i, i, i, i}},
       {.name = "code_decoys",
-       .read_sql = "SELECT " CPA_COPY_CODE_DECOYS " FROM code_decoys ORDER BY email_key, purpose",
-       .insert_sql = "INSERT INTO code_decoys (" CPA_COPY_CODE_DECOYS ") VALUES (?1, ?2, ?3, ?4, "
-                     "?5, ?6)",
-       .count_sql = "SELECT count(*) FROM code_decoys",
-       .columns = {t, t, t, i, i, i}},
+       .columns = "email_key, purpose, code_hash, created_at, expires_at, attempts",
+       .order_by = "email_key, purpose",
+       .values = {t, t, t, i, i, i}},
       {.name = "throttle_events",
-       .read_sql = "SELECT " CPA_COPY_THROTTLE_EVENTS " FROM throttle_events ORDER BY id",
-       .insert_sql = "INSERT INTO throttle_events (" CPA_COPY_THROTTLE_EVENTS ") VALUES (?1, ?2, "
-                     "?3, ?4)",
-       .count_sql = "SELECT count(*) FROM throttle_events",
-       .columns = {i, t, t, i},
-       .highest_id_sql = "SELECT coalesce(max(id), 0) FROM throttle_events",
-       .advance_sql = "SELECT setval(pg_get_serial_sequence('throttle_events', 'id'), ?1)"},
+       .columns = "id, scope, subject, at",
+       .order_by = "id",
+       .values = {i, t, t, i},
+       .identity = Identity::kMaxId},
       {.name = "tokens",
-       .read_sql = "SELECT " CPA_COPY_TOKENS " FROM tokens ORDER BY issued_at, jti",
-       .insert_sql = "INSERT INTO tokens (" CPA_COPY_TOKENS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-                     "?7, ?8)",
-       .count_sql = "SELECT count(*) FROM tokens",
-       .columns = {t, i, t, t, i, i, i, i}},
+       .columns = "jti, user_id, token_type, family, issued_at, expires_at, revoked_at, rotated",
+       .order_by = "issued_at, jti",
+       .values = {t, i, t, t, i, i, i, i}},
       {.name = "sessions",
-       .read_sql = "SELECT " CPA_COPY_SESSIONS " FROM sessions ORDER BY created_at, id",
-       .insert_sql = "INSERT INTO sessions (" CPA_COPY_SESSIONS ") VALUES (?1, ?2, ?3, ?4, ?5, "
-                     "?6, ?7)",
-       .count_sql = "SELECT count(*) FROM sessions",
-       .columns = {t, i, t, i, i, t, t}},
+       .columns = "id, user_id, refresh_jti, created_at, last_used_at, ip, user_agent",
+       .order_by = "created_at, id",
+       .values = {t, i, t, i, i, t, t}},
       {.name = "outbox",
-       .read_sql = "SELECT " CPA_COPY_OUTBOX " FROM outbox ORDER BY id",
-       .insert_sql = "INSERT INTO outbox (" CPA_COPY_OUTBOX ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-                     "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-       .count_sql = "SELECT count(*) FROM outbox",
-       .columns = {i, t, b, b, t, i, i, t, i, i, t, i, t, t, i},
-       .highest_id_sql = "SELECT coalesce(max(id), 0) FROM outbox",
-       .advance_sql = "SELECT setval(pg_get_serial_sequence('outbox', 'id'), ?1)"},
+       .columns = "id, recipient, subject, body, status, attempts, next_attempt_at, last_error, "
+                  "created_at, sent_at, kind, code_user_id, code_purpose, code_hash, sealed",
+       .order_by = "id",
+       .values = {i, t, b, b, t, i, i, t, i, i, t, i, t, t, i},
+       .identity = Identity::kMaxId},
   };
+  static const std::vector<Table> all = [] {
+    std::vector<Table> made;
+    for (const TableSpec& spec : specs) made.push_back(make_table(spec));
+    return made;
+  }();
   return all;
 }
 
@@ -121,14 +135,14 @@ Result<int64_t> scalar(Db& db, const char* sql) {
 
 // Every row of `table`, read from `from` and inserted into `to`; how many.
 Result<int64_t> copy_rows(Db& from, Db& to, const Table& table) {
-  CPA_ASSIGN_OR_RETURN(Stmt read, from.prepare(table.read_sql));
+  CPA_ASSIGN_OR_RETURN(Stmt read, from.prepare(table.read_sql.c_str()));
   int64_t copied = 0;
   for (;;) {
     bool row = false;
     CPA_RETURN_IF_ERROR(read.step(&row));
     if (!row) return copied;
     // Borrowed once per row: giving it back resets it for the next.
-    CPA_ASSIGN_OR_RETURN(Stmt insert, to.prepare(table.insert_sql));
+    CPA_ASSIGN_OR_RETURN(Stmt insert, to.prepare(table.insert_sql.c_str()));
     for (size_t c = 0; c < table.columns.size(); ++c) {
       const int column = static_cast<int>(c);
       const int parameter = column + 1;
@@ -211,9 +225,9 @@ Status check_schema(Db& from, Db& to) {
 Status copy_tables(Db& from, Db& to, CopyReport* report) {
   CPA_RETURN_IF_ERROR(check_schema(from, to));
   for (const Table& table : tables()) {
-    CPA_ASSIGN_OR_RETURN(int64_t rows, scalar(to, table.count_sql));
+    CPA_ASSIGN_OR_RETURN(int64_t rows, scalar(to, table.count_sql.c_str()));
     if (rows != 0) {
-      report->refused = "the target database is not empty: its " + std::string(table.name) +
+      report->refused = "the target database is not empty: its " + table.name +
                         " table has " + std::to_string(rows) + " row(s)";
       return Status();
     }
@@ -223,11 +237,11 @@ Status copy_tables(Db& from, Db& to, CopyReport* report) {
     report->tables.push_back(TableCount{table.name, copied});
   }
   for (const Table& table : tables()) {
-    if (!table.highest_id_sql) continue;
-    CPA_ASSIGN_OR_RETURN(int64_t highest, scalar(from, table.highest_id_sql));
+    if (table.highest_id_sql.empty()) continue;
+    CPA_ASSIGN_OR_RETURN(int64_t highest, scalar(from, table.highest_id_sql.c_str()));
     // An empty sequence already starts at 1 (and setval refuses 0).
     if (highest < 1) continue;
-    CPA_ASSIGN_OR_RETURN(Stmt advance, to.prepare(table.advance_sql));
+    CPA_ASSIGN_OR_RETURN(Stmt advance, to.prepare(table.advance_sql.c_str()));
     CPA_RETURN_IF_ERROR(advance.bind_all(highest).run());
   }
   // Counted again on both sides, inside both transactions: what the target
@@ -235,8 +249,8 @@ Status copy_tables(Db& from, Db& to, CopyReport* report) {
   for (size_t k = 0; k < tables().size(); ++k) {
     const Table& table = tables()[k];
     const TableCount& copied = report->tables[k];
-    CPA_ASSIGN_OR_RETURN(int64_t in_source, scalar(from, table.count_sql));
-    CPA_ASSIGN_OR_RETURN(int64_t in_target, scalar(to, table.count_sql));
+    CPA_ASSIGN_OR_RETURN(int64_t in_source, scalar(from, table.count_sql.c_str()));
+    CPA_ASSIGN_OR_RETURN(int64_t in_target, scalar(to, table.count_sql.c_str()));
     if (in_source != copied.rows || in_target != copied.rows) {
       return Status::Internal("the copy of " + copied.table + " did not verify: " +
                               std::to_string(in_source) + " row(s) in SQLite, " +
