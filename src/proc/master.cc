@@ -176,6 +176,9 @@ class Master {
   void upgrade();
   void on_rehearsal_exit(int status);
   void exec_in_place();
+  // What this master hands to the image it executes (`report_fd` >= 0: a
+  // rehearsal); the children are the caller's to add.
+  Handover handing_over(int exe_fd, int report_fd) const;
   void spawn(Slot& slot);
   void reap();
   void on_exit(const Child& child, int status);
@@ -416,22 +419,13 @@ void Master::upgrade() {
     return;
   }
   log::info("SIGUSR2: upgrading to " + path + ": rehearsing its start first");
-  Handover handover{.socket_fd = listen_fd_,
-                    .hash_socket_fd = hash_listen_fd_,
-                    .wake_read_fd = wake_pipe_[0],
-                    .wake_write_fd = wake_pipe_[1],
-                    .metrics_fd = counters_->fd(),
-                    .exe_fd = exe_fd,
-                    .report_fd = report[1],
-                    .children = {}};
+  const Handover handover = handing_over(exe_fd, report[1]);
   std::vector<std::string> env = handover_environment(handover);
   pid_t pid = fork();
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);  // a rehearsal outlives no master
     reset_signals_for_exec();
-    for (int fd : {listen_fd_, hash_listen_fd_, wake_pipe_[0], wake_pipe_[1], counters_->fd(),
-                   exe_fd, report[1]})
-      set_close_on_exec(fd, false);
+    for (int fd : handover.descriptors()) set_close_on_exec(fd, false);
     exec_binary(exe_fd, env);
     log::set_role("upgrade");
     log::error("cannot execute " + path + ": " + strerror(errno));
@@ -479,19 +473,22 @@ void Master::on_rehearsal_exit(int status) {
   rehearsal_.exe_fd = -1;
 }
 
+Handover Master::handing_over(int exe_fd, int report_fd) const {
+  return Handover{.socket_fd = listen_fd_,
+                  .hash_socket_fd = hash_listen_fd_,
+                  .wake_read_fd = wake_pipe_[0],
+                  .wake_write_fd = wake_pipe_[1],
+                  .metrics_fd = counters_->fd(),
+                  .exe_fd = exe_fd,
+                  .report_fd = report_fd,
+                  .children = {}};
+}
+
 void Master::exec_in_place() {
-  Handover handover{.socket_fd = listen_fd_,
-                    .hash_socket_fd = hash_listen_fd_,
-                    .wake_read_fd = wake_pipe_[0],
-                    .wake_write_fd = wake_pipe_[1],
-                    .metrics_fd = counters_->fd(),
-                    .exe_fd = rehearsal_.exe_fd,
-                    .report_fd = -1,
-                    .children = {}};
+  Handover handover = handing_over(rehearsal_.exe_fd, -1);
   for (const Child& c : children_) handover.children.push_back({role_name(c.role), c.pid});
   std::vector<std::string> env = handover_environment(handover);
-  const int kept[] = {listen_fd_, hash_listen_fd_, wake_pipe_[0], wake_pipe_[1], counters_->fd(),
-                      rehearsal_.exe_fd};
+  const std::vector<int> kept = handover.descriptors();
   for (int fd : kept) set_close_on_exec(fd, false);
   log::info("upgrade: executing " + executable_path() + " in place (pid " +
             std::to_string(getpid()) + "); " + std::to_string(children_.size()) +

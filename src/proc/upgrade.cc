@@ -55,6 +55,14 @@ bool is_role(std::string_view role) {
 
 }  // namespace
 
+std::vector<int> Handover::descriptors() const {
+  std::vector<int> fds;
+  for (int fd : {socket_fd, hash_socket_fd, wake_read_fd, wake_write_fd, metrics_fd, exe_fd,
+                 report_fd})
+    if (fd >= 0) fds.push_back(fd);
+  return fds;
+}
+
 std::string encode_descriptors(const Handover& h) {
   std::string out = "socket=" + std::to_string(h.socket_fd) +
                     ",hash_socket=" + std::to_string(h.hash_socket_fd) +

@@ -52,6 +52,8 @@ struct Handover {
   std::vector<Process> children;
 
   bool rehearsal() const { return report_fd >= 0; }
+  // Every descriptor handed over (the open ones): left open across the exec.
+  std::vector<int> descriptors() const;
 };
 
 // "socket=3,hash_socket=4,wake=5:6,metrics=7,exe=8[,report=9]".

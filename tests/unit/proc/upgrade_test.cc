@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace cpa::proc {
 namespace {
@@ -56,6 +57,14 @@ TEST(Handover, AReportDescriptorMakesARehearsal) {
   EXPECT_TRUE(back.rehearsal());
   EXPECT_EQ(back.report_fd, 9);
   EXPECT_TRUE(back.children.empty());
+}
+
+TEST(Handover, ItsDescriptorsAreTheOpenOnesItNames) {
+  Handover h = a_handover();
+  EXPECT_EQ(h.descriptors(), (std::vector<int>{3, 4, 5, 6, 7, 8}));
+  h.report_fd = 9;
+  h.metrics_fd = -1;
+  EXPECT_EQ(h.descriptors(), (std::vector<int>{3, 4, 5, 6, 8, 9}));
 }
 
 TEST(Handover, AnythingElseIsRefusedNamingIt) {
